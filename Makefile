@@ -1,0 +1,84 @@
+# fetchbench — see README.md.  `make` builds, `make test` tests, `make run`
+# runs the experiment; SANITIZE=address,undefined builds an instrumented copy
+# in its own directory.
+
+VERSION   := 0.1.0
+CC        ?= cc
+PKGS      := libevent libcurl libcjson
+CFLAGS    ?= -O2 -g
+WARNINGS  := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wshadow \
+             -Wpointer-arith -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS  += -D_GNU_SOURCE -DFB_VERSION='"$(VERSION)"' -Isrc
+LDLIBS    += $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
+CPPFLAGS  += $(shell pkg-config --cflags $(PKGS))
+# threads.c replaces pthread_create for the libraries; the symbol must be
+# visible to them, which -rdynamic guarantees.
+LDFLAGS   += -rdynamic
+
+comma := ,
+ifdef SANITIZE
+BUILD     := build/$(subst $(comma),-,$(SANITIZE))
+CFLAGS    += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=$(SANITIZE)
+else
+BUILD     := build/release
+endif
+
+SRC       := $(sort $(wildcard src/*.c))
+LIBOBJ    := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRC))
+BIN       := $(BUILD)/fetchbench
+
+.PHONY: all setup run test unit e2e test-sanitize test-valgrind results bench clean
+
+all: $(BIN) fetchbench
+
+fetchbench: $(BIN)
+	ln -sf $(BIN) $@
+
+$(BIN): $(BUILD)/main.o $(LIBOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(LIBOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+$(BUILD) $(BUILD)/unit:
+	mkdir -p $@
+
+setup:
+	sh scripts/setup
+
+run: setup
+	$(MAKE) all
+	./$(BIN) --tasks 20 --mode lock
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 2
+
+e2e: $(BIN)
+	FETCHBENCH=$(BIN) sh tests/e2e/run.sh
+
+test: setup
+	$(MAKE) unit e2e
+
+# Same tests, instrumented: any report aborts the run.
+test-sanitize: setup
+	$(MAKE) SANITIZE=address,undefined unit e2e
+
+test-valgrind: setup
+	$(MAKE) all $(BUILD)/unit-tests
+	FETCHBENCH=$(BIN) TEST_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full \
+	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	  --suppressions=tests/valgrind.supp" sh tests/e2e/run.sh
+
+clean:
+	rm -rf build fetchbench
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/unit/*.d)

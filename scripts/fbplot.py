@@ -1,0 +1,642 @@
+"""Shared by scripts/plot-timeline and scripts/plot-compare: reading and
+checking fetchbench/1 reports, the state colours, the task-timeline drawings
+(one row per task, or a density view when rows outnumber pixels), the thread
+and server lanes, and writing a figure atomically.
+
+Errors the user can fix are raised as BadInput and reported by main() as one
+line on stderr with exit status 2; nothing here prints a traceback for them.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+SCHEMA = "fetchbench/1"
+FORMATS = ("png", "svg")
+DPI = 110
+
+# Span states in drawing/stacking order.  lock_held encloses other spans, so
+# it is drawn as a band behind them and never stacked with them.
+STATES = ("created", "lock_wait", "lock_held", "cache_check", "cache_hit",
+          "dns", "connect", "request", "receive")
+CODE = {s: i for i, s in enumerate(STATES)}
+LOCK_HELD = CODE["lock_held"]
+LABELS = {
+    "created": "created (not yet run)",
+    "lock_wait": "lock wait",
+    "lock_held": "lock held",
+    "cache_check": "cache check",
+    "cache_hit": "cache hit",
+    "dns": "DNS",
+    "connect": "connect",
+    "request": "request (to first byte)",
+    "receive": "receive",
+}
+COLOURS = {
+    "created": "#cfcfcf",
+    "lock_wait": "#d62728",
+    "lock_held": "#fde9a9",      # band fill; outlined in LOCK_EDGE
+    "cache_check": "#9467bd",
+    "cache_hit": "#ff9f1c",
+    "dns": "#9ecae1",
+    "connect": "#4292c6",
+    "request": "#08519c",
+    "receive": "#2ca25f",
+}
+LOCK_EDGE = "#a07800"
+ERROR_COLOUR = "#e31a1c"
+MODE_COLOURS = {"lock": "#1f77b4", "nolock": "#ff7f0e"}
+OUTCOMES = ("fetched", "cache_hit", "error", "cancelled")
+OUTCOME_CODE = {s: i for i, s in enumerate(OUTCOMES)}
+
+
+class BadInput(Exception):
+    """A usage error or unusable input: one line, exit status 2."""
+
+
+class ArgParser(argparse.ArgumentParser):
+    """argparse whose errors are one line (no usage block) and exit 2."""
+
+    def __init__(self, **kw):
+        kw.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(**kw)
+
+    def error(self, message):
+        raise BadInput(f"{message} (see --help)")
+
+
+def main(prog, body):
+    """Runs body(), turning expected failures into one stderr line."""
+    try:
+        body()
+    except BadInput as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{prog}: {where}{e.strerror or e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+# --------------------------------------------------------------- output --
+
+def output_format(path):
+    """The format named by OUT's extension; checked before any work."""
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if ext not in FORMATS:
+        shown = f"'.{ext}'" if ext else "(no extension)"
+        raise BadInput(f"{path}: unknown output format {shown}; use .png or .svg")
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise BadInput(f"{path}: no such directory '{parent}'")
+    return ext
+
+
+def save(fig, path, fmt):
+    """Writes fig to a temporary file beside path, then renames it into
+    place: a failed run leaves no partial output."""
+    parent = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".", suffix=f".{fmt}.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            meta = {"Date": None} if fmt == "svg" else {"Software": None}
+            fig.savefig(f, format=fmt, dpi=DPI, metadata=meta)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, imported only when drawing."""
+    import matplotlib
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "fetchbench"
+    matplotlib.rcParams["svg.fonttype"] = "none"   # text stays text
+    matplotlib.rcParams["path.simplify"] = True
+    import matplotlib.pyplot as plt
+    return plt
+
+
+# ---------------------------------------------------------------- input --
+
+def load(path):
+    """Reads and checks one report (path, or '-' for stdin); returns a Run."""
+    name = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            if sys.stdin.isatty():
+                raise BadInput("no input: name a FILE or pipe a report into stdin")
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                raw = f.read()
+    except OSError as e:
+        raise BadInput(f"{name}: {e.strerror}") from None
+    except KeyboardInterrupt:
+        raise
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{name}: not JSON (invalid UTF-8 at byte {e.start})") from None
+    if not text.strip():
+        raise BadInput(f"{name}: not JSON (empty input)")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
+            body = text.rstrip()
+            line = body.count("\n") + 1
+            col = len(body) - 1 - body.rfind("\n")
+            raise BadInput(f"{name}: truncated JSON (ends at line {line} column {col})") from None
+        raise BadInput(f"{name}: not JSON (line {e.lineno} column {e.colno})") from None
+    except (ValueError, RecursionError):
+        raise BadInput(f"{name}: not JSON") from None
+    return Run(name, doc)
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+class _Checker:
+    """Field access that names the offending field in its error."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def fail(self, where, what):
+        raise BadInput(f"{self.name}: {where}: {what}")
+
+    def get(self, obj, key, where, kind, nullable=False):
+        if not isinstance(obj, dict) or key not in obj:
+            self.fail(where, "missing")
+        v = obj[key]
+        if v is None and nullable:
+            return None
+        ok = {"int": _is_int(v), "str": isinstance(v, str), "obj": isinstance(v, dict),
+              "list": isinstance(v, list), "bool": isinstance(v, bool)}[kind]
+        if not ok:
+            want = {"int": "an integer", "str": "a string", "obj": "an object",
+                    "list": "an array", "bool": "true or false"}[kind]
+            self.fail(where, f"expected {want}{' or null' if nullable else ''}")
+        if kind == "int" and v < 0:
+            self.fail(where, "negative")
+        return v
+
+    def pairs(self, lst, where):
+        """[[t, n], ...] as an int64 array of shape (k, 2)."""
+        try:
+            a = np.asarray(lst, dtype=object)
+            if a.ndim != 2 or a.shape[1] != 2 or not all(_is_int(v) for v in a.flat):
+                raise ValueError
+            return a.astype(np.int64)
+        except (ValueError, TypeError):
+            self.fail(where, "expected an array of [integer, integer] pairs")
+
+
+
+class Run:
+    """One checked report, with the task and span tables as numpy arrays.
+
+    Rows are tasks in id (spawn) order; times are seconds from the start."""
+
+    def __init__(self, name, doc):
+        c = _Checker(name)
+        self.name = name
+        if not isinstance(doc, dict):
+            raise BadInput(f"{name}: not a fetchbench report (top level is not an object)")
+        if "schema" not in doc:
+            raise BadInput(f"{name}: not a fetchbench report (no \"schema\" field)")
+        if doc["schema"] != SCHEMA:
+            raise BadInput(f"{name}: schema is {json.dumps(doc['schema'])[:40]}, "
+                           f"expected \"{SCHEMA}\"")
+        self.doc = doc
+        cfg = c.get(doc, "config", "config", "obj")
+        self.config = cfg
+        self.mode = c.get(cfg, "mode", "config.mode", "str")
+        if self.mode not in ("lock", "nolock"):
+            c.fail("config.mode", f"expected \"lock\" or \"nolock\", got {json.dumps(self.mode)[:30]}")
+        self.ntasks_config = c.get(cfg, "tasks", "config.tasks", "int")
+        self.capacity = c.get(cfg, "capacity", "config.capacity", "int", nullable=True)
+        self.delay_ms = c.get(cfg, "delay_ms", "config.delay_ms", "int", nullable=True)
+        self.url = c.get(cfg, "url", "config.url", "str")
+        self.interrupted = bool(doc.get("interrupted", False))
+        s = c.get(doc, "summary", "summary", "obj")
+        self.summary = s
+        self.wall_us = c.get(s, "wall_us", "summary.wall_us", "int")
+        self.upstream = c.get(s, "upstream_requests", "summary.upstream_requests", "int")
+        self.server_requests = c.get(s, "server_requests", "summary.server_requests", "int",
+                                     nullable=True)
+        self.cache_hits = c.get(s, "cache_hits", "summary.cache_hits", "int")
+        errs = c.get(s, "errors", "summary.errors", "obj")
+        self.errors = c.get(errs, "total", "summary.errors.total", "int")
+        self.peak_threads = c.get(s, "peak_threads", "summary.peak_threads", "int")
+        self.threads_created = c.get(s, "threads_created", "summary.threads_created", "int")
+        self.peak_connections = c.get(s, "peak_connections", "summary.peak_connections", "int")
+
+        th = c.get(doc, "threads", "threads", "obj")
+        self.baseline = c.get(th, "baseline", "threads.baseline", "int")
+        self.thread_samples = c.pairs(c.get(th, "samples", "threads.samples", "list"),
+                                      "threads.samples")
+        lts = c.get(th, "lifetimes", "threads.lifetimes", "list")
+        try:
+            ls = np.array([lt["start_us"] for lt in lts], dtype=np.int64)
+            le = np.array([-1 if lt["end_us"] is None else lt["end_us"] for lt in lts],
+                          dtype=np.int64)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            for i, lt in enumerate(lts):
+                c.get(lt, "start_us", f"threads.lifetimes[{i}].start_us", "int")
+                c.get(lt, "end_us", f"threads.lifetimes[{i}].end_us", "int", nullable=True)
+            raise
+        self.lifetime_open = le < 0
+
+        srv = doc.get("server", None)
+        if "server" not in doc:
+            c.fail("server", "missing")
+        self.in_service = None
+        if srv is not None:
+            if not isinstance(srv, dict):
+                c.fail("server", "expected an object or null")
+            if "in_service_samples" in srv:
+                self.in_service = c.pairs(srv["in_service_samples"], "server.in_service_samples")
+
+        tasks = c.get(doc, "tasks", "tasks", "list")
+        if not tasks:
+            raise BadInput(f"{name}: no tasks (empty task list)")
+        self._tasks(c, tasks)
+
+        end = max(self.wall_us, int(self.task_end_us.max()),
+                  int(self.span_end_us.max()) if len(self.span_end_us) else 0)
+        self.end_us = end
+        le = np.where(self.lifetime_open, end, le)
+        self.lifetimes = np.stack([ls, np.maximum(le, ls)], axis=1) if len(ls) else \
+            np.zeros((0, 2), np.int64)
+
+    def _tasks(self, c, tasks):
+        try:
+            ids = np.array([t["id"] for t in tasks])
+            start = np.array([t["start_us"] for t in tasks])
+            end = np.array([t["end_us"] for t in tasks])
+            outcome = np.array([OUTCOME_CODE[t["outcome"]] for t in tasks], dtype=np.int8)
+            counts = np.array([len(t["spans"]) for t in tasks], dtype=np.int64)
+            flat = [sp for t in tasks for sp in t["spans"]]
+            sstate = np.array([CODE[sp["state"]] for sp in flat], dtype=np.int8)
+            sstart = np.array([sp["start_us"] for sp in flat])
+            send = np.array([sp["end_us"] for sp in flat])
+            for a in (ids, start, end) + ((sstart, send) if flat else ()):
+                if a.dtype.kind not in "iu" or (len(a) and a.min() < 0):
+                    raise TypeError
+        except (KeyError, TypeError, ValueError, OverflowError):
+            self._diagnose(c, tasks)
+            raise BadInput(f"{c.name}: tasks: malformed")
+        order = np.argsort(ids, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        self.ntasks = len(tasks)
+        self.ids = ids[order]
+        self.task_start_us = start[order]
+        self.task_end_us = np.maximum(end, start)[order]
+        self.outcome = outcome[order]
+        self.span_row = np.repeat(rank, counts)
+        self.span_state = sstate
+        self.span_start_us = sstart.astype(np.int64) if flat else np.zeros(0, np.int64)
+        self.span_end_us = np.maximum(send, sstart).astype(np.int64) if flat else \
+            np.zeros(0, np.int64)
+
+    @staticmethod
+    def _diagnose(c, tasks):
+        """The slow path: find and name the first malformed task field."""
+        for i, t in enumerate(tasks):
+            w = f"tasks[{i}]"
+            if not isinstance(t, dict):
+                c.fail(w, "expected an object")
+            for k in ("id", "start_us", "end_us"):
+                c.get(t, k, f"{w}.{k}", "int")
+            o = c.get(t, "outcome", f"{w}.outcome", "str")
+            if o not in OUTCOME_CODE:
+                c.fail(f"{w}.outcome", f"unknown outcome {json.dumps(o)[:30]}")
+            for j, sp in enumerate(c.get(t, "spans", f"{w}.spans", "list")):
+                sw = f"{w}.spans[{j}]"
+                if not isinstance(sp, dict):
+                    c.fail(sw, "expected an object")
+                st = c.get(sp, "state", f"{sw}.state", "str")
+                if st not in CODE:
+                    c.fail(f"{sw}.state", f"unknown state {json.dumps(st)[:30]}")
+                c.get(sp, "start_us", f"{sw}.start_us", "int")
+                c.get(sp, "end_us", f"{sw}.end_us", "int")
+
+    # -- descriptions ------------------------------------------------------
+
+    def headline(self):
+        """mode, tasks, wall time, upstream requests, peak threads."""
+        up = self.upstream
+        return (f"{self.mode} · {self.ntasks:,} tasks · wall {self.wall_us / 1e6:.3f} s · "
+                f"{up:,} upstream request{'s' if up != 1 else ''} · "
+                f"peak {self.peak_threads} threads")
+
+    def details(self):
+        cfg = self.config
+        bits = [self.url]
+        if self.delay_ms is not None:
+            bits.append(f"delay {self.delay_ms} ms")
+        if cfg.get("embedded_server"):
+            bits.append("capacity " + ("unlimited" if self.capacity is None else str(self.capacity)))
+        bits.append(f"{self.cache_hits:,} cache hits")
+        bits.append(f"{self.errors:,} errors")
+        bits.append(f"{self.threads_created:,} threads created")
+        bits.append(f"peak {self.peak_connections:,} connections")
+        if self.interrupted:
+            bits.append("INTERRUPTED")
+        return " · ".join(bits)
+
+    def states_present(self):
+        return sorted(set(np.unique(self.span_state).tolist()))
+
+
+# -------------------------------------------------------------- drawing --
+
+def rgba_table(alpha=1.0):
+    from matplotlib.colors import to_rgba
+    return np.array([to_rgba(COLOURS[s], alpha) for s in STATES])
+
+
+def legend_handles(states, errors=False, cancelled=False):
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    h = []
+    for code in sorted(states):
+        s = STATES[code]
+        if s == "lock_held":
+            h.append(Patch(facecolor=COLOURS[s], edgecolor=LOCK_EDGE, label=LABELS[s]))
+        else:
+            h.append(Patch(facecolor=COLOURS[s], label=LABELS[s]))
+    if errors:
+        h.append(Line2D([], [], ls="none", marker="X", ms=8, mfc=ERROR_COLOUR, mec="black",
+                        mew=0.6, label="error"))
+    if cancelled:
+        h.append(Line2D([], [], ls="none", marker="|", ms=9, mew=1.6, color="#444444",
+                        label="cancelled"))
+    return h
+
+
+def task_axis_px(n):
+    """Height in inches of a rows view of n tasks."""
+    return min(max(0.24 * n + 0.5, 2.2), 9.0)
+
+
+def use_rows(n, height_in, view="auto"):
+    """Rows view when every row gets at least two pixels."""
+    if view != "auto":
+        return view == "rows"
+    return n * 2 <= height_in * DPI
+
+
+def heavy(count):
+    """Whether an artist has so many parts that vector output (SVG) should
+    carry it as an image instead."""
+    return int(count) > 5000
+
+
+def _boxes(x0, x1, y0, y1):
+    v = np.empty((len(x0), 4, 2))
+    v[:, 0, 0] = x0; v[:, 1, 0] = x0; v[:, 2, 0] = x1; v[:, 3, 0] = x1
+    v[:, 0, 1] = y0; v[:, 1, 1] = y1; v[:, 2, 1] = y1; v[:, 3, 1] = y0
+    return v
+
+
+def _outcome_marks(ax, run, rows_y):
+    err = np.flatnonzero(run.outcome == OUTCOME_CODE["error"])
+    if len(err):
+        ax.scatter(run.task_end_us[err] / 1e6, rows_y[err], marker="X",
+                   s=60 if run.ntasks <= 60 else 14, c=ERROR_COLOUR, edgecolors="black",
+                   linewidths=0.5, zorder=6, rasterized=heavy(len(err)))
+    can = np.flatnonzero(run.outcome == OUTCOME_CODE["cancelled"])
+    if len(can):
+        ax.scatter(run.task_end_us[can] / 1e6, rows_y[can], marker="|",
+                   s=80 if run.ntasks <= 60 else 12, c="#444444", linewidths=1.6,
+                   zorder=6, rasterized=heavy(len(can)))
+
+
+def _point_out_fetchers(ax, run, dense):
+    """When a few tasks fetch for many (lock mode), their rows are too thin to
+    see: redraw their spans as thick lines and label them."""
+    from matplotlib.collections import LineCollection
+    n = run.ntasks
+    rows = np.flatnonzero(run.outcome == OUTCOME_CODE["fetched"])
+    if n <= 40 or not 0 < len(rows) <= 3:
+        return
+    for r in rows.tolist():
+        m = (run.span_row == r) & (run.span_state != LOCK_HELD)
+        if dense:
+            x0, x1 = run.span_start_us[m] / 1e6, run.span_end_us[m] / 1e6
+            segs = np.stack([np.stack([x0, np.full(len(x0), r)], 1),
+                             np.stack([x1, np.full(len(x0), r)], 1)], 1)
+            ax.add_collection(LineCollection(
+                segs, colors=rgba_table()[run.span_state[m]], linewidths=3,
+                capstyle="butt", zorder=5))
+        ts, te = run.task_start_us[r] / 1e6, run.task_end_us[r] / 1e6
+        xm = (ts + te) / 2
+        ax.annotate(f"task {run.ids[r]} fetches upstream", xy=(xm, r), xytext=(xm, r + 0.1 * n),
+                    ha="center", va="center", fontsize=9, color="white", zorder=8,
+                    bbox=dict(boxstyle="round,pad=0.3", fc=COLOURS["request"], ec="white"),
+                    arrowprops=dict(arrowstyle="-|>", color="white", lw=1.2))
+
+
+def draw_rows(ax, run):
+    """One row per task: each span a coloured bar, lock_held a band behind."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    n = run.ntasks
+    rows = np.arange(n)
+    # the task's life as a thin line, so gaps between spans still read
+    segs = np.stack([np.stack([run.task_start_us / 1e6, rows], 1),
+                     np.stack([run.task_end_us / 1e6, rows], 1)], 1)
+    ax.add_collection(LineCollection(segs, colors="#9a9a9a", linewidths=0.6, zorder=1,
+                                     rasterized=heavy(n)))
+
+    y = run.span_row.astype(float)
+    x0, x1 = run.span_start_us / 1e6, run.span_end_us / 1e6
+    held = run.span_state == LOCK_HELD
+    thin = n > 150
+    if held.any():
+        h = 0.46
+        ax.add_collection(PolyCollection(
+            _boxes(x0[held], x1[held], y[held] - h, y[held] + h),
+            facecolors=COLOURS["lock_held"], edgecolors=LOCK_EDGE,
+            linewidths=0.3 if thin else 0.8, zorder=2, rasterized=heavy(held.sum())))
+    rest = ~held
+    h = 0.30
+    cols = rgba_table()[run.span_state[rest]]
+    # edges in the fill colour give microsecond spans a visible hairline
+    ax.add_collection(PolyCollection(
+        _boxes(x0[rest], x1[rest], y[rest] - h, y[rest] + h),
+        facecolors=cols, edgecolors=cols, linewidths=0.2 if thin else 0.6, zorder=3,
+        antialiaseds=not thin, rasterized=heavy(rest.sum())))
+    _outcome_marks(ax, run, rows.astype(float))
+    _point_out_fetchers(ax, run, dense=False)
+    ax.set_ylim(n - 0.5, -0.5)
+    if n <= 40:
+        ax.set_yticks(rows)
+        ax.set_yticklabels([str(i) for i in run.ids], fontsize=8 if n > 20 else 9)
+    else:
+        from matplotlib.ticker import MaxNLocator
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
+    ax.set_ylabel("task (spawn order)")
+
+
+def occupancy(run, groups, ngroups, t1_us, nbins, states=None):
+    """Tasks in each state, per row group and time bin: an array
+    [state, group, bin] of time-averaged counts over [0, t1_us)."""
+    w = t1_us / nbins
+    sb = np.clip(run.span_start_us / w, 0, nbins)
+    eb = np.clip(run.span_end_us / w, 0, nbins)
+    bs = np.floor(sb).astype(np.int64)
+    be = np.floor(eb).astype(np.int64)
+    fs, fe = sb - bs, eb - be
+    g = groups[run.span_row]
+    size = ngroups * (nbins + 1)
+    out = np.zeros((len(STATES), ngroups, nbins))
+    for k in (states if states is not None else range(len(STATES))):
+        m = run.span_state == k
+        if not m.any():
+            continue
+        base = g[m] * (nbins + 1)
+        i0, i1 = base + bs[m], base + be[m]
+        d = np.bincount(i0, minlength=size) - np.bincount(i1, minlength=size)
+        a = np.bincount(i1, weights=fe[m], minlength=size) - \
+            np.bincount(i0, weights=fs[m], minlength=size)
+        occ = np.cumsum(d.reshape(ngroups, nbins + 1), axis=1) + a.reshape(ngroups, nbins + 1)
+        out[k] = occ[:, :nbins]
+    return out
+
+
+def draw_density(ax, run, t1_us, px_w, px_h):
+    """Rows binned into pixel-high groups; each cell's colour mixes the
+    states of its tasks over the cell's time span (white = none running).
+    Returns the occupancy summed over groups, for the state-count lane."""
+    n = run.ntasks
+    ngroups = max(1, min(n, int(px_h)))
+    nbins = max(50, int(px_w))
+    groups = (np.arange(n) * ngroups) // n
+    size = np.bincount(groups, minlength=ngroups).astype(float)
+    occ = occupancy(run, groups, ngroups, t1_us, nbins)
+    frac = occ / size[None, :, None]
+    frac[LOCK_HELD] = 0
+    rgb = rgba_table()[:, :3]
+    img = np.ones((ngroups, nbins, 3))
+    for k in range(len(STATES)):
+        if k != LOCK_HELD and frac[k].any():
+            img -= frac[k][:, :, None] * (1 - rgb[k])[None, None, :]
+    img = np.clip(img, 0, 1)
+    ax.imshow(img, aspect="auto", interpolation="nearest", origin="upper",
+              extent=(0, t1_us / 1e6, n - 0.5, -0.5), zorder=1)
+    _outcome_marks(ax, run, np.arange(n, dtype=float))
+    _point_out_fetchers(ax, run, dense=True)
+    ax.set_ylim(n - 0.5, -0.5)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
+    ax.set_ylabel("task (spawn order)")
+    per = n / ngroups
+    note = (f"density view: {n:,} tasks in {ngroups:,} row bins"
+            + (f" of ~{per:.0f}" if per >= 1.5 else "")
+            + "; colour mixes the states of each bin's tasks")
+    return occ.sum(axis=1), note
+
+
+def draw_state_counts(ax, run, counts, t1_us):
+    """Stacked areas: how many tasks are in each state, and a line of how
+    many have finished."""
+    nbins = counts.shape[1]
+    x = (np.arange(nbins) + 0.5) * (t1_us / 1e6) / nbins
+    order = [k for k in range(len(STATES)) if k != LOCK_HELD and counts[k].any()]
+    if order:
+        ax.stackplot(x, [counts[k] for k in order], colors=[COLOURS[STATES[k]] for k in order],
+                     linewidth=0, step=None)
+    edges = np.linspace(0, t1_us, 4 * nbins + 1)
+    done = np.searchsorted(np.sort(run.task_end_us), edges, side="right")
+    ax.step(edges / 1e6, done, where="post", color="black", lw=1.0, label="finished")
+    ax.set_ylim(0, run.ntasks * 1.05)
+    ax.set_ylabel("tasks")
+    ax.legend(loc="center right", fontsize=8, frameon=False)
+
+
+def draw_threads(ax, run, t1_us):
+    """Live threads (exact step function) over the threads' lifetimes,
+    packed into slots above the baseline."""
+    from matplotlib.collections import PolyCollection
+    lt = run.lifetimes
+    if len(lt):
+        import heapq
+        order = np.lexsort((lt[:, 1], lt[:, 0]))
+        slot = np.empty(len(lt), np.int64)
+        free, busy, nslots = [], [], 0
+        for i in order.tolist():
+            s, e = lt[i]
+            while busy and busy[0][0] <= s:
+                heapq.heappush(free, heapq.heappop(busy)[1])
+            k = heapq.heappop(free) if free else nslots
+            nslots = max(nslots, k + 1)
+            slot[i] = k
+            heapq.heappush(busy, (e, k))
+        y0 = run.baseline + slot + 0.15
+        ax.add_collection(PolyCollection(
+            _boxes(lt[:, 0] / 1e6, lt[:, 1] / 1e6, y0, y0 + 0.7),
+            facecolors="#b9c7d6", edgecolors="#7f93a8", linewidths=0.3 if len(lt) < 300 else 0,
+            zorder=1, label="thread lifetimes", rasterized=heavy(len(lt))))
+    s = run.thread_samples
+    if len(s):
+        xs = np.concatenate([s[:, 0], [t1_us]]) / 1e6
+        ys = np.concatenate([s[:, 1], [s[-1, 1]]])
+        ax.step(xs, ys, where="post", color="#1b2a3a", lw=1.2, zorder=3, label="live threads",
+                rasterized=heavy(len(xs)))
+        top = max(int(ys.max()), run.baseline + (nslots if len(lt) else 0), run.peak_threads)
+    else:
+        top = max(run.peak_threads, run.baseline)
+    ax.axhline(run.baseline, color="#777777", lw=0.6, ls=":", zorder=2)
+    ax.set_ylim(0, top * 1.12 + 0.5)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.set_ylabel("threads")
+    ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
+
+
+def draw_server(ax, run, t1_us):
+    s = run.in_service
+    xs = np.concatenate([s[:, 0], [t1_us]]) / 1e6 if len(s) else np.array([0, t1_us / 1e6])
+    ys = np.concatenate([s[:, 1], [s[-1, 1]]]) if len(s) else np.zeros(2)
+    ax.fill_between(xs, ys, step="post", color="#c6dbef", lw=0, rasterized=heavy(len(xs)))
+    ax.step(xs, ys, where="post", color="#08519c", lw=1.2, label="requests in service",
+            rasterized=heavy(len(xs)))
+    top = max(1, int(ys.max()))
+    if run.capacity is not None:
+        ax.axhline(run.capacity, color="#08519c", lw=0.8, ls="--",
+                   label=f"capacity {run.capacity}")
+        top = max(top, run.capacity)
+    ax.set_ylim(0, top * 1.25 + 0.5)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.set_ylabel("server")
+    ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
+
+
+def style_time_axis(ax, t1_us, label=True):
+    ax.set_xlim(0, t1_us / 1e6)
+    ax.grid(axis="x", color="#e4e4e4", lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    if label:
+        ax.set_xlabel("time since start (s)")
+
+
+def wall_line(ax, run):
+    ax.axvline(run.wall_us / 1e6, color="#555555", lw=0.7, ls="--", zorder=5)

@@ -1,0 +1,75 @@
+#include "jsonw.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jw_init(struct fb_jsonw *w, FILE *f)
+{
+    w->f = f;
+    w->failed = 0;
+    w->len = 0;
+}
+
+int jw_flush(struct fb_jsonw *w)
+{
+    if (w->len && !w->failed && fwrite(w->buf, 1, w->len, w->f) != w->len)
+        w->failed = 1;
+    w->len = 0;
+    if (fflush(w->f) != 0)
+        w->failed = 1;
+    return w->failed ? -1 : 0;
+}
+
+void jw_raw(struct fb_jsonw *w, const char *s, size_t n)
+{
+    if (w->len + n > sizeof(w->buf)) {
+        if (w->len && !w->failed && fwrite(w->buf, 1, w->len, w->f) != w->len)
+            w->failed = 1;
+        w->len = 0;
+        if (n > sizeof(w->buf)) {
+            if (!w->failed && fwrite(s, 1, n, w->f) != n)
+                w->failed = 1;
+            return;
+        }
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+void jw_str(struct fb_jsonw *w, const char *s)
+{
+    jw_raw(w, s, strlen(s));
+}
+
+void jw_u64(struct fb_jsonw *w, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    jw_raw(w, tmp + sizeof(tmp) - n, n);
+}
+
+void jw_i64(struct fb_jsonw *w, int64_t v)
+{
+    if (v < 0) {
+        jw_raw(w, "-", 1);
+        jw_u64(w, (uint64_t)0 - (uint64_t)v);
+    } else {
+        jw_u64(w, (uint64_t)v);
+    }
+}
+
+int jw_cjson(struct fb_jsonw *w, const struct cJSON *item)
+{
+    char *s = cJSON_PrintUnformatted(item);
+    if (s == NULL)
+        return -1;
+    jw_str(w, s);
+    free(s);
+    return 0;
+}

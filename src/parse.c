@@ -1,0 +1,44 @@
+#include "parse.h"
+
+#include <limits.h>
+#include <stddef.h>
+
+/* strtoull accepts leading blanks and a '-' sign (negating the result
+ * silently), so digits are checked here before it ever sees the string. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        unsigned digit = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            return -1;
+        v = v * 10 + digit;
+    }
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int parse_int(const char *s, int min, int max, int *out)
+{
+    int negative = 0;
+    uint64_t mag;
+
+    if (s != NULL && *s == '-') {
+        negative = 1;
+        s++;
+    }
+    if (parse_u64(s, 0, (uint64_t)INT_MAX + 1, &mag) < 0)
+        return -1;
+    long long v = negative ? -(long long)mag : (long long)mag;
+    if (v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}

@@ -1,0 +1,239 @@
+#include "report.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "jsonw.h"
+#include "mode.h"
+#include "run.h"
+#include "target.h"
+
+/* Absolute monotonic µs to µs from the run's start; what happened just
+ * before the start (the thread log opens a moment earlier) is at 0. */
+static uint64_t rel(const struct fb_run *run, uint64_t abs_us)
+{
+    return abs_us > run->t0_us ? abs_us - run->t0_us : 0;
+}
+
+static cJSON *config_json(const struct fb_report *r)
+{
+    const struct fb_config *c = r->run->cfg;
+    const struct fb_target *t = r->target;
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(o, "tasks", c->tasks);
+    cJSON_AddStringToObject(o, "mode", c->mode->name);
+    cJSON_AddStringToObject(o, "url", t->url);
+    if (t->embedded) {
+        cJSON_AddNumberToObject(o, "delay_ms", c->delay_ms);
+        if (c->capacity)
+            cJSON_AddNumberToObject(o, "capacity", c->capacity);
+        else
+            cJSON_AddNullToObject(o, "capacity");
+    } else {
+        cJSON_AddNullToObject(o, "delay_ms");
+        cJSON_AddNullToObject(o, "capacity");
+    }
+    cJSON_AddNumberToObject(o, "timeout_ms", c->timeout_ms);
+    cJSON_AddNumberToObject(o, "max_body", (double)c->max_body);
+    cJSON_AddNumberToObject(o, "max_connections", c->max_connections);
+    cJSON_AddStringToObject(o, "host", t->host);
+    cJSON_AddBoolToObject(o, "host_resolved", t->host_resolved);
+    cJSON_AddBoolToObject(o, "embedded_server", t->embedded);
+    return o;
+}
+
+static cJSON *summary_json(const struct fb_report *r)
+{
+    const struct fb_run *run = r->run;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *errors = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(o, "wall_us", (double)run->wall_us);
+    cJSON_AddNumberToObject(o, "upstream_requests", (double)run->xfer.started);
+    if (r->server->valid)
+        cJSON_AddNumberToObject(o, "server_requests", (double)r->server->requests);
+    else
+        cJSON_AddNullToObject(o, "server_requests");
+    cJSON_AddNumberToObject(o, "cache_hits", (double)run->cache_hits);
+    cJSON_AddNumberToObject(o, "cache_misses", (double)run->cache_misses);
+    cJSON_AddNumberToObject(errors, "total", (double)run_errors_total(run));
+    for (int s = 0; s < STAGE_COUNT; s++)
+        cJSON_AddNumberToObject(errors, task_stage_name(s), (double)run->errors[s]);
+    cJSON_AddItemToObject(o, "errors", errors);
+    cJSON_AddNumberToObject(o, "peak_threads", r->peak_threads);
+    cJSON_AddNumberToObject(o, "threads_created", (double)r->nlives);
+    cJSON_AddNumberToObject(o, "peak_connections", run->xfer.peak_connections);
+    return o;
+}
+
+/* Writes "key": item and frees item; -1 when building it ran out of memory. */
+static int put_object(struct fb_jsonw *w, const char *key, cJSON *item)
+{
+    if (item == NULL)
+        return -1;
+    jw_str(w, ",\n \"");
+    jw_str(w, key);
+    jw_str(w, "\": ");
+    int rc = jw_cjson(w, item);
+    cJSON_Delete(item);
+    return rc;
+}
+
+static void write_server(struct fb_jsonw *w, const struct fb_report *r)
+{
+    const struct fb_server_stats *s = r->server;
+
+    jw_str(w, ",\n \"server\": ");
+    if (!s->valid) {
+        jw_str(w, "null");
+        return;
+    }
+    jw_str(w, "{\"requests\": ");
+    jw_u64(w, s->requests);
+    jw_str(w, ", \"in_service\": ");
+    jw_u64(w, s->in_service);
+    jw_str(w, ", \"max_in_service\": ");
+    jw_u64(w, s->max_in_service);
+    jw_str(w, ", \"queued\": ");
+    jw_u64(w, s->queued);
+    jw_str(w, ", \"max_queued\": ");
+    jw_u64(w, s->max_queued);
+    jw_str(w, ", \"in_service_samples\": [");
+    for (size_t i = 0; i < s->nlog; i++) {
+        jw_str(w, i ? ",[" : "[");
+        int64_t t = s->log[i][0] - (int64_t)r->run->t0_us;
+        jw_i64(w, t > 0 ? t : 0);
+        jw_str(w, ",");
+        jw_i64(w, s->log[i][1]);
+        jw_str(w, "]");
+    }
+    jw_str(w, "]}");
+}
+
+static void write_threads(struct fb_jsonw *w, const struct fb_report *r)
+{
+    const struct fb_run *run = r->run;
+
+    jw_str(w, ",\n \"threads\": {\"baseline\": ");
+    jw_u64(w, r->baseline);
+    jw_str(w, ", \"samples\": [");
+    for (size_t i = 0; i < r->nsamples; i++) {
+        jw_str(w, i ? ",[" : "[");
+        jw_u64(w, rel(run, r->samples[i].t_us));
+        jw_str(w, ",");
+        jw_u64(w, r->samples[i].count);
+        jw_str(w, "]");
+    }
+    jw_str(w, "],\n  \"lifetimes\": [");
+    for (size_t i = 0; i < r->nlives; i++) {
+        jw_str(w, i ? ",{\"start_us\":" : "{\"start_us\":");
+        jw_u64(w, rel(run, r->lives[i].start_us));
+        jw_str(w, ",\"end_us\":");
+        if (r->lives[i].end_us)
+            jw_u64(w, rel(run, r->lives[i].end_us));
+        else
+            jw_str(w, "null");
+        jw_str(w, "}");
+    }
+    jw_str(w, "]}");
+}
+
+static int write_error(struct fb_jsonw *w, const struct fb_task_error *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return -1;
+    cJSON_AddStringToObject(o, "stage", task_stage_name(e->stage));
+    cJSON_AddStringToObject(o, "message", e->message ? e->message : "");
+    if (e->http_status)
+        cJSON_AddNumberToObject(o, "http_status", (double)e->http_status);
+    jw_str(w, ",\"error\":");
+    int rc = jw_cjson(w, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* One task per line: hot at a million tasks, so no cJSON tree here. */
+static int write_task(struct fb_jsonw *w, const struct fb_run *run, const struct fb_task *t)
+{
+    struct fb_span spans[TASK_MAX_SPANS];
+    int n = task_spans(t, spans);
+
+    jw_str(w, "{\"id\":");
+    jw_u64(w, t->id);
+    jw_str(w, ",\"outcome\":\"");
+    jw_str(w, task_outcome_name(t->outcome));
+    jw_str(w, "\",\"start_us\":");
+    jw_u64(w, t->mark_us[MARK_CREATED]);
+    jw_str(w, ",\"end_us\":");
+    jw_u64(w, t->mark_us[MARK_END]);
+    if (t->error && t->error <= run->nerrs && write_error(w, &run->errs[t->error - 1]) < 0)
+        return -1;
+    jw_str(w, ",\"spans\":[");
+    for (int i = 0; i < n; i++) {
+        jw_str(w, i ? ",{\"state\":\"" : "{\"state\":\"");
+        jw_str(w, task_state_name(spans[i].state));
+        jw_str(w, "\",\"start_us\":");
+        jw_u64(w, spans[i].start_us);
+        jw_str(w, ",\"end_us\":");
+        jw_u64(w, spans[i].end_us);
+        jw_str(w, "}");
+    }
+    jw_str(w, "]}");
+    return 0;
+}
+
+int report_write_json(FILE *f, const struct fb_report *r)
+{
+    static struct fb_jsonw w; /* 64 KiB: not on the stack; one report at a time */
+    const struct fb_run *run = r->run;
+    int rc = 0;
+
+    jw_init(&w, f);
+    jw_str(&w, "{\"schema\": \"fetchbench/1\",\n \"tool\": {\"name\": \"fetchbench\", \"version\": \"" FB_VERSION "\"}");
+    rc |= put_object(&w, "config", config_json(r));
+    jw_str(&w, run->interrupted ? ",\n \"interrupted\": true" : ",\n \"interrupted\": false");
+    rc |= put_object(&w, "summary", summary_json(r));
+    write_server(&w, r);
+    write_threads(&w, r);
+    jw_str(&w, ",\n \"tasks\": [");
+    for (uint32_t i = 0; i < run->ntasks && rc == 0; i++) {
+        jw_str(&w, i ? ",\n  " : "\n  ");
+        rc |= write_task(&w, run, &run->tasks[i]);
+    }
+    jw_str(&w, "\n ]}\n");
+    rc |= jw_flush(&w);
+    return rc ? -1 : 0;
+}
+
+void report_print_summary(FILE *f, const struct fb_report *r)
+{
+    const struct fb_run *run = r->run;
+    const struct fb_config *c = run->cfg;
+    uint64_t errors = run_errors_total(run);
+
+    fprintf(f, "fetchbench: %u tasks, mode %s, %s%s\n", c->tasks, c->mode->name, r->target->url,
+            run->interrupted ? " (interrupted)" : "");
+    fprintf(f, "  wall %.3f s | upstream requests %" PRIu64 " | server saw ", run->wall_us / 1e6,
+            run->xfer.started);
+    if (r->server->valid)
+        fprintf(f, "%" PRIu64, r->server->requests);
+    else
+        fprintf(f, "-");
+    fprintf(f, " | cache hits %" PRIu64 " misses %" PRIu64 "\n", run->cache_hits, run->cache_misses);
+    fprintf(f, "  threads: peak %u, created %zu | connections: peak %u | errors %" PRIu64, r->peak_threads,
+            r->nlives, run->xfer.peak_connections, errors);
+    if (errors) {
+        const char *sep = " (";
+        for (int s = 0; s < STAGE_COUNT; s++) {
+            if (run->errors[s]) {
+                fprintf(f, "%s%s %" PRIu64, sep, task_stage_name(s), run->errors[s]);
+                sep = ", ";
+            }
+        }
+        fprintf(f, ")");
+    }
+    fprintf(f, "\n");
+}

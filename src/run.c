@@ -1,0 +1,238 @@
+#include "run.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "mode.h"
+#include "threads.h"
+
+#define TASK_OF(node) ((struct fb_task *)(node)) /* node is the first member */
+
+static uint64_t now_rel(const struct fb_run *run)
+{
+    return clock_now_us() - run->t0_us;
+}
+
+void run_mark(struct fb_run *run, struct fb_task *t, enum fb_mark m)
+{
+    task_mark_at(t, m, now_rel(run));
+}
+
+int run_cache_lookup(struct fb_run *run, struct fb_task *t)
+{
+    size_t len;
+
+    run_mark(run, t, MARK_CACHE_CHECK);
+    int hit = cache_get(&run->cache, run->url, &len) != NULL;
+    run_mark(run, t, MARK_CACHE_DONE);
+    if (hit)
+        run->cache_hits++;
+    else
+        run->cache_misses++;
+    return hit;
+}
+
+void run_fetch(struct fb_run *run, struct fb_task *t)
+{
+    run_mark(run, t, MARK_FETCH_START);
+    if (xfer_fetch(&run->xfer, run->url, &t->node) == 0)
+        return;
+    struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "could not set up the transfer"};
+    run_mark(run, t, MARK_FETCH_END);
+    run->mode->step(run, t, &r);
+}
+
+void run_store(struct fb_run *run, struct fb_task *t, struct fb_xfer_result *r)
+{
+    if (!r->ok)
+        return;
+    if (cache_put(&run->cache, run->url, r->body, r->len) == 0)
+        run->fetched++;
+    r->body = NULL; /* the cache owns it now, or freed it */
+}
+
+static void record_error(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
+{
+    run->errors[r->stage]++;
+    if (run->nerrs == run->caperrs) {
+        size_t cap = run->caperrs ? run->caperrs * 2 : 16;
+        struct fb_task_error *p = realloc(run->errs, cap * sizeof(*p));
+        if (p == NULL)
+            return; /* counted, without its message */
+        run->errs = p;
+        run->caperrs = cap;
+    }
+    struct fb_task_error *e = &run->errs[run->nerrs];
+    e->stage = (uint8_t)r->stage;
+    e->http_status = r->http_status;
+    e->message = strdup(r->message ? r->message : "");
+    t->error = (uint32_t)++run->nerrs;
+}
+
+void run_finish(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
+{
+    if (r == NULL) {
+        t->outcome = OUTCOME_CACHE_HIT;
+    } else if (r->ok) {
+        t->outcome = OUTCOME_FETCHED;
+    } else {
+        t->outcome = OUTCOME_ERROR;
+        record_error(run, t, r);
+    }
+    run_mark(run, t, MARK_END);
+    if (++run->nfinished == run->ntasks) {
+        run->wall_us = t->mark_us[MARK_END];
+        event_base_loopbreak(run->base);
+    }
+}
+
+void run_wake(struct fb_run *run, struct fb_task *t)
+{
+    runq_ready(&run->runq, &t->node);
+}
+
+uint64_t run_errors_total(const struct fb_run *run)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < STAGE_COUNT; i++)
+        n += run->errors[i];
+    return n;
+}
+
+/* The scheduler resumes a task: its first run, or the end of a wait. */
+static void on_resume(void *ctx, struct fb_node *n)
+{
+    struct fb_run *run = ctx;
+    struct fb_task *t = TASK_OF(n);
+
+    if (!task_has_mark(t, MARK_STARTED))
+        run_mark(run, t, MARK_STARTED);
+    run->mode->step(run, t, NULL);
+}
+
+static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
+{
+    struct fb_run *run = ctx;
+    struct fb_task *t = TASK_OF(n);
+    run_mark(run, t, MARK_FETCH_END);
+    if (r->waited)
+        task_mark_at(t, MARK_FETCH_ADMITTED, r->start_us - run->t0_us);
+    /* A phase that was reached in under a microsecond still counts as
+     * reached: 0 means "not reached" in the record. */
+    for (int p = PHASE_COUNT - 1; p >= 0; p--) {
+        uint32_t us = r->phase_us[p];
+        if (us == 0 && p + 1 < PHASE_COUNT && t->phase_us[p + 1])
+            us = 1;
+        t->phase_us[p] = us;
+    }
+    run->mode->step(run, t, r);
+}
+
+static void on_signal(evutil_socket_t signo, short what, void *arg)
+{
+    struct fb_run *run = arg;
+
+    run->interrupted = (int)signo;
+    /* Deleting the events restores the default disposition: a second
+     * signal ends the process at once. */
+    event_del(run->sig_int);
+    event_del(run->sig_term);
+    event_base_loopbreak(run->base);
+}
+
+static void cancel_unfinished(struct fb_run *run)
+{
+    uint64_t now = now_rel(run);
+    for (uint32_t i = 0; i < run->ntasks; i++) {
+        struct fb_task *t = &run->tasks[i];
+        if (t->outcome == OUTCOME_PENDING) {
+            t->outcome = OUTCOME_CANCELLED;
+            task_mark_at(t, MARK_END, now);
+        }
+    }
+    run->wall_us = now;
+}
+
+int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url)
+{
+    memset(run, 0, sizeof(*run));
+    run->cfg = cfg;
+    run->url = url;
+    run->mode = cfg->mode;
+    run->ntasks = cfg->tasks;
+
+    struct fb_xfer_opts xo = {
+        .timeout_ms = cfg->timeout_ms,
+        .max_body = cfg->max_body,
+        .reuse_connections = cfg->max_connections > 0,
+        .max_inflight = cfg->max_connections,
+    };
+
+    run->base = event_base_new();
+    if (run->base == NULL)
+        goto oom;
+    if (runq_init(&run->runq, run->base, on_resume, run) < 0 || cache_init(&run->cache) < 0)
+        goto oom;
+    if (xfer_init(&run->xfer, run->base, &xo, on_fetched, run) < 0)
+        goto oom;
+    run->tasks = calloc(run->ntasks, sizeof(*run->tasks));
+    if (run->tasks == NULL && run->ntasks) {
+        snprintf(run->errbuf, sizeof(run->errbuf), "out of memory for %u tasks", run->ntasks);
+        return -1;
+    }
+    if (run->mode->setup && run->mode->setup(run) < 0)
+        goto oom;
+    run->sig_int = evsignal_new(run->base, SIGINT, on_signal, run);
+    run->sig_term = evsignal_new(run->base, SIGTERM, on_signal, run);
+    if (run->sig_int == NULL || run->sig_term == NULL)
+        goto oom;
+    event_add(run->sig_int, NULL);
+    event_add(run->sig_term, NULL);
+
+    threads_start(threads_live_now());
+    run->t0_us = clock_now_us();
+    /* Spawned all at once, like asyncio.gather: each starts on the next tick. */
+    for (uint32_t i = 0; i < run->ntasks; i++) {
+        struct fb_task *t = &run->tasks[i];
+        t->id = i;
+        task_mark_at(t, MARK_CREATED, now_rel(run));
+        runq_ready(&run->runq, &t->node);
+    }
+    if (run->ntasks)
+        event_base_dispatch(run->base);
+    if (run->nfinished < run->ntasks)
+        cancel_unfinished(run);
+    threads_stop();
+    return 0;
+
+oom:
+    snprintf(run->errbuf, sizeof(run->errbuf), "out of memory setting up the run");
+    return -1;
+}
+
+void run_free(struct fb_run *run)
+{
+    /* libcurl first (it may still call back into the loop), then what the
+     * loop holds, then the loop. */
+    if (run->base) {
+        xfer_cleanup(&run->xfer);
+        if (run->mode && run->mode->teardown && run->mode_state)
+            run->mode->teardown(run);
+        if (run->sig_int)
+            event_free(run->sig_int);
+        if (run->sig_term)
+            event_free(run->sig_term);
+        runq_free(&run->runq);
+        event_base_free(run->base);
+    }
+    cache_free(&run->cache);
+    for (size_t i = 0; i < run->nerrs; i++)
+        free(run->errs[i].message);
+    free(run->errs);
+    free(run->tasks);
+    memset(run, 0, sizeof(*run));
+}

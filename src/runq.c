@@ -1,0 +1,65 @@
+#include "runq.h"
+
+#include <event2/event.h>
+
+#include "clock.h"
+
+unsigned runq_tick(struct fb_runq *s)
+{
+    /* Detach the current queue first: nodes readied while it runs belong to
+     * the next tick. */
+    struct fb_queue now = s->ready;
+    struct fb_node *n;
+    unsigned resumed = 0;
+
+    s->ready.head = s->ready.tail = NULL;
+    s->ticks++;
+    while ((n = queue_pop(&now)) != NULL) {
+        s->resume(s->ctx, n);
+        resumed++;
+    }
+    return resumed;
+}
+
+static void on_ready(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_runq *s = arg;
+    uint64_t deadline = clock_now_us() + RUNQ_SLICE_US;
+
+    do
+        runq_tick(s);
+    while (s->ready.head && clock_now_us() < deadline);
+    if (s->ready.head)
+        event_active(s->ev, EV_READ, 0);
+}
+
+int runq_init(struct fb_runq *s, struct event_base *base, fb_resume_fn *resume, void *ctx)
+{
+    s->ready.head = s->ready.tail = NULL;
+    s->resume = resume;
+    s->ctx = ctx;
+    s->ticks = 0;
+    s->ev = NULL;
+    if (base) {
+        s->ev = event_new(base, -1, 0, on_ready, s);
+        if (s->ev == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+void runq_free(struct fb_runq *s)
+{
+    if (s->ev)
+        event_free(s->ev);
+    s->ev = NULL;
+}
+
+void runq_ready(struct fb_runq *s, struct fb_node *n)
+{
+    int was_idle = s->ready.head == NULL;
+
+    queue_push(&s->ready, n);
+    if (was_idle && s->ev)
+        event_active(s->ev, EV_READ, 0);
+}

@@ -1,0 +1,826 @@
+/* The test server behind `fetchbench serve`: libevent's evhttp on one
+ * thread, a FIFO of delayed requests bounded by a capacity, and /stats.
+ *
+ * State comes in two kinds: the server (event base, evhttp, counters, the
+ * queue, the in_service log) and one delayed request (its timer, its
+ * disconnect watch, its place in the queue or in service). The request and
+ * its connection belong to evhttp; we only hold them while they are ours to
+ * answer, and let go of both the moment evhttp or the client takes them back.
+ */
+#include "server.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#define SERVE_PREFIX        "fetchbench serve: "
+#define MAX_DELAY_MS        600000u
+/* Bounds the request line (URI) as well: evhttp counts it against the same limit. */
+#define MAX_HEADERS_BYTES   8192
+#define MAX_BODY_BYTES      4096
+/* evhttp's timeout is per read/write, not per request, and it is off while a
+ * request waits for us (evhttp stops reading then), so it never cuts a delay. */
+#define IO_TIMEOUT_S        10
+/* The kernel silently clips this to net.core.somaxconn. */
+#define LISTEN_BACKLOG      65535
+/* 10,000 concurrent connections plus stdio, the listener and epoll. */
+#define WANTED_FDS          10240
+#define ACCEPT_PAUSE_US     100000
+#define LOG_INITIAL_PAIRS   1024
+
+/* Exactly 1024 bytes, so a client can check the size it received. */
+#define PAGE_LINE "<p>fetchbench delay page: filler to reach one KiB.</p>\n"
+#define PAGE_LINES4 PAGE_LINE PAGE_LINE PAGE_LINE PAGE_LINE
+static const char page[] =
+    "<!DOCTYPE html>\n<html><head><title>fetchbench delay</title></head>\n<body>\n"
+    PAGE_LINES4 PAGE_LINES4 PAGE_LINES4 PAGE_LINES4 PAGE_LINE
+    "</body></html>\n";
+
+enum fb_delay_state { DELAY_QUEUED, DELAY_IN_SERVICE, DELAY_DEAD };
+
+struct fb_server;
+
+/* One /delay request between its arrival and its answer (or abandonment). */
+struct fb_delay_req {
+    struct fb_server *srv;
+    struct evhttp_request *req;     /* owned by evhttp */
+    struct evhttp_connection *conn; /* owned by evhttp */
+    struct event *timer;            /* fires when the delay is over */
+    struct event *watch;            /* readable socket = client hung up */
+    unsigned delay_ms;
+    int capped;
+    enum fb_delay_state state;
+    struct fb_delay_req *prev, *next; /* in exactly one fb_delay_list */
+};
+
+/* Intrusive doubly linked list: O(1) removal of a client that leaves. */
+struct fb_delay_list {
+    struct fb_delay_req *head, *tail;
+    size_t len;
+};
+
+struct fb_server {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evconnlistener *listener; /* owned by http */
+    struct event *sigint, *sigterm;
+    struct event *reaper;            /* frees retired requests */
+    struct event *accept_resume;     /* re-enables accept after EMFILE */
+    int capacity;                    /* 0 = unlimited */
+
+    struct fb_delay_list queue;      /* waiting, oldest first */
+    struct fb_delay_list active;     /* in service */
+    struct fb_delay_list dead;       /* retired, not yet freed */
+
+    uint64_t requests, completed, abandoned;
+    size_t max_in_service, max_queued;
+
+    int64_t *log;                    /* pairs (t_us, in_service) */
+    size_t log_pairs, log_cap;
+    int log_truncated;
+    int accept_warned;
+};
+
+static void list_push(struct fb_delay_list *list, struct fb_delay_req *d)
+{
+    d->next = NULL;
+    d->prev = list->tail;
+    if (list->tail != NULL)
+        list->tail->next = d;
+    else
+        list->head = d;
+    list->tail = d;
+    list->len++;
+}
+
+static void list_remove(struct fb_delay_list *list, struct fb_delay_req *d)
+{
+    if (d->prev != NULL)
+        d->prev->next = d->next;
+    else
+        list->head = d->next;
+    if (d->next != NULL)
+        d->next->prev = d->prev;
+    else
+        list->tail = d->prev;
+    d->prev = d->next = NULL;
+    list->len--;
+}
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Appends (now, in_service). A failed allocation only truncates the log —
+ * the server keeps serving, and /stats says the log is incomplete. */
+static void log_in_service(struct fb_server *srv)
+{
+    if (srv->log_pairs == srv->log_cap) {
+        size_t cap = srv->log_cap ? srv->log_cap * 2 : LOG_INITIAL_PAIRS;
+        int64_t *grown = realloc(srv->log, cap * 2 * sizeof *grown);
+        if (grown == NULL) {
+            srv->log_truncated = 1;
+            return;
+        }
+        srv->log = grown;
+        srv->log_cap = cap;
+    }
+    srv->log[2 * srv->log_pairs] = monotonic_us();
+    srv->log[2 * srv->log_pairs + 1] = (int64_t)srv->active.len;
+    srv->log_pairs++;
+}
+
+/* Sends a whole response with a copy of data as its body; evhttp owns req
+ * from here on (it frees it once written, or at once if the client is gone). */
+static void reply(struct evhttp_request *req, int code, const char *reason,
+                  const char *type, const char *data, size_t len)
+{
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    struct evbuffer *body = evbuffer_new();
+
+    if (body == NULL || evbuffer_add(body, data, len) != 0) {
+        /* An empty 200 would look like success; say what happened. */
+        code = HTTP_INTERNAL;
+        reason = "Internal Server Error";
+        type = NULL;
+        if (body != NULL)
+            evbuffer_drain(body, evbuffer_get_length(body));
+    }
+    if (type != NULL)
+        evhttp_add_header(headers, "Content-Type", type);
+    evhttp_send_reply(req, code, reason, body);
+    if (body != NULL)
+        evbuffer_free(body);
+}
+
+/* Unlike evhttp_send_error, keeps our extra headers (Allow) and keep-alive. */
+static void reply_error(struct evhttp_request *req, int code, const char *reason)
+{
+    char text[160];
+    int n = snprintf(text, sizeof text,
+                     "<html><body><h1>%d %s</h1></body></html>\n", code, reason);
+
+    reply(req, code, reason, "text/html", text, (size_t)n);
+}
+
+static void delay_free(struct fb_delay_req *d)
+{
+    if (d->timer != NULL)
+        event_free(d->timer);
+    if (d->watch != NULL)
+        event_free(d->watch);
+    free(d);
+}
+
+/* Takes d out of the queue or out of service and stops everything that could
+ * call back into it. Its memory is freed later by the reaper, because this
+ * runs inside d's own timer and watch callbacks. */
+static void delay_retire(struct fb_delay_req *d)
+{
+    struct fb_server *srv = d->srv;
+
+    if (d->state == DELAY_QUEUED) {
+        list_remove(&srv->queue, d);
+    } else {
+        list_remove(&srv->active, d);
+        log_in_service(srv);
+    }
+    /* The connection may outlive d (keep-alive): it must not call us again. */
+    evhttp_connection_set_closecb(d->conn, NULL, NULL);
+    event_del(d->timer);
+    /* Before evhttp closes the fd, which could be reused at once. */
+    event_del(d->watch);
+    d->state = DELAY_DEAD;
+    list_push(&srv->dead, d);
+    event_active(srv->reaper, EV_TIMEOUT, 0);
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_server *srv = arg;
+    struct fb_delay_req *d;
+
+    while ((d = srv->dead.head) != NULL) {
+        list_remove(&srv->dead, d);
+        delay_free(d);
+    }
+}
+
+static void delay_answer(struct fb_delay_req *d)
+{
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(d->req);
+
+    if (d->capped)
+        evhttp_add_header(headers, "X-Delay-Capped", "1");
+    reply(d->req, HTTP_OK, "OK", "text/html", page, sizeof page - 1);
+    d->srv->completed++;
+}
+
+/* The delay is measured from here, not from arrival: that is what makes a
+ * capacity show up as waves. */
+static void enter_service(struct fb_server *srv, struct fb_delay_req *d)
+{
+    struct timeval tv = { .tv_sec = d->delay_ms / 1000,
+                          .tv_usec = (d->delay_ms % 1000) * 1000 };
+
+    d->state = DELAY_IN_SERVICE;
+    list_push(&srv->active, d);
+    if (srv->active.len > srv->max_in_service)
+        srv->max_in_service = srv->active.len;
+    log_in_service(srv);
+    if (evtimer_add(d->timer, &tv) != 0) {
+        struct evhttp_request *req = d->req;
+        delay_retire(d);
+        reply_error(req, HTTP_SERVUNAVAIL, "Service Unavailable");
+    }
+}
+
+static int has_room(const struct fb_server *srv)
+{
+    return srv->capacity == 0 || srv->active.len < (size_t)srv->capacity;
+}
+
+/* Fills free service slots from the head of the queue. */
+static void promote(struct fb_server *srv)
+{
+    struct fb_delay_req *d;
+
+    while ((d = srv->queue.head) != NULL && has_room(srv)) {
+        list_remove(&srv->queue, d);
+        enter_service(srv, d);
+    }
+}
+
+static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_delay_req *d = arg;
+    struct fb_server *srv = d->srv;
+
+    delay_retire(d);
+    delay_answer(d);
+    promote(srv);
+}
+
+/* Runs whenever evhttp frees the connection of a request we still hold: after
+ * on_client_readable saw the client leave, or if evhttp failed it itself. */
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+    struct fb_delay_req *d = arg;
+    struct fb_server *srv = d->srv;
+    struct evhttp_request *req = d->req;
+
+    delay_retire(d);
+    srv->abandoned++;
+    /* On its own failures evhttp detaches an unanswered request from the
+     * connection and leaves it to the user; then nobody else will free it.
+     * Otherwise the request is still attached and evhttp frees it next. */
+    if (evhttp_request_get_connection(req) == NULL)
+        evhttp_request_free(req);
+    promote(srv);
+}
+
+/* evhttp 2.1 stops reading a connection while its request waits for an
+ * answer, so it would notice a hung-up client only when writing to it. We
+ * watch the socket ourselves: EOF or an error means the client left. */
+static void on_client_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_delay_req *d = arg;
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    if (n > 0) {
+        /* A pipelined next request. Watching on would spin (the watch is
+         * level-triggered and evhttp reads it only after our answer), so a
+         * hang-up is from now on noticed when the answer is written. */
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        event_add(d->watch, NULL);
+        return;
+    }
+    /* Freeing the connection runs on_conn_close, which frees d's slot;
+     * evhttp frees the request with the connection. */
+    evhttp_connection_free(d->conn);
+}
+
+/* Takes the part of the path after "/delay/": "<ms>" or "<ms>/url/<anything>".
+ * Returns HTTP_OK with *ms and *capped set, HTTP_NOTFOUND when the path has
+ * another shape, HTTP_BADREQUEST when <ms> is not a non-negative integer. */
+static int parse_delay_path(const char *rest, unsigned *ms, int *capped)
+{
+    size_t n = strcspn(rest, "/");
+    char digits[24];
+    uint64_t v;
+
+    if (rest[n] != '\0' && strncmp(rest + n, "/url/", 5) != 0)
+        return HTTP_NOTFOUND;
+    if (n == 0)
+        return HTTP_BADREQUEST;
+    if (n < sizeof digits) {
+        memcpy(digits, rest, n);
+        digits[n] = '\0';
+        if (parse_u64(digits, 0, MAX_DELAY_MS, &v) == 0) {
+            *ms = (unsigned)v;
+            *capped = 0;
+            return HTTP_OK;
+        }
+    }
+    /* Too big for the cap, or even for uint64_t: still a delay, capped. */
+    for (size_t i = 0; i < n; i++)
+        if (rest[i] < '0' || rest[i] > '9')
+            return HTTP_BADREQUEST;
+    *ms = MAX_DELAY_MS;
+    *capped = 1;
+    return HTTP_OK;
+}
+
+/* Returns a new request record watching its connection, or NULL. */
+static struct fb_delay_req *delay_new(struct fb_server *srv,
+                                      struct evhttp_request *req,
+                                      unsigned ms, int capped)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct fb_delay_req *d = calloc(1, sizeof *d);
+    evutil_socket_t fd;
+
+    if (d == NULL || conn == NULL)
+        goto fail;
+    fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+    d->srv = srv;
+    d->req = req;
+    d->conn = conn;
+    d->delay_ms = ms;
+    d->capped = capped;
+    d->timer = evtimer_new(srv->base, on_delay_timer, d);
+    if (d->timer == NULL)
+        goto fail;
+    d->watch = event_new(srv->base, fd, EV_READ, on_client_readable, d);
+    if (d->watch == NULL || event_add(d->watch, NULL) != 0)
+        goto fail;
+    evhttp_connection_set_closecb(conn, on_conn_close, d);
+    return d;
+
+fail:
+    if (d != NULL)
+        delay_free(d);
+    return NULL;
+}
+
+static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
+                        const char *rest)
+{
+    unsigned ms = 0;
+    int capped = 0;
+    int status = parse_delay_path(rest, &ms, &capped);
+    struct fb_delay_req *d;
+
+    if (status == HTTP_NOTFOUND) {
+        reply_error(req, HTTP_NOTFOUND, "Not Found");
+        return;
+    }
+    if (status == HTTP_BADREQUEST) {
+        reply_error(req, HTTP_BADREQUEST, "Bad Request");
+        return;
+    }
+    d = delay_new(srv, req, ms, capped);
+    if (d == NULL) {
+        reply_error(req, HTTP_SERVUNAVAIL, "Service Unavailable");
+        return;
+    }
+    srv->requests++;
+    /* Newcomers never overtake the queue. */
+    if (srv->queue.head == NULL && has_room(srv)) {
+        enter_service(srv, d);
+        return;
+    }
+    d->state = DELAY_QUEUED;
+    list_push(&srv->queue, d);
+    if (srv->queue.len > srv->max_queued)
+        srv->max_queued = srv->queue.len;
+}
+
+static int wants_log(const struct evhttp_uri *uri)
+{
+    const char *query = evhttp_uri_get_query(uri);
+    struct evkeyvalq params;
+    const char *value;
+    int yes;
+
+    if (query == NULL)
+        return 0;
+    if (evhttp_parse_query_str(query, &params) != 0) {
+        evhttp_clear_headers(&params);
+        return 0;
+    }
+    value = evhttp_find_header(&params, "log");
+    yes = value != NULL && strcmp(value, "1") == 0;
+    evhttp_clear_headers(&params);
+    return yes;
+}
+
+/* Adds "in_service_log": [[t_us, in_service], ...]; returns 0 or -1. */
+static int add_log(const struct fb_server *srv, cJSON *root)
+{
+    cJSON *list = cJSON_AddArrayToObject(root, "in_service_log");
+
+    if (list == NULL)
+        return -1;
+    for (size_t i = 0; i < srv->log_pairs; i++) {
+        /* Doubles hold integers exactly up to 2^53 us, about 285 years. */
+        const double pair[2] = { (double)srv->log[2 * i],
+                                 (double)srv->log[2 * i + 1] };
+        cJSON *item = cJSON_CreateDoubleArray(pair, 2);
+        if (item == NULL)
+            return -1;
+        if (!cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            return -1;
+        }
+    }
+    if (srv->log_truncated && cJSON_AddTrueToObject(root, "in_service_log_truncated") == NULL)
+        return -1;
+    return 0;
+}
+
+static void serve_stats(struct fb_server *srv, struct evhttp_request *req,
+                        const struct evhttp_uri *uri)
+{
+    cJSON *root = cJSON_CreateObject();
+    char *text = NULL;
+    /* cJSON's adders accept a NULL object, so one check at the end suffices
+     * for these; the log needs its own. */
+    int ok = cJSON_AddNumberToObject(root, "requests", (double)srv->requests) != NULL
+        && cJSON_AddNumberToObject(root, "in_service", (double)srv->active.len) != NULL
+        && cJSON_AddNumberToObject(root, "max_in_service", (double)srv->max_in_service) != NULL
+        && cJSON_AddNumberToObject(root, "queued", (double)srv->queue.len) != NULL
+        && cJSON_AddNumberToObject(root, "max_queued", (double)srv->max_queued) != NULL
+        && cJSON_AddNumberToObject(root, "completed", (double)srv->completed) != NULL
+        && cJSON_AddNumberToObject(root, "abandoned", (double)srv->abandoned) != NULL;
+
+    if (ok && wants_log(uri))
+        ok = add_log(srv, root) == 0;
+    if (ok)
+        text = cJSON_PrintUnformatted(root);
+    if (text != NULL)
+        reply(req, HTTP_OK, "OK", "application/json", text, strlen(text));
+    else
+        reply_error(req, HTTP_INTERNAL, "Internal Server Error");
+    cJSON_free(text);
+    cJSON_Delete(root);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct fb_server *srv = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+        reply_error(req, HTTP_BADMETHOD, "Method Not Allowed");
+    } else if (path != NULL && strcmp(path, "/stats") == 0) {
+        serve_stats(srv, req, uri);
+    } else if (path != NULL && strncmp(path, "/delay/", 7) == 0) {
+        serve_delay(srv, req, path + 7);
+    } else {
+        reply_error(req, HTTP_NOTFOUND, "Not Found");
+    }
+}
+
+/* accept() failing (EMFILE above all) leaves the listening socket readable,
+ * so without a pause the loop would spin on it. */
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    struct fb_server *srv = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    const struct timeval pause = { 0, ACCEPT_PAUSE_US };
+
+    if (!srv->accept_warned) {
+        fprintf(stderr, SERVE_PREFIX "accept: %s; pausing new connections briefly\n",
+                strerror(err));
+        srv->accept_warned = 1;
+    }
+    evconnlistener_disable(listener);
+    evtimer_add(srv->accept_resume, &pause);
+}
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_server *srv = arg;
+
+    evconnlistener_enable(srv->listener);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct fb_server *srv = arg;
+
+    event_base_loopbreak(srv->base);
+}
+
+/* Frees requests still waiting or in service without answering them; evhttp
+ * frees their connections and requests afterwards. */
+static void drop_pending(struct fb_delay_list *list)
+{
+    struct fb_delay_req *d;
+
+    while ((d = list->head) != NULL) {
+        list_remove(list, d);
+        evhttp_connection_set_closecb(d->conn, NULL, NULL);
+        delay_free(d);
+    }
+}
+
+/* Accepts a partly built server. Order: our records (they point into evhttp
+ * connections) → evhttp (closes every connection and the listener) → our
+ * events → the base (it finalizes bufferevents evhttp freed). */
+static void server_free(struct fb_server *srv)
+{
+    if (srv == NULL)
+        return;
+    drop_pending(&srv->queue);
+    drop_pending(&srv->active);
+    drop_pending(&srv->dead);
+    if (srv->http != NULL)
+        evhttp_free(srv->http);
+    if (srv->accept_resume != NULL)
+        event_free(srv->accept_resume);
+    if (srv->reaper != NULL)
+        event_free(srv->reaper);
+    if (srv->sigterm != NULL)
+        event_free(srv->sigterm);
+    if (srv->sigint != NULL)
+        event_free(srv->sigint);
+    if (srv->base != NULL)
+        event_base_free(srv->base);
+    free(srv->log);
+    free(srv);
+}
+
+int server_run(int listen_fd, int capacity)
+{
+    struct fb_server *srv = NULL;
+    struct evhttp_bound_socket *bound;
+    const char *why = NULL;
+    int rc = -1;
+
+    if (capacity < 0) {
+        why = "capacity must not be negative";
+        goto out;
+    }
+    /* A client gone before its answer is written would otherwise kill us. */
+    signal(SIGPIPE, SIG_IGN);
+
+    srv = calloc(1, sizeof *srv);
+    if (srv == NULL) {
+        why = "out of memory";
+        goto out;
+    }
+    srv->capacity = capacity;
+    srv->base = event_base_new();
+    if (srv->base == NULL) {
+        why = "cannot create the event loop";
+        goto out;
+    }
+    srv->http = evhttp_new(srv->base);
+    srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
+    srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+    srv->reaper = event_new(srv->base, -1, 0, on_reap, srv);
+    srv->accept_resume = evtimer_new(srv->base, on_accept_resume, srv);
+    if (srv->http == NULL || srv->sigint == NULL || srv->sigterm == NULL
+        || srv->reaper == NULL || srv->accept_resume == NULL
+        || event_add(srv->sigint, NULL) != 0 || event_add(srv->sigterm, NULL) != 0) {
+        why = "cannot set up the event loop";
+        goto out;
+    }
+
+    /* Every method reaches on_request, which answers 405 itself; evhttp
+     * would send 501 for those it does not allow. */
+    evhttp_set_allowed_methods(srv->http,
+        EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT
+        | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE
+        | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+    evhttp_set_max_headers_size(srv->http, MAX_HEADERS_BYTES);
+    evhttp_set_max_body_size(srv->http, MAX_BODY_BYTES);
+    evhttp_set_timeout(srv->http, IO_TIMEOUT_S);
+    evhttp_set_gencb(srv->http, on_request, srv);
+
+    bound = evhttp_accept_socket_with_handle(srv->http, listen_fd);
+    if (bound == NULL) {
+        why = "cannot accept on the listening socket";
+        goto out;
+    }
+    listen_fd = -1; /* evhttp closes it */
+    srv->listener = evhttp_bound_socket_get_listener(bound);
+    evconnlistener_set_error_cb(srv->listener, on_accept_error);
+
+    if (event_base_dispatch(srv->base) < 0)
+        why = "the event loop failed";
+    else
+        rc = 0;
+
+out:
+    server_free(srv);
+    if (listen_fd >= 0)
+        close(listen_fd);
+    if (why != NULL)
+        fprintf(stderr, SERVE_PREFIX "%s\n", why);
+    return rc;
+}
+
+/* "a.b.c.d:port", or "[v6]:port" so that a URL can be made of it. */
+static void format_hostport(char *buf, size_t len, const char *addr, int port)
+{
+    if (strchr(addr, ':') != NULL)
+        snprintf(buf, len, "[%s]:%d", addr, port);
+    else
+        snprintf(buf, len, "%s:%d", addr, port);
+}
+
+int server_listen(const char *addr, int port, int *port_out, char *err, size_t errlen)
+{
+    struct addrinfo hints = { 0 }, *ai = NULL;
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof bound;
+    char service[16], where[128];
+    const int one = 1;
+    int fd = -1;
+
+    if (port < 0 || port > 65535) {
+        snprintf(err, errlen, "port %d is outside 0..65535", port);
+        return -1;
+    }
+    format_hostport(where, sizeof where, addr, port);
+    /* Numeric only: a listen address should not depend on DNS. */
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(addr, service, &hints, &ai) != 0 || ai == NULL) {
+        snprintf(err, errlen, "cannot listen on '%s': not a numeric IPv4 or IPv6 address",
+                 addr);
+        goto fail;
+    }
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                ai->ai_protocol);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: socket: %s", where, strerror(errno));
+        goto fail;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
+        || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0
+        || listen(fd, LISTEN_BACKLOG) != 0
+        || getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
+        goto fail;
+    }
+    *port_out = bound.ss_family == AF_INET6
+        ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+        : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    freeaddrinfo(ai);
+    return fd;
+
+fail:
+    if (fd >= 0)
+        close(fd);
+    if (ai != NULL)
+        freeaddrinfo(ai);
+    return -1;
+}
+
+/* Ten thousand held connections need more descriptors than the usual soft
+ * limit of 1024. Raising the soft limit up to the hard one needs no
+ * privilege; we speak only when the old limit would have got in the way. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t old, target;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    old = rl.rlim_cur;
+    /* Linux refuses RLIM_INFINITY above fs.nr_open (1048576 by default). */
+    target = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+    if (old >= target)
+        return;
+    rl.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        rl.rlim_cur = old;
+    if (rl.rlim_cur < WANTED_FDS)
+        fprintf(stderr, SERVE_PREFIX "the open-file limit is %ju; fewer than 10000 "
+                "concurrent requests will fit\n", (uintmax_t)rl.rlim_cur);
+    else if (old < WANTED_FDS)
+        fprintf(stderr, SERVE_PREFIX "raised the open-file limit from %ju to %ju\n",
+                (uintmax_t)old, (uintmax_t)rl.rlim_cur);
+}
+
+static const char serve_usage[] =
+    "usage: fetchbench serve [--port P] [--bind ADDR] [--capacity K]\n"
+    "\n"
+    "Runs the test HTTP server until SIGINT or SIGTERM. Once listening it\n"
+    "prints one line, http://ADDR:PORT/, on stdout.\n"
+    "\n"
+    "  -p, --port P       TCP port, 0 for an ephemeral one (default 8080)\n"
+    "  -b, --bind ADDR    numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
+    "  -c, --capacity K   serve at most K requests at once; the rest wait\n"
+    "                     in arrival order (default: no limit)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Endpoints (GET only):\n"
+    "  /delay/MS[/url/ANY]  a 1 KiB HTML page, MS milliseconds after the\n"
+    "                       request enters service (MS capped at 600000,\n"
+    "                       then the answer carries X-Delay-Capped: 1)\n"
+    "  /stats[?log=1]       counters as JSON; log=1 adds in_service_log,\n"
+    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC\n";
+
+static int usage_error_value(const char *flag, const char *expected, const char *got)
+{
+    fprintf(stderr, SERVE_PREFIX "%s: expected %s, got '%s'\n", flag, expected, got);
+    return 2;
+}
+
+int server_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "port",     required_argument, NULL, 'p' },
+        { "bind",     required_argument, NULL, 'b' },
+        { "capacity", required_argument, NULL, 'c' },
+        { "help",     no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *bind_addr = "127.0.0.1";
+    int port = 8080, capacity = 0, bound_port = 0;
+    char err[256], hostport[128];
+    int ch, fd;
+
+    /* main may have run getopt already; we print our own one-line errors. */
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":p:b:c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'p':
+            if (parse_int(optarg, 0, 65535, &port) != 0)
+                return usage_error_value("--port", "an integer from 0 to 65535", optarg);
+            break;
+        case 'b':
+            bind_addr = optarg;
+            break;
+        case 'c':
+            if (parse_int(optarg, 1, 1000000, &capacity) != 0)
+                return usage_error_value("--capacity", "an integer from 1 to 1000000",
+                                         optarg);
+            break;
+        case 'h':
+            fputs(serve_usage, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, SERVE_PREFIX "%s: missing value\n", argv[optind - 1]);
+            return 2;
+        default:
+            if (optopt != 0)
+                fprintf(stderr, SERVE_PREFIX "unknown option '-%c'\n", optopt);
+            else
+                fprintf(stderr, SERVE_PREFIX "unknown option '%s'\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, SERVE_PREFIX "unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+
+    raise_fd_limit();
+    fd = server_listen(bind_addr, port, &bound_port, err, sizeof err);
+    if (fd < 0) {
+        fprintf(stderr, SERVE_PREFIX "%s\n", err);
+        return 1;
+    }
+    format_hostport(hostport, sizeof hostport, bind_addr, bound_port);
+    printf("http://%s/\n", hostport);
+    fflush(stdout);
+    return server_run(fd, capacity) == 0 ? 0 : 1;
+}

@@ -1,0 +1,246 @@
+#include "target.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+/* libcurl answers "localhost" (RFC 6761) and IP literals itself, without a
+ * resolver thread; any other name goes through getaddrinfo on a thread. */
+static int goes_through_resolver(const char *host)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    size_t n = strlen(host);
+
+    if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1)
+        return 0;
+    if (host[0] == '[')
+        return 0;
+    if (strcasecmp(host, "localhost") == 0)
+        return 0;
+    return !(n > 10 && strcasecmp(host + n - 10, ".localhost") == 0);
+}
+
+/* The machine's own name, when it resolves to a loopback address, makes the
+ * client resolve it as a real client would; addr gets that address. */
+static int loopback_hostname(char *host, size_t hostlen, char *addr, size_t addrlen)
+{
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+
+    if (gethostname(host, hostlen) != 0 || host[0] == '\0')
+        return -1;
+    host[hostlen - 1] = '\0';
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+        return -1;
+    struct sockaddr_in *sin = (struct sockaddr_in *)res->ai_addr;
+    int loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    if (loopback)
+        inet_ntop(AF_INET, &sin->sin_addr, addr, (socklen_t)addrlen);
+    freeaddrinfo(res);
+    return loopback ? 0 : -1;
+}
+
+static void child_main(int fd, uint32_t capacity)
+{
+    /* The report goes to the parent's stdout; the server says nothing there. */
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+        dup2(devnull, STDOUT_FILENO);
+        close(devnull);
+    }
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    signal(SIGINT, SIG_IGN); /* a terminal's ^C is for the parent; it stops us */
+    _exit(server_run(fd, (int)capacity) == 0 ? 0 : 1);
+}
+
+/* GET url with a short timeout; returns the body (caller frees) or NULL. */
+static char *http_get(const char *url, long timeout_ms)
+{
+    struct buf {
+        char *p;
+        size_t n;
+    } b = {0};
+    CURL *e = curl_easy_init();
+    if (e == NULL)
+        return NULL;
+    FILE *mem = open_memstream(&b.p, &b.n);
+    if (mem == NULL) {
+        curl_easy_cleanup(e);
+        return NULL;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, mem);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
+    CURLcode rc = curl_easy_perform(e);
+    curl_easy_cleanup(e);
+    fclose(mem);
+    if (rc != CURLE_OK) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capacity,
+                          char *err, size_t errlen)
+{
+    char addr[INET_ADDRSTRLEN] = "127.0.0.1";
+    int port;
+
+    memset(t, 0, sizeof(*t));
+    t->embedded = 1;
+    if (loopback_hostname(t->host, sizeof(t->host), addr, sizeof(addr)) == 0) {
+        t->host_resolved = 1;
+    } else {
+        snprintf(t->host, sizeof(t->host), "localhost");
+        snprintf(addr, sizeof(addr), "127.0.0.1");
+    }
+
+    int fd = server_listen(addr, 0, &port, err, errlen);
+    if (fd < 0)
+        return -1;
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start the embedded server: fork: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (pid == 0)
+        child_main(fd, capacity);
+    close(fd);
+    t->child = pid;
+    snprintf(t->url, sizeof(t->url), "http://%s:%d/delay/%u", t->host, port, delay_ms);
+    snprintf(t->control_url, sizeof(t->control_url), "http://%s:%d/stats", addr, port);
+
+    /* The socket listens already; wait until the server behind it answers. */
+    for (int i = 0; i < 100; i++) {
+        char *body = http_get(t->control_url, 200);
+        if (body) {
+            free(body);
+            return 0;
+        }
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            t->child = 0;
+            snprintf(err, errlen, "the embedded server exited at start");
+            return -1;
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    }
+    target_stop(t);
+    snprintf(err, errlen, "the embedded server did not answer within 5 s");
+    return -1;
+}
+
+int target_from_url(struct fb_target *t, const char *url, char *err, size_t errlen)
+{
+    char *scheme = NULL, *host = NULL;
+    int rc = -1;
+
+    memset(t, 0, sizeof(*t));
+    CURLU *u = curl_url();
+    if (u == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (strlen(url) >= sizeof(t->url)) {
+        snprintf(err, errlen, "--url: longer than %zu bytes", sizeof(t->url) - 1);
+    } else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK
+               || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+               || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(err, errlen, "--url: not a valid URL: '%s'", url);
+    } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        snprintf(err, errlen, "--url: unsupported scheme '%s' (use http or https)", scheme);
+    } else {
+        snprintf(t->url, sizeof(t->url), "%s", url);
+        snprintf(t->host, sizeof(t->host), "%s", host);
+        t->host_resolved = goes_through_resolver(host);
+        rc = 0;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static uint64_t number(const cJSON *obj, const char *key, int *ok)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
+        *ok = 0;
+        return 0;
+    }
+    return (uint64_t)v->valuedouble;
+}
+
+void target_server_stats(const struct fb_target *t, struct fb_server_stats *s)
+{
+    char url[160];
+
+    memset(s, 0, sizeof(*s));
+    if (!t->embedded || t->child == 0)
+        return;
+    snprintf(url, sizeof(url), "%s?log=1", t->control_url);
+    char *body = http_get(url, 2000);
+    cJSON *doc = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    if (doc == NULL)
+        return;
+    int ok = 1;
+    s->requests = number(doc, "requests", &ok);
+    s->in_service = number(doc, "in_service", &ok);
+    s->max_in_service = number(doc, "max_in_service", &ok);
+    s->queued = number(doc, "queued", &ok);
+    s->max_queued = number(doc, "max_queued", &ok);
+    const cJSON *log = cJSON_GetObjectItemCaseSensitive(doc, "in_service_log");
+    int n = cJSON_GetArraySize(log);
+    if (n > 0 && (s->log = calloc((size_t)n, sizeof(*s->log))) != NULL) {
+        const cJSON *pair;
+        cJSON_ArrayForEach(pair, log) {
+            const cJSON *a = cJSON_GetArrayItem(pair, 0), *b = cJSON_GetArrayItem(pair, 1);
+            if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+                s->log[s->nlog][0] = (int64_t)a->valuedouble;
+                s->log[s->nlog][1] = (int64_t)b->valuedouble;
+                s->nlog++;
+            }
+        }
+    }
+    s->valid = ok;
+    cJSON_Delete(doc);
+}
+
+void target_stop(struct fb_target *t)
+{
+    int status;
+
+    if (t->child <= 0)
+        return;
+    kill(t->child, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(t->child, &status, WNOHANG) != 0) {
+            t->child = 0;
+            return;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    }
+    kill(t->child, SIGKILL);
+    waitpid(t->child, &status, 0);
+    t->child = 0;
+}

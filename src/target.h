@@ -1,0 +1,41 @@
+#ifndef FB_TARGET_H
+#define FB_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What the tasks fetch: a URL the user named, or the embedded delay server
+ * started in a child process (its own threads and CPU are then not the
+ * client's). */
+struct fb_target {
+    char url[2048];
+    char host[256];             /* the name the client connects to */
+    int host_resolved;          /* does that name go through the resolver? */
+    int embedded;
+    pid_t child;                /* the embedded server, or 0 */
+    char control_url[128];      /* the server by numeric address, for /stats */
+};
+
+/* The embedded server's /stats. */
+struct fb_server_stats {
+    int valid;
+    uint64_t requests, in_service, max_in_service, queued, max_queued;
+    int64_t (*log)[2];          /* [monotonic µs, in service]; caller frees */
+    size_t nlog;
+};
+
+/* Starts `fetchbench serve` in a child on an ephemeral loopback port and
+ * waits until it answers. Call before any thread exists. Returns 0, or -1
+ * with a one-line reason in err. */
+int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capacity,
+                          char *err, size_t errlen);
+/* Checks url (http or https, with a host) and fills t. Returns 0, or -1 with
+ * a reason in err. */
+int target_from_url(struct fb_target *t, const char *url, char *err, size_t errlen);
+/* Reads the embedded server's /stats; s->valid says whether it answered. */
+void target_server_stats(const struct fb_target *t, struct fb_server_stats *s);
+/* Stops the child, if any (SIGTERM, then SIGKILL after 2 s). */
+void target_stop(struct fb_target *t);
+
+#endif

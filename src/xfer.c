@@ -1,0 +1,383 @@
+#include "xfer.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+/* One fetch. Linked to its easy handle with CURLOPT_PRIVATE. */
+struct fb_transfer {
+    struct fb_node node;        /* in x->waiting until admitted */
+    struct fb_transfer *prev, *next; /* in x->active once admitted */
+    struct fb_xfer *x;
+    CURL *easy;
+    struct fb_node *owner;
+    const char *url;
+    uint64_t start_us;
+    char *body;
+    size_t len, cap;
+    int too_large;
+    int waited;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One socket libcurl wants watched. Linked with curl_multi_assign. */
+struct fb_sock {
+    struct fb_sock *prev, *next;
+    struct fb_xfer *x;
+    curl_socket_t fd;
+    struct event *ev;
+};
+
+static void drain_finished(struct fb_xfer *x);
+
+static void socket_action(struct fb_xfer *x, curl_socket_t fd, int flags)
+{
+    int running;
+    curl_multi_socket_action(x->multi, fd, flags, &running);
+    /* Finished transfers are drained whatever `running` says: a transfer can
+     * finish in the same call that starts another. */
+    drain_finished(x);
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_xfer *x = arg;
+    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    socket_action(x, fd, flags);
+}
+
+static void on_timer_event(evutil_socket_t fd, short what, void *arg)
+{
+    socket_action(arg, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* CURLMOPT_TIMERFUNCTION. libcurl must not be called from here: a 0 ms
+ * timeout becomes a timer that fires on the next loop iteration. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    struct fb_xfer *x = arg;
+
+    if (timeout_ms < 0) {
+        evtimer_del(x->timer);
+    } else {
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        evtimer_add(x->timer, &tv);
+    }
+    return 0;
+}
+
+static void sock_free(struct fb_sock *s)
+{
+    struct fb_xfer *x = s->x;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        x->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (s->ev)
+        event_free(s->ev);
+    free(s);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl wants. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+    struct fb_xfer *x = arg;
+    struct fb_sock *s = sockp;
+
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            curl_multi_assign(x->multi, fd, NULL);
+            sock_free(s);
+        }
+        return 0;
+    }
+    if (s == NULL) {
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+            return -1;
+        s->x = x;
+        s->fd = fd;
+        s->next = x->socks;
+        if (x->socks)
+            x->socks->prev = s;
+        x->socks = s;
+        curl_multi_assign(x->multi, fd, s);
+    } else if (s->ev) {
+        event_free(s->ev);
+    }
+    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    s->ev = event_new(x->base, fd, kind, on_socket_event, x);
+    if (s->ev == NULL || event_add(s->ev, NULL) < 0)
+        return -1;
+    return 0;
+}
+
+/* Sockets are opened and closed here so that the connections open at once
+ * are counted exactly. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct fb_xfer *x = arg;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd != CURL_SOCKET_BAD) {
+        x->connections_opened++;
+        if (++x->open_connections > x->peak_connections)
+            x->peak_connections = x->open_connections;
+    }
+    return fd;
+}
+
+static int on_close_socket(void *arg, curl_socket_t fd)
+{
+    struct fb_xfer *x = arg;
+    x->open_connections--;
+    return close(fd);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct fb_transfer *t = arg;
+    size_t n = size * nmemb;
+
+    if (n > t->x->opts.max_body - t->len) {
+        t->too_large = 1;
+        return 0; /* CURLE_WRITE_ERROR ends the transfer */
+    }
+    if (t->len + n > t->cap) {
+        size_t cap = t->cap ? t->cap : 2048;
+        while (cap < t->len + n)
+            cap *= 2;
+        if (cap > t->x->opts.max_body)
+            cap = t->x->opts.max_body;
+        char *p = realloc(t->body, cap);
+        if (p == NULL)
+            return 0;
+        t->body = p;
+        t->cap = cap;
+    }
+    memcpy(t->body + t->len, data, n);
+    t->len += n;
+    return n;
+}
+
+static enum fb_stage stage_of(CURLcode rc, const struct fb_transfer *t)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return STAGE_RESOLVE;
+    case CURLE_COULDNT_CONNECT:
+        return STAGE_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return STAGE_TIMEOUT;
+    case CURLE_WRITE_ERROR:
+        return t->too_large ? STAGE_BODY_TOO_LARGE : STAGE_OTHER;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+        return STAGE_READ;
+    default:
+        return STAGE_OTHER;
+    }
+}
+
+static uint32_t phase_offset(CURL *easy, CURLINFO what)
+{
+    curl_off_t us = 0;
+    curl_easy_getinfo(easy, what, &us);
+    return us > 0 ? (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us) : 0;
+}
+
+static int admit(struct fb_xfer *x, struct fb_transfer *t);
+
+static void admit_waiting(struct fb_xfer *x)
+{
+    while (x->waiting.head && (x->opts.max_inflight == 0 || x->inflight < x->opts.max_inflight)) {
+        struct fb_transfer *t = (struct fb_transfer *)queue_pop(&x->waiting);
+        if (admit(x, t) < 0) {
+            struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "could not set up the transfer"};
+            struct fb_node *owner = t->owner;
+            free(t);
+            x->done(x->ctx, owner, &r);
+        }
+    }
+}
+
+static void finish(struct fb_xfer *x, struct fb_transfer *t, CURLcode rc)
+{
+    struct fb_xfer_result r = {0};
+    CURL *easy = t->easy;
+
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.http_status);
+    r.phase_us[PHASE_DNS] = phase_offset(easy, CURLINFO_NAMELOOKUP_TIME_T);
+    r.phase_us[PHASE_CONNECT] = phase_offset(easy, CURLINFO_CONNECT_TIME_T);
+    r.phase_us[PHASE_FIRST_BYTE] = phase_offset(easy, CURLINFO_STARTTRANSFER_TIME_T);
+    r.start_us = t->start_us;
+    r.waited = t->waited;
+
+    char status_line[64];
+    if (rc != CURLE_OK) {
+        r.stage = stage_of(rc, t);
+        r.message = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+        if (r.stage == STAGE_BODY_TOO_LARGE)
+            r.message = "response body larger than --max-body";
+    } else if (r.http_status >= 400) {
+        r.stage = STAGE_HTTP_STATUS;
+        snprintf(status_line, sizeof(status_line), "HTTP status %ld", r.http_status);
+        r.message = status_line;
+    } else {
+        r.ok = 1;
+        r.body = t->body;
+        r.len = t->len;
+        t->body = NULL;
+    }
+
+    curl_multi_remove_handle(x->multi, easy);
+    curl_easy_cleanup(easy);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        x->active = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    x->inflight--;
+
+    struct fb_node *owner = t->owner;
+    free(t->body);
+    free(t);
+    x->done(x->ctx, owner, &r);
+    free(r.body);
+}
+
+static void drain_finished(struct fb_xfer *x)
+{
+    CURLMsg *msg;
+    int left;
+
+    while ((msg = curl_multi_info_read(x->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct fb_transfer *t;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        finish(x, t, msg->data.result);
+    }
+    admit_waiting(x);
+}
+
+static int admit(struct fb_xfer *x, struct fb_transfer *t)
+{
+    CURL *e = curl_easy_init();
+    if (e == NULL)
+        return -1;
+    t->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, t->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->opts.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, x);
+    if (!x->opts.reuse_connections) {
+        /* A new client session per request: its own connection and its own
+         * name resolution, as a fresh aiohttp.ClientSession would do. */
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    }
+    t->start_us = clock_now_us();
+    if (curl_multi_add_handle(x->multi, e) != CURLM_OK) {
+        curl_easy_cleanup(e);
+        return -1;
+    }
+    t->prev = NULL;
+    t->next = x->active;
+    if (x->active)
+        x->active->prev = t;
+    x->active = t;
+    x->inflight++;
+    x->started++;
+    return 0;
+}
+
+int xfer_fetch(struct fb_xfer *x, const char *url, struct fb_node *owner)
+{
+    struct fb_transfer *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return -1;
+    t->x = x;
+    t->owner = owner;
+    t->url = url;
+    if (x->opts.max_inflight && x->inflight >= x->opts.max_inflight) {
+        t->waited = 1;
+        queue_push(&x->waiting, &t->node);
+        return 0;
+    }
+    if (admit(x, t) < 0) {
+        free(t);
+        return -1;
+    }
+    return 0;
+}
+
+int xfer_init(struct fb_xfer *x, struct event_base *base, const struct fb_xfer_opts *opts,
+              fb_xfer_done_fn *done, void *ctx)
+{
+    memset(x, 0, sizeof(*x));
+    x->base = base;
+    x->opts = *opts;
+    x->done = done;
+    x->ctx = ctx;
+    x->timer = evtimer_new(base, on_timer_event, x);
+    x->multi = curl_multi_init();
+    if (x->timer == NULL || x->multi == NULL) {
+        xfer_cleanup(x);
+        return -1;
+    }
+    curl_multi_setopt(x->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(x->multi, CURLMOPT_SOCKETDATA, x);
+    curl_multi_setopt(x->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(x->multi, CURLMOPT_TIMERDATA, x);
+    if (opts->reuse_connections && opts->max_inflight) {
+        curl_multi_setopt(x->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)opts->max_inflight);
+        curl_multi_setopt(x->multi, CURLMOPT_MAXCONNECTS, (long)opts->max_inflight);
+    }
+    return 0;
+}
+
+void xfer_cleanup(struct fb_xfer *x)
+{
+    struct fb_transfer *t;
+    struct fb_node *n;
+
+    while ((n = queue_pop(&x->waiting)) != NULL)
+        free(n); /* node is the first member of a transfer */
+    while ((t = x->active) != NULL) {
+        x->active = t->next;
+        curl_multi_remove_handle(x->multi, t->easy);
+        curl_easy_cleanup(t->easy);
+        free(t->body);
+        free(t);
+    }
+    x->inflight = 0;
+    /* curl_multi_cleanup may still call the socket callback, so the events
+     * it uses are freed after it. */
+    if (x->multi)
+        curl_multi_cleanup(x->multi);
+    x->multi = NULL;
+    while (x->socks)
+        sock_free(x->socks);
+    if (x->timer)
+        event_free(x->timer);
+    x->timer = NULL;
+}

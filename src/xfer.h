@@ -1,0 +1,69 @@
+#ifndef FB_XFER_H
+#define FB_XFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runq.h"
+#include "task.h"
+
+/* HTTP fetches through libcurl's multi_socket interface, driven by the run's
+ * libevent loop. This file is the only one that talks to both libraries. */
+
+struct event_base;
+struct event;
+
+struct fb_xfer_opts {
+    long timeout_ms;
+    size_t max_body;            /* larger bodies fail with STAGE_BODY_TOO_LARGE */
+    int reuse_connections;      /* 0: every fetch is a new client session: new
+                                 * connection, new name resolution */
+    unsigned max_inflight;      /* transfers in libcurl at once; the rest wait
+                                 * in FIFO order (0 = no limit) */
+};
+
+struct fb_xfer_result {
+    int ok;
+    enum fb_stage stage;        /* when !ok */
+    long http_status;           /* 0 when no response arrived */
+    const char *message;        /* one line, valid during the callback */
+    char *body;                 /* malloc'd; the callback may take it (set NULL) */
+    size_t len;
+    uint32_t phase_us[PHASE_COUNT]; /* offsets from the start, 0 = not reached */
+    uint64_t start_us;          /* absolute: when libcurl got the transfer */
+    int waited;                 /* it waited for a slot first (max_inflight) */
+};
+
+/* Called once per fetch, from the loop (never from inside fetcher_start). */
+typedef void fb_xfer_done_fn(void *ctx, struct fb_node *owner, struct fb_xfer_result *r);
+
+struct fb_transfer;
+struct fb_sock;
+
+struct fb_xfer {
+    struct event_base *base;
+    void *multi;                /* CURLM * */
+    struct event *timer;
+    struct fb_xfer_opts opts;
+    fb_xfer_done_fn *done;
+    void *ctx;
+    struct fb_queue waiting;    /* transfers not yet handed to libcurl */
+    struct fb_transfer *active; /* in libcurl, doubly linked */
+    struct fb_sock *socks;      /* sockets libcurl asked us to watch */
+    unsigned inflight;
+    uint64_t started;           /* requests made upstream */
+    unsigned open_connections, peak_connections;
+    uint64_t connections_opened;
+};
+
+/* Sets up the multi handle on base. Returns 0, or -1 (out of memory). */
+int xfer_init(struct fb_xfer *x, struct event_base *base, const struct fb_xfer_opts *opts,
+              fb_xfer_done_fn *done, void *ctx);
+/* Fetches url (borrowed: it must outlive the fetch) for owner; done is
+ * called later. Returns 0, or -1 when the fetch could not even be set up. */
+int xfer_fetch(struct fb_xfer *x, const char *url, struct fb_node *owner);
+/* Abandons unfinished fetches without calling done, then frees everything,
+ * in the order libcurl documents. Call before event_base_free. */
+void xfer_cleanup(struct fb_xfer *x);
+
+#endif

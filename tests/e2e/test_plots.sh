@@ -1,0 +1,189 @@
+# scripts/plot-timeline and scripts/plot-compare on reports from real
+# fetchbench runs: they write PNG and SVG images of the expected size, the
+# lock-mode picture is full of lock-wait red and the no-lock one has none, a
+# 10,000-task report takes the density path, and every bad input gives exit
+# 2, one line on stderr and no output file.
+. "$FB_ROOT/tests/e2e/lib.sh"
+
+PY=/usr/bin/python3
+TIMELINE=$FB_ROOT/scripts/plot-timeline
+COMPARE=$FB_ROOT/scripts/plot-compare
+$PY -c 'import matplotlib, numpy' 2>/dev/null \
+    || fail "$PY lacks matplotlib (run scripts/setup)"
+
+# image_info FILE: "png WIDTH HEIGHT" (pixels) or "svg WIDTH HEIGHT" (as
+# written, e.g. 936pt); fails unless FILE is a PNG or well-formed SVG.
+image_info() {
+    $PY - "$1" <<'EOF'
+import struct, sys, xml.etree.ElementTree as ET
+data = open(sys.argv[1], "rb").read()
+if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+    print("png", *struct.unpack(">II", data[16:24]))
+else:
+    root = ET.fromstring(data)
+    if not root.tag.endswith("}svg") and root.tag != "svg":
+        sys.exit(f"{sys.argv[1]}: neither PNG nor SVG")
+    print("svg", root.get("width"), root.get("height"))
+EOF
+}
+
+# expect_image FILE FORMAT WIDTH MIN_HEIGHT: FILE is a FORMAT image WIDTH
+# wide and at least MIN_HEIGHT high, and not trivially small.
+expect_image() {
+    [ -s "$1" ] || fail "$1 was not written"
+    info=$(image_info "$1") || fail "$1: $info"
+    set -- "$1" "$2" "$3" "$4" $info
+    expect_eq "$1 format" "$5" "$2"
+    expect_eq "$1 width" "$6" "$3"
+    h=${7%pt}; h=${h%.*}
+    [ "$h" -ge "$4" ] || fail "$1: height $7, expected at least $4"
+    [ "$(wc -c <"$1")" -gt 20000 ] || fail "$1: only $(wc -c <"$1") bytes"
+}
+
+# red_share PNG: the share of pixels in lock-wait red.
+red_share() {
+    $PY -c '
+import sys, numpy as np, matplotlib.image as mi
+a = mi.imread(sys.argv[1])[..., :3]
+red = np.array([0xd6, 0x27, 0x28]) / 255
+print(float((np.abs(a - red).max(axis=2) < 0.04).mean()))' "$1"
+}
+
+# at_least A B / below A B: float comparisons.
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+# expect_bad CMD...: CMD exits 2 with one line on stderr naming the script,
+# no traceback, and leaves $BAD (its output directory) empty.
+BAD=$SCRATCH/bad
+mkdir "$BAD"
+expect_bad() {
+    set +e; "$@" >"$SCRATCH/bad.out" 2>"$SCRATCH/bad.err"; rc=$?; set -e
+    err=$(cat "$SCRATCH/bad.err")
+    [ "$rc" -eq 2 ] || fail "'$*': exit $rc, expected 2 (stderr: $err)"
+    expect_eq "stderr lines of '$*'" "$(wc -l <"$SCRATCH/bad.err" | tr -d ' ')" 1
+    case "$err" in
+        plot-timeline:\ *|plot-compare:\ *) ;;
+        *) fail "'$*': stderr does not start with the script's name: $err" ;;
+    esac
+    [ ! -s "$SCRATCH/bad.out" ] || fail "'$*' wrote to stdout"
+    [ -z "$(ls -A "$BAD")" ] || fail "'$*' left files: $(ls -A "$BAD")"
+    echo "ok (exit 2): $err"
+}
+
+# --- real runs --------------------------------------------------------------
+fb --tasks 20 --mode nolock --delay-ms 200 --capacity 8 --quiet >"$SCRATCH/nolock.json"
+fb --tasks 20 --mode lock --delay-ms 200 --capacity 8 --quiet >"$SCRATCH/lock.json"
+validate "$SCRATCH/nolock.json"
+validate "$SCRATCH/lock.json"
+
+# --- plot-timeline ------------------------------------------------------------
+"$TIMELINE" "$SCRATCH/nolock.json" -o "$SCRATCH/nolock.png"
+expect_image "$SCRATCH/nolock.png" png 1430 700
+# stdin, SVG, the generated title and the rows (not density) view
+"$TIMELINE" -o "$SCRATCH/lock.svg" <"$SCRATCH/lock.json"
+expect_image "$SCRATCH/lock.svg" svg 936pt 500
+grep -q 'lock · 20 tasks · wall [0-9.]* s · 1 upstream request · peak [0-9]* threads' \
+    "$SCRATCH/lock.svg" || fail "lock.svg lacks the expected title"
+grep -q 'one row per task' "$SCRATCH/lock.svg" || fail "lock.svg is not the rows view"
+# a pipe straight from fetchbench, and --title
+fb --tasks 20 --mode lock --delay-ms 200 --capacity 8 --quiet \
+    | "$TIMELINE" - -o "$SCRATCH/lock.png" --title "twenty tasks, one lock"
+expect_image "$SCRATCH/lock.png" png 1430 700
+
+# The story: lock mode is rows of red lock wait, no-lock mode has none.
+lock_red=$(red_share "$SCRATCH/lock.png")
+nolock_red=$(red_share "$SCRATCH/nolock.png")
+at_least "$lock_red" 0.05 || fail "lock.png: only $lock_red of pixels lock-wait red"
+below "$nolock_red" 0.001 || fail "nolock.png: $nolock_red of pixels lock-wait red"
+echo "ok: lock-wait red covers $lock_red of lock.png, $nolock_red of nolock.png"
+
+# --- plot-compare -------------------------------------------------------------
+"$COMPARE" "$SCRATCH/lock.json" "$SCRATCH/nolock.json" -o "$SCRATCH/compare.png"
+expect_image "$SCRATCH/compare.png" png 1430 700
+"$COMPARE" "$SCRATCH/lock.json" "$SCRATCH/nolock.json" -o "$SCRATCH/compare.svg"
+expect_image "$SCRATCH/compare.svg" svg 936pt 500
+grep -q '>lock · 20 tasks' "$SCRATCH/compare.svg" || fail "compare.svg lacks the lock panel"
+grep -q '>nolock · 20 tasks' "$SCRATCH/compare.svg" || fail "compare.svg lacks the nolock panel"
+
+for n in 1 4 16; do
+    for m in lock nolock; do
+        fb --tasks $n --mode $m --delay-ms 50 --capacity 8 --quiet >"$SCRATCH/sweep-$m-$n.json"
+    done
+done
+"$COMPARE" --sweep "$SCRATCH"/sweep-*.json -o "$SCRATCH/sweep.png"
+expect_image "$SCRATCH/sweep.png" png 1650 500
+
+# --- the density path: 10,000 tasks -------------------------------------------
+# The real 20-task lock run widened to 10,000 tasks: its fetcher, then its
+# waiters' timelines repeated.
+$PY - "$SCRATCH/lock.json" "$SCRATCH/lock10k.json" <<'EOF'
+import copy, json, sys
+doc = json.load(open(sys.argv[1]))
+tasks = sorted(doc["tasks"], key=lambda t: t["id"])
+fetcher = [t for t in tasks if t["outcome"] == "fetched"][:1] or tasks[:1]
+others = [t for t in tasks if t is not fetcher[0]] or fetcher
+n = 10000
+wide = [copy.deepcopy(fetcher[0])]
+for i in range(1, n):
+    t = copy.deepcopy(others[(i - 1) % len(others)])
+    wide.append(t)
+for i, t in enumerate(wide):
+    t["id"] = i
+doc["tasks"] = wide
+doc["config"]["tasks"] = n
+doc["summary"]["cache_hits"] = sum(t["outcome"] == "cache_hit" for t in wide)
+json.dump(doc, open(sys.argv[2], "w"))
+EOF
+validate "$SCRATCH/lock10k.json"
+t0=$(date +%s)
+"$TIMELINE" "$SCRATCH/lock10k.json" -o "$SCRATCH/lock10k.png"
+"$TIMELINE" "$SCRATCH/lock10k.json" -o "$SCRATCH/lock10k.svg"
+"$COMPARE" "$SCRATCH/lock10k.json" "$SCRATCH/nolock.json" -o "$SCRATCH/compare10k.png"
+took=$(($(date +%s) - t0))
+[ "$took" -lt 60 ] || fail "three plots of 10,000 tasks took ${took}s"
+expect_image "$SCRATCH/lock10k.png" png 1430 900
+expect_image "$SCRATCH/lock10k.svg" svg 936pt 700
+grep -q 'density view: 10,000 tasks' "$SCRATCH/lock10k.svg" \
+    || fail "lock10k.svg did not take the density view"
+[ "$(wc -c <"$SCRATCH/lock10k.svg")" -lt 5000000 ] || fail "lock10k.svg is over 5 MB"
+expect_image "$SCRATCH/compare10k.png" png 1430 500
+at_least "$(red_share "$SCRATCH/lock10k.png")" 0.05 || fail "lock10k.png is not mostly lock wait"
+echo "ok: 10,000 tasks plotted three times in ${took}s"
+
+# --- bad input ----------------------------------------------------------------
+good=$SCRATCH/lock.json
+printf '{\n  "schema": "fetchbench/1",\n  "tasks": [1, 2,,]\n}\n' >"$SCRATCH/notjson.json"
+head -c 2000 "$good" >"$SCRATCH/truncated.json"
+jq '.schema = "fetchbench/2"' "$good" >"$SCRATCH/v2.json"
+jq '.tasks = []' "$good" >"$SCRATCH/notasks.json"
+jq '.tasks[3].spans[0].state = "sleeping"' "$good" >"$SCRATCH/badstate.json"
+jq 'del(.threads)' "$good" >"$SCRATCH/nothreads.json"
+: >"$SCRATCH/empty.json"
+
+expect_bad "$TIMELINE" "$SCRATCH/notjson.json" -o "$BAD/x.png"
+grep -q 'not JSON (line 3 column 18)' "$SCRATCH/bad.err" || fail "position not reported"
+expect_bad "$TIMELINE" "$SCRATCH/truncated.json" -o "$BAD/x.png"
+grep -q 'truncated JSON' "$SCRATCH/bad.err" || fail "truncation not reported"
+expect_bad "$TIMELINE" "$SCRATCH/v2.json" -o "$BAD/x.png"
+expect_bad "$TIMELINE" "$SCRATCH/notasks.json" -o "$BAD/x.svg"
+expect_bad "$TIMELINE" "$SCRATCH/badstate.json" -o "$BAD/x.png"
+expect_bad "$TIMELINE" "$SCRATCH/nothreads.json" -o "$BAD/x.png"
+expect_bad "$TIMELINE" "$SCRATCH/empty.json" -o "$BAD/x.png"
+expect_bad "$TIMELINE" "$SCRATCH/no-such-file.json" -o "$BAD/x.png"
+expect_bad sh -c '"$1" -o "$2" <"$3"' sh "$TIMELINE" "$BAD/x.png" "$SCRATCH/truncated.json"
+expect_bad "$TIMELINE" "$good"
+expect_bad "$TIMELINE" "$good" -o "$BAD/x.jpg"
+expect_bad "$TIMELINE" "$good" -o "$BAD/x"
+expect_bad "$TIMELINE" "$good" -o "$BAD/x.png" --no-such-option
+expect_bad "$COMPARE" "$good" -o "$BAD/x.png"
+expect_bad "$COMPARE" "$good" "$SCRATCH/truncated.json" -o "$BAD/x.png"
+expect_bad "$COMPARE" "$good" "$SCRATCH/nolock.json" -o "$BAD/x.gif"
+expect_bad "$COMPARE" --sweep "$good" "$SCRATCH/v2.json" -o "$BAD/x.png"
+
+# A failed run leaves an existing image as it was.
+cp "$SCRATCH/lock.png" "$SCRATCH/keep.png"
+expect_exit 2 "$TIMELINE" "$SCRATCH/truncated.json" -o "$SCRATCH/keep.png" 2>/dev/null
+cmp -s "$SCRATCH/lock.png" "$SCRATCH/keep.png" || fail "a failed run changed keep.png"
+[ -z "$(ls -A "$SCRATCH" | grep '\.tmp$')" ] || fail "temporary files left in $SCRATCH"
+echo "ok: plots"

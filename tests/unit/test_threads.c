@@ -1,0 +1,98 @@
+/* The pthread_create interposition records real threads exactly. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "threads.h"
+
+static void *short_lived(void *arg)
+{
+    return arg;
+}
+
+static void *sleeper(void *arg)
+{
+    nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+    return arg;
+}
+
+static void *exits_early(void *arg)
+{
+    pthread_exit(arg);
+}
+
+static void fini(void)
+{
+    threads_reset();
+}
+
+TestSuite(threads, .fini = fini);
+
+Test(threads, every_thread_is_recorded_with_start_and_end)
+{
+    pthread_t th[8];
+    struct fb_thread_life *lives;
+    struct fb_thread_sample *samples;
+    size_t nlives, nsamples;
+    uint32_t peak;
+
+    threads_start(1);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, i % 2 ? short_lived : exits_early, NULL), 0);
+    for (int i = 0; i < 8; i++)
+        pthread_join(th[i], NULL);
+    threads_stop();
+
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak), 0);
+    cr_assert_eq(nlives, 8);
+    for (size_t i = 0; i < nlives; i++) {
+        cr_assert_neq(lives[i].end_us, 0, "thread %zu has no end (pthread_exit missed?)", i);
+        cr_assert_geq(lives[i].end_us, lives[i].start_us);
+    }
+    /* One sample to open, then one per start and one per end, in time order,
+     * returning to the baseline. */
+    cr_assert_eq(nsamples, 1 + 16);
+    cr_assert_eq(samples[0].count, 1);
+    cr_assert_eq(samples[nsamples - 1].count, 1);
+    for (size_t i = 1; i < nsamples; i++)
+        cr_assert_geq(samples[i].t_us, samples[i - 1].t_us);
+    free(lives);
+    free(samples);
+}
+
+Test(threads, peak_counts_threads_alive_together)
+{
+    pthread_t th[5];
+    struct fb_thread_life *lives;
+    struct fb_thread_sample *samples;
+    size_t nlives, nsamples;
+    uint32_t peak;
+
+    threads_start(1);
+    for (int i = 0; i < 5; i++)
+        pthread_create(&th[i], NULL, sleeper, NULL);
+    for (int i = 0; i < 5; i++)
+        pthread_join(th[i], NULL);
+    threads_stop();
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak), 0);
+    cr_assert_eq(peak, 6, "five sleepers alive at once plus the main thread");
+    free(lives);
+    free(samples);
+}
+
+Test(threads, nothing_is_recorded_outside_a_recording)
+{
+    pthread_t th;
+    struct fb_thread_life *lives;
+    struct fb_thread_sample *samples;
+    size_t nlives, nsamples;
+    uint32_t peak;
+
+    pthread_create(&th, NULL, short_lived, NULL);
+    pthread_join(th, NULL);
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak), 0);
+    cr_assert_eq(nlives, 0);
+    free(lives);
+    free(samples);
+}
