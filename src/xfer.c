@@ -248,11 +248,11 @@ static void finish(struct fb_xfer *x, struct fb_transfer *t, CURLcode rc)
         t->next->prev = t->prev;
     x->inflight--;
 
-    struct fb_node *owner = t->owner;
+    /* r.message may point into t->errbuf: t outlives the callback. */
+    x->done(x->ctx, t->owner, &r);
+    free(r.body);
     free(t->body);
     free(t);
-    x->done(x->ctx, owner, &r);
-    free(r.body);
 }
 
 static void drain_finished(struct fb_xfer *x)

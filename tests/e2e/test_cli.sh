@@ -1,0 +1,36 @@
+# Bad input: one line on stderr naming the flag, exit 2, no output file.
+. "$FB_ROOT/tests/e2e/lib.sh"
+
+bad() {
+    expect_exit 2 fb "$@" > "$SCRATCH/out" 2> "$SCRATCH/err"
+    lines=$(wc -l < "$SCRATCH/err")
+    expect_eq "stderr lines for '$*'" "$lines" 1
+    expect_eq "stdout bytes for '$*'" "$(wc -c < "$SCRATCH/out")" 0
+}
+
+bad --tasks abc;            grep -q -- '--tasks' "$SCRATCH/err" || fail "flag not named"
+bad --tasks -5
+bad --tasks 0
+bad --tasks 99999999999999; grep -q -- "99999999999999" "$SCRATCH/err" || fail "value not named"
+bad --tasks
+bad --mode fast;            grep -q "unknown mode 'fast'" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+bad --delay-ms 1.5
+bad --delay-ms 600001
+bad --capacity 0
+bad --timeout-ms 0
+bad --max-body 0
+bad --bogus;                grep -q -- "--bogus" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+bad -x
+bad extra-argument
+bad --url http://127.0.0.1:1/ --delay-ms 5
+bad --url http://127.0.0.1:1/ --capacity 5
+bad --url 'not a url'
+bad --url ftp://127.0.0.1/file;  grep -q "unsupported scheme" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+bad --output "$SCRATCH/missing/dir/out.json" --tasks 1 --delay-ms 0
+[ ! -e "$SCRATCH/missing" ] || fail "created the missing directory"
+bad --output ""
+
+expect_exit 0 fb --help > "$SCRATCH/help"
+grep -q "Exit codes" "$SCRATCH/help" || fail "--help does not document exit codes"
+expect_exit 0 fb --version > "$SCRATCH/version"
+grep -q "^fetchbench [0-9]" "$SCRATCH/version" || fail "--version: $(cat "$SCRATCH/version")"

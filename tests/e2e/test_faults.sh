@@ -1,0 +1,44 @@
+# Fetches that fail: every task's outcome and error stage recorded, the JSON
+# valid, exit 1; in lock mode a failure releases the lock and the next waiter
+# tries the fetch itself.
+. "$FB_ROOT/tests/e2e/lib.sh"
+
+# A port nothing listens on (bind one, then close it).
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+expect_exit 1 fb --tasks 5 --mode lock --url "http://127.0.0.1:$port/delay/0" --quiet > "$SCRATCH/refused.json"
+validate "$SCRATCH/refused.json"
+j=$SCRATCH/refused.json
+expect_eq "each waiter tried in turn" "$(jqv $j .summary.upstream_requests)" 5
+expect_eq "connect errors" "$(jqv $j .summary.errors.connect)" 5
+expect_eq "error outcomes" "$(jqv $j '[.tasks[] | select(.outcome == "error" and .error.stage == "connect")] | length')" 5
+expect_eq "no server stats for a URL" "$(jqv $j .summary.server_requests)" null
+# Each task's fetch starts after the previous one's failure released the lock.
+order=$(jqv $j '[.tasks[] | .spans[] | select(.state == "lock_held") | .start_us] | . == sort')
+expect_eq "retries in FIFO order" "$order" true
+
+expect_exit 1 fb --tasks 4 --mode nolock --url "http://127.0.0.1:$port/" --quiet > "$SCRATCH/refused-nolock.json"
+validate "$SCRATCH/refused-nolock.json"
+expect_eq "nolock connect errors" "$(jqv "$SCRATCH/refused-nolock.json" .summary.errors.connect)" 4
+
+# A name that does not resolve (.invalid is reserved never to).
+expect_exit 1 fb --tasks 2 --mode nolock --url "http://no-such-host.invalid/" --quiet > "$SCRATCH/nxdomain.json"
+validate "$SCRATCH/nxdomain.json"
+expect_eq "resolve errors" "$(jqv "$SCRATCH/nxdomain.json" .summary.errors.resolve)" 2
+
+# Slower than --timeout-ms: a timeout, and in lock mode the next waiter tries.
+start_server
+expect_exit 1 fb --tasks 3 --mode lock --url "$SERVER_URL/delay/2000" --timeout-ms 100 --quiet > "$SCRATCH/timeout.json"
+validate "$SCRATCH/timeout.json"
+expect_eq "timeouts" "$(jqv "$SCRATCH/timeout.json" .summary.errors.timeout)" 3
+
+# HTTP errors are errors too.
+expect_exit 1 fb --tasks 2 --mode lock --url "$SERVER_URL/nothing-here" --quiet > "$SCRATCH/404.json"
+validate "$SCRATCH/404.json"
+expect_eq "http status errors" "$(jqv "$SCRATCH/404.json" .summary.errors.http_status)" 2
+expect_eq "status recorded" "$(jqv "$SCRATCH/404.json" '.tasks[0].error.http_status')" 404
+
+# A body larger than --max-body is cut off and counted.
+expect_exit 1 fb --tasks 1 --url "$SERVER_URL/delay/0" --max-body 100 --quiet > "$SCRATCH/big.json"
+validate "$SCRATCH/big.json"
+expect_eq "body too large" "$(jqv "$SCRATCH/big.json" .summary.errors.body_too_large)" 1

@@ -1,0 +1,72 @@
+# The experiment end to end against the embedded server: counts and orders,
+# never absolute times.
+. "$FB_ROOT/tests/e2e/lib.sh"
+
+# nolock: a stampede. Every task misses and fetches; every fetch resolves the
+# host name on its own resolver thread.
+fb --tasks 20 --mode nolock --delay-ms 200 --quiet > "$SCRATCH/nolock.json"
+validate "$SCRATCH/nolock.json"
+j=$SCRATCH/nolock.json
+expect_eq "nolock server requests" "$(jqv $j .summary.server_requests)" 20
+expect_eq "nolock upstream requests" "$(jqv $j .summary.upstream_requests)" 20
+expect_eq "nolock fetched tasks" "$(jqv $j '[.tasks[] | select(.outcome == "fetched")] | length')" 20
+expect_eq "nolock cache misses" "$(jqv $j .summary.cache_misses)" 20
+expect_eq "nolock errors" "$(jqv $j .summary.errors.total)" 0
+expect_eq "nolock host goes through the resolver" "$(jqv $j .config.host_resolved)" true
+resolved=$(jqv $j '[.tasks[] | select(any(.spans[]; .state == "dns" and .end_us > .start_us))] | length')
+created=$(jqv $j .summary.threads_created)
+[ "$created" -ge "$resolved" ] || fail "threads created $created < fetches that resolved $resolved"
+[ "$created" -ge 1 ] || fail "no resolver thread recorded"
+expect_eq "thread lifetimes listed" "$(jqv $j '.threads.lifetimes | length')" "$created"
+expect_eq "thread samples end at the baseline" "$(jqv $j '.threads.samples[-1][1]')" "$(jqv $j .threads.baseline)"
+peak=$(jqv $j '[.threads.samples[][1]] | max')
+expect_eq "peak threads is the samples' max" "$(jqv $j .summary.peak_threads)" "$peak"
+expect_eq "one connection per fetch" "$(jqv $j .summary.peak_connections)" 20
+
+# lock: one fetch; the rest wait, then hit the cache.
+fb --tasks 20 --mode lock --delay-ms 200 --quiet > "$SCRATCH/lock.json"
+validate "$SCRATCH/lock.json"
+j=$SCRATCH/lock.json
+expect_eq "lock server requests" "$(jqv $j .summary.server_requests)" 1
+expect_eq "lock upstream requests" "$(jqv $j .summary.upstream_requests)" 1
+expect_eq "lock cache hits" "$(jqv $j .summary.cache_hits)" 19
+expect_eq "lock: task 0 fetched" "$(jqv $j '.tasks[0].outcome')" fetched
+expect_eq "lock: the others hit" "$(jqv $j '[.tasks[1:][] | select(.outcome == "cache_hit")] | length')" 19
+expect_eq "lock: one resolver thread" "$(jqv $j .summary.threads_created)" 1
+# Every other task's wait for the lock ends after task 0's fetch ends...
+fetch_end=$(jqv $j '[.tasks[0].spans[] | select(.state == "receive")][0].end_us')
+early=$(jqv $j "[.tasks[1:][] | .spans[] | select(.state == \"lock_wait\" and .end_us < $fetch_end)] | length")
+expect_eq "lock waits that ended before the fetch did" "$early" 0
+# ...and the waiters get the lock in spawn order (FIFO).
+order=$(jqv $j '[.tasks[] | .spans[] | select(.state == "lock_held") | .start_us] | . == sort')
+expect_eq "lock granted in FIFO order" "$order" true
+
+# The contrast: against a backend serving 8 at a time, 20 unlocked fetches
+# take three waves; the locked run takes one.
+fb --tasks 20 --mode nolock --capacity 8 --delay-ms 300 --quiet > "$SCRATCH/n8.json"
+fb --tasks 20 --mode lock --capacity 8 --delay-ms 300 --quiet > "$SCRATCH/l8.json"
+validate "$SCRATCH/n8.json"
+validate "$SCRATCH/l8.json"
+n=$(jqv "$SCRATCH/n8.json" .summary.wall_us)
+l=$(jqv "$SCRATCH/l8.json" .summary.wall_us)
+[ "$n" -ge $((l * 5 / 2)) ] || fail "nolock wall $n us is not 2.5x lock wall $l us"
+expect_eq "capacity 8: server never served more" "$(jqv "$SCRATCH/n8.json" .server.max_in_service)" 8
+expect_eq "capacity 8: the rest queued" "$(jqv "$SCRATCH/n8.json" .server.max_queued)" 12
+
+# One task is the lock's trivial case.
+fb --tasks 1 --mode lock --delay-ms 0 --quiet > "$SCRATCH/one.json"
+validate "$SCRATCH/one.json"
+expect_eq "one task fetches" "$(jqv "$SCRATCH/one.json" '.tasks[0].outcome')" fetched
+
+# --output writes the file atomically: nothing else is left beside it.
+mkdir "$SCRATCH/out"
+fb --tasks 3 --delay-ms 0 --quiet --output "$SCRATCH/out/run.json" > "$SCRATCH/stdout"
+validate "$SCRATCH/out/run.json"
+expect_eq "stdout with --output" "$(wc -c < "$SCRATCH/stdout")" 0
+expect_eq "files in the output directory" "$(ls "$SCRATCH/out" | wc -l)" 1
+
+# The human summary goes to stderr, and --quiet silences it.
+fb --tasks 2 --delay-ms 0 > /dev/null 2> "$SCRATCH/err"
+grep -q "upstream requests 1" "$SCRATCH/err" || fail "no summary on stderr: $(cat "$SCRATCH/err")"
+fb --tasks 2 --delay-ms 0 --quiet > /dev/null 2> "$SCRATCH/err"
+expect_eq "stderr with --quiet" "$(wc -c < "$SCRATCH/err")" 0
