@@ -78,6 +78,12 @@ test-valgrind: setup
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=tests/valgrind.supp" sh tests/e2e/run.sh
 
+# Benchmarks against peers (results/bench/); takes a while.
+bench:
+	sh scripts/setup bench
+	$(MAKE) all
+	/usr/bin/python3 bench/run.py
+
 clean:
 	rm -rf build fetchbench
 

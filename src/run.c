@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "clock.h"
 #include "mode.h"
@@ -157,6 +158,19 @@ static void cancel_unfinished(struct fb_run *run)
     run->wall_us = now;
 }
 
+/* Transfers libcurl may hold at once before the rest queue: what the
+ * open-file limit allows. A fresh fetch holds its socket and, while its name
+ * resolves, the resolver's socket pair; some descriptors stay for the rest
+ * of the process. */
+static unsigned fd_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    rlim_t spare = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : rl.rlim_cur / 2;
+    return (unsigned)(spare / 3 > 0 ? spare / 3 : 1);
+}
+
 int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url)
 {
     memset(run, 0, sizeof(*run));
@@ -169,7 +183,7 @@ int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url
         .timeout_ms = cfg->timeout_ms,
         .max_body = cfg->max_body,
         .reuse_connections = cfg->max_connections > 0,
-        .max_inflight = cfg->max_connections,
+        .max_inflight = cfg->max_connections ? cfg->max_connections : fd_budget(),
     };
 
     run->base = event_base_new();
