@@ -197,6 +197,8 @@ class _Checker:
 
     def pairs(self, lst, where):
         """[[t, n], ...] as an int64 array of shape (k, 2)."""
+        if isinstance(lst, list) and not lst:
+            return np.zeros((0, 2), np.int64)
         try:
             a = np.asarray(lst, dtype=object)
             if a.ndim != 2 or a.shape[1] != 2 or not all(_is_int(v) for v in a.flat):
@@ -355,7 +357,8 @@ class Run:
             bits.append("capacity " + ("unlimited" if self.capacity is None else str(self.capacity)))
         bits.append(f"{self.cache_hits:,} cache hits")
         bits.append(f"{self.errors:,} errors")
-        bits.append(f"{self.threads_created:,} threads created")
+        bits.append(f"{self.threads_created:,} thread{'s' if self.threads_created != 1 else ''}"
+                    " created")
         bits.append(f"peak {self.peak_connections:,} connections")
         if self.interrupted:
             bits.append("INTERRUPTED")
@@ -418,10 +421,13 @@ def _boxes(x0, x1, y0, y1):
 
 def _outcome_marks(ax, run, rows_y):
     err = np.flatnonzero(run.outcome == OUTCOME_CODE["error"])
-    if len(err):
+    if len(err) and run.ntasks <= 2000:
         ax.scatter(run.task_end_us[err] / 1e6, rows_y[err], marker="X",
                    s=60 if run.ntasks <= 60 else 14, c=ERROR_COLOUR, edgecolors="black",
                    linewidths=0.5, zorder=6, rasterized=heavy(len(err)))
+    elif len(err):
+        ax.scatter(run.task_end_us[err] / 1e6, rows_y[err], marker="x", s=8,
+                   c=ERROR_COLOUR, linewidths=0.7, zorder=6, rasterized=heavy(len(err)))
     can = np.flatnonzero(run.outcome == OUTCOME_CODE["cancelled"])
     if len(can):
         ax.scatter(run.task_end_us[can] / 1e6, rows_y[can], marker="|",
@@ -445,7 +451,7 @@ def _point_out_fetchers(ax, run, dense):
                              np.stack([x1, np.full(len(x0), r)], 1)], 1)
             ax.add_collection(LineCollection(
                 segs, colors=rgba_table()[run.span_state[m]], linewidths=3,
-                capstyle="butt", zorder=5))
+                capstyle="butt", zorder=5, clip_on=False))
         ts, te = run.task_start_us[r] / 1e6, run.task_end_us[r] / 1e6
         xm = (ts + te) / 2
         ax.annotate(f"task {run.ids[r]} fetches upstream", xy=(xm, r), xytext=(xm, r + 0.1 * n),

@@ -3,7 +3,9 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mode.h"
 #include "parse.h"
@@ -14,8 +16,9 @@
 #define MAX_TIMEOUT_MS  86400000u
 #define MAX_BODY        (1ull << 32)
 #define MAX_CONNECTIONS 1000000u
+#define MAX_REPEAT      1000u
 
-enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS };
+enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -27,6 +30,9 @@ static const struct option longopts[] = {
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"output", required_argument, NULL, 'o'},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"expect", required_argument, NULL, OPT_EXPECT},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -57,13 +63,23 @@ void cli_usage(FILE *f)
         "      --max-connections C  reuse connections, at most C open (default: a new\n"
         "                           connection and name resolution per fetch)\n"
         "  -o, --output FILE        write the JSON to FILE (atomically) instead of stdout\n"
-        "  -q, --quiet              no summary on stderr\n"
+        "      --trace FILE         also write a Chrome trace (open it in Perfetto)\n"
+        "      --repeat R           R runs; the report keeps every run's summary and\n"
+        "                           their median/min/max, and details the last run\n"
+        "      --expect EXPR        a gate, repeatable: METRIC OP VALUE with OP one of\n"
+        "                           == != <= >= < >, e.g. upstream_requests==1,\n"
+        "                           wall_ms<6000, peak_threads<=2, errors==0; judged\n"
+        "                           on the median of --repeat runs\n"
+        "  -q, --quiet              no summary or progress on stderr\n"
         "  -h, --help               this help\n"
         "  -V, --version            the version\n"
         "\n"
-        "Exit codes: 0 every task succeeded; 1 the run failed or some tasks failed\n"
-        "(the JSON is still written); 2 bad usage; 130/143 interrupted by\n"
-        "SIGINT/SIGTERM (the JSON says \"interrupted\": true).\n",
+        "Exit codes: 0 every task succeeded and every --expect held; 1 the run\n"
+        "failed or some tasks failed (the JSON is still written); 2 bad usage;\n"
+        "3 an --expect did not hold (listed on stderr, verdicts in the JSON);\n"
+        "130/143 interrupted by SIGINT/SIGTERM (the JSON says \"interrupted\": true).\n"
+        "Metrics: wall_us wall_ms wall_s upstream_requests server_requests cache_hits\n"
+        "cache_misses errors peak_threads threads_created peak_connections.\n",
         CONFIG_DEFAULT_DELAY_MS, CONFIG_DEFAULT_TIMEOUT_MS, CONFIG_DEFAULT_MAX_BODY);
 }
 
@@ -99,7 +115,15 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
     cfg->delay_ms = CONFIG_DEFAULT_DELAY_MS;
     cfg->timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
+    cfg->repeat = 1;
     *exit_code = EXIT_USAGE;
+    /* At most one expectation per argument; freed by config_free. */
+    cfg->expects = calloc((size_t)argc, sizeof(*cfg->expects));
+    if (cfg->expects == NULL) {
+        fputs("fetchbench: out of memory\n", stderr);
+        *exit_code = EXIT_RUN_FAILED;
+        return -1;
+    }
 
     opterr = 0; /* our messages, naming the flag */
     optind = 1;
@@ -141,6 +165,22 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
                 rc = usage_error("--output: empty file name");
             cfg->output = optarg;
             break;
+        case OPT_TRACE:
+            if (*optarg == '\0')
+                rc = usage_error("--trace: empty file name");
+            cfg->trace = optarg;
+            break;
+        case OPT_EXPECT: {
+            char err[256];
+            if (expect_parse(optarg, &cfg->expects[cfg->nexpects], err, sizeof(err)) < 0)
+                rc = usage_error("%s", err);
+            else
+                cfg->nexpects++;
+            break;
+        }
+        case OPT_REPEAT:
+            rc = number_u32("--repeat", optarg, 1, MAX_REPEAT, &cfg->repeat);
+            break;
         case 'q':
             cfg->quiet = 1;
             break;
@@ -170,6 +210,13 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
     if (cfg->url && (delay_given || capacity_given))
         return usage_error("%s: configures the embedded server; it cannot be used with --url",
                            delay_given ? "--delay-ms" : "--capacity");
+    cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);
     *exit_code = EXIT_OK;
     return 0;
+}
+
+void config_free(struct fb_config *cfg)
+{
+    free(cfg->expects);
+    cfg->expects = NULL;
 }

@@ -10,6 +10,7 @@ enum {
     EXIT_OK = 0,
     EXIT_RUN_FAILED = 1,        /* the run could not be done, or tasks failed */
     EXIT_USAGE = 2,             /* a bad flag or value */
+    EXIT_EXPECTATION = 3,       /* the run worked; an --expect did not hold */
 };
 
 /* Parses the run's command line into cfg. Returns -1 when the process should

@@ -1,7 +1,10 @@
 #ifndef FB_CONFIG_H
 #define FB_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "expect.h"
 
 struct fb_mode;
 
@@ -16,12 +19,20 @@ struct fb_config {
     uint64_t max_body;
     uint32_t max_connections;   /* 0: a new connection per fetch */
     const char *output;         /* NULL: stdout */
+    const char *trace;          /* a Chrome trace file too, or NULL */
     int quiet;
+    int progress;               /* stderr is a terminal and not --quiet */
+    uint32_t repeat;            /* runs; the report details the last */
+    struct fb_expect *expects;  /* --expect, judged on the median run */
+    size_t nexpects;
 };
 
 #define CONFIG_DEFAULT_TASKS      20
 #define CONFIG_DEFAULT_DELAY_MS   4600
 #define CONFIG_DEFAULT_TIMEOUT_MS 60000
 #define CONFIG_DEFAULT_MAX_BODY   (16u << 20)
+
+/* Frees what cli_parse allocated in cfg. */
+void config_free(struct fb_config *cfg);
 
 #endif

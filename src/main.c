@@ -1,6 +1,8 @@
 /* fetchbench: why concurrent code on one event loop still needs a lock.
- * main wires the pieces together: command line -> target -> run -> report. */
+ * main wires the pieces together: command line -> target -> run(s) ->
+ * report, and owns the exit code. */
 #include <curl/curl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,17 +10,23 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "compare.h"
 #include "outfile.h"
 #include "report.h"
 #include "run.h"
 #include "server.h"
 #include "target.h"
 #include "threads.h"
+#include "trace.h"
 
-static void die_run(const char *what)
-{
-    fprintf(stderr, "fetchbench: %s\n", what);
-}
+/* One run and everything gathered about it. */
+struct fb_attempt {
+    struct fb_target target;
+    struct fb_run run;
+    struct fb_server_stats stats;
+    struct fb_report report;
+    int ran;                    /* run_execute succeeded */
+};
 
 /* A stampede opens a socket per task; the hard limit is ours to take. */
 static void raise_fd_limit(int quiet)
@@ -33,93 +41,159 @@ static void raise_fd_limit(int quiet)
                 (unsigned long long)was, (unsigned long long)rl.rlim_max);
 }
 
+static void attempt_free(struct fb_attempt *a)
+{
+    free(a->report.lives);
+    free(a->report.samples);
+    free(a->stats.log);
+    threads_reset();
+    if (a->ran)
+        run_free(&a->run);
+    target_stop(&a->target);
+    memset(a, 0, sizeof(*a));
+}
+
+/* Sets up the target, runs, and gathers the report. Returns 0, or an exit
+ * code after printing why. */
+static int attempt(struct fb_attempt *a, const struct fb_config *cfg)
+{
+    char err[512];
+
+    memset(a, 0, sizeof(*a));
+    if (cfg->url) {
+        if (target_from_url(&a->target, cfg->url, err, sizeof(err)) < 0) {
+            fprintf(stderr, "fetchbench: %s (see --help)\n", err);
+            return EXIT_USAGE;
+        }
+    } else if (target_start_embedded(&a->target, cfg->delay_ms, cfg->capacity, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: %s\n", err);
+        return EXIT_RUN_FAILED;
+    }
+    if (run_execute(&a->run, cfg, a->target.url) < 0) {
+        fprintf(stderr, "fetchbench: %s\n", a->run.errbuf);
+        run_free(&a->run);
+        return EXIT_RUN_FAILED;
+    }
+    a->ran = 1;
+    target_server_stats(&a->target, &a->stats);
+    target_stop(&a->target);
+
+    struct fb_report *r = &a->report;
+    r->run = &a->run;
+    r->target = &a->target;
+    r->server = &a->stats;
+    if (threads_snapshot(&r->lives, &r->nlives, &r->samples, &r->nsamples, &r->peak_threads) < 0) {
+        fputs("fetchbench: out of memory reading the thread log\n", stderr);
+        return EXIT_RUN_FAILED;
+    }
+    r->baseline = r->nsamples ? r->samples[0].count : 1;
+    report_summarize(r);
+    return 0;
+}
+
+/* Writes one output: to its atomic file when given, else to stdout. */
+static int write_output(struct fb_outfile *o, int (*write)(FILE *, const struct fb_report *),
+                        const struct fb_report *r)
+{
+    char err[512];
+
+    if (write(o->f ? o->f : stdout, r) < 0) {
+        fprintf(stderr, "fetchbench: writing %s failed\n", o->path ? o->path : "the report");
+        return -1;
+    }
+    if (o->f && outfile_commit(o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int run_main(int argc, char **argv)
 {
     struct fb_config cfg;
-    struct fb_outfile out = {0};
-    struct fb_target target;
-    struct fb_server_stats stats = {0};
-    struct fb_run run;
-    struct fb_report rep = {0};
+    struct fb_outfile json_out = {0}, trace_out = {0};
+    struct fb_attempt a;
+    struct fb_summary *runs = NULL;
     char err[512];
     int code;
 
+    memset(&a, 0, sizeof(a));
     if (cli_parse(argc, argv, &cfg, &code) < 0)
-        return code;
-    /* Before the run, so a bad path costs nothing. */
-    if (cfg.output && outfile_open(&out, cfg.output, err, sizeof(err)) < 0) {
-        fprintf(stderr, "fetchbench: --output: %s\n", err);
-        return EXIT_USAGE;
+        goto out;
+    /* Before any run, so a bad path costs nothing. */
+    if ((cfg.output && outfile_open(&json_out, cfg.output, err, sizeof(err)) < 0)
+        || (cfg.trace && outfile_open(&trace_out, cfg.trace, err, sizeof(err)) < 0)) {
+        fprintf(stderr, "fetchbench: %s\n", err);
+        code = EXIT_USAGE;
+        goto out;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        die_run("libcurl failed to initialise");
+    runs = calloc(cfg.repeat, sizeof(*runs));
+    if (runs == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fputs("fetchbench: cannot initialise (out of memory?)\n", stderr);
         code = EXIT_RUN_FAILED;
-        goto out_file;
-    }
-    if (cfg.url) {
-        if (target_from_url(&target, cfg.url, err, sizeof(err)) < 0) {
-            fprintf(stderr, "fetchbench: %s (see --help)\n", err);
-            code = EXIT_USAGE;
-            goto out_curl;
-        }
-    } else if (target_start_embedded(&target, cfg.delay_ms, cfg.capacity, err, sizeof(err)) < 0) {
-        die_run(err);
-        code = EXIT_RUN_FAILED;
-        goto out_curl;
+        goto out;
     }
     raise_fd_limit(cfg.quiet);
 
-    if (run_execute(&run, &cfg, target.url) < 0) {
-        die_run(run.errbuf);
-        code = EXIT_RUN_FAILED;
-        goto out_run;
+    size_t nruns = 0;
+    for (uint32_t i = 0; i < cfg.repeat; i++) {
+        if (i)
+            attempt_free(&a);
+        if ((code = attempt(&a, &cfg)) != 0)
+            goto out_curl;
+        runs[nruns++] = a.report.summary;
+        if (cfg.repeat > 1 && !cfg.quiet)
+            fprintf(stderr, "fetchbench: run %u/%u: %.3f s, %" PRIu64 " upstream requests\n", i + 1,
+                    cfg.repeat, a.report.summary.wall_us / 1e6, a.report.summary.upstream_requests);
+        if (a.run.interrupted)
+            break;
     }
-    target_server_stats(&target, &stats);
-    target_stop(&target);
 
-    rep.run = &run;
-    rep.target = &target;
-    rep.server = &stats;
-    if (threads_snapshot(&rep.lives, &rep.nlives, &rep.samples, &rep.nsamples, &rep.peak_threads) < 0) {
-        die_run("out of memory reading the thread log");
-        code = EXIT_RUN_FAILED;
-        goto out_run;
+    struct fb_report *r = &a.report;
+    struct fb_summary median = r->summary, min, max;
+    if (nruns > 1) {
+        r->runs = runs;
+        r->nruns = nruns;
+        summary_aggregate(runs, nruns, &median, &min, &max);
     }
-    rep.baseline = rep.nsamples ? rep.samples[0].count : 1;
+    size_t unmet = expect_check(cfg.expects, cfg.nexpects, &median);
+    r->expects = cfg.expects;
+    r->nexpects = cfg.nexpects;
 
-    FILE *f = out.f ? out.f : stdout;
-    if (report_write_json(f, &rep) < 0) {
-        die_run("writing the report failed");
+    if (write_output(&json_out, report_write_json, r) < 0
+        || (cfg.trace && write_output(&trace_out, trace_write, r) < 0)) {
         code = EXIT_RUN_FAILED;
-        goto out_run;
-    }
-    if (out.f) {
-        if (outfile_commit(&out, err, sizeof(err)) < 0) {
-            die_run(err);
-            code = EXIT_RUN_FAILED;
-            goto out_run;
-        }
+        goto out_curl;
     }
     if (!cfg.quiet)
-        report_print_summary(stderr, &rep);
+        report_print_summary(stderr, r);
+    for (size_t i = 0; i < cfg.nexpects; i++) {
+        const struct fb_expect *e = &cfg.expects[i];
+        if (!e->ok && e->known)
+            fprintf(stderr, "fetchbench: expectation failed: %s (actual %g)\n", e->text, e->actual);
+        else if (!e->ok)
+            fprintf(stderr, "fetchbench: expectation failed: %s (no value for %s)\n", e->text, e->metric);
+    }
 
-    if (run.interrupted)
-        code = 128 + run.interrupted;
+    if (a.run.interrupted)
+        code = 128 + a.run.interrupted;
+    else if (r->summary.errors_total)
+        code = EXIT_RUN_FAILED;
+    else if (unmet)
+        code = EXIT_EXPECTATION;
     else
-        code = run_errors_total(&run) ? EXIT_RUN_FAILED : EXIT_OK;
+        code = EXIT_OK;
 
-out_run:
-    free(rep.lives);
-    free(rep.samples);
-    free(stats.log);
-    threads_reset();
-    run_free(&run);
-    target_stop(&target);
 out_curl:
+    attempt_free(&a);
     curl_global_cleanup();
-out_file:
-    if (out.f)
-        outfile_abort(&out);
+out:
+    if (json_out.f)
+        outfile_abort(&json_out);
+    if (trace_out.f)
+        outfile_abort(&trace_out);
+    free(runs);
+    config_free(&cfg);
     return code;
 }
 
@@ -129,5 +203,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return server_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "compare") == 0)
+        return compare_main(argc - 1, argv + 1);
     return run_main(argc, argv);
 }

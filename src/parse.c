@@ -1,6 +1,10 @@
 #include "parse.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stddef.h>
 
 /* strtoull accepts leading blanks and a '-' sign (negating the result
@@ -40,5 +44,23 @@ int parse_int(const char *s, int min, int max, int *out)
     if (v < min || v > max)
         return -1;
     *out = (int)v;
+    return 0;
+}
+
+int parse_double(const char *s, double *out)
+{
+    char *end;
+
+    /* strtod also takes blanks, hex, "inf" and "nan": none is a threshold. */
+    if (s == NULL || !(isdigit((unsigned char)*s) || *s == '-' || *s == '.'))
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (!(isdigit((unsigned char)*p) || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E'))
+            return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return -1;
+    *out = v;
     return 0;
 }

@@ -9,5 +9,7 @@
  * -1 and leave *out untouched. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse_int(const char *s, int min, int max, int *out);
+/* A finite decimal number ("6000", "-1.5", "2.5e3"), nothing around it. */
+int parse_double(const char *s, double *out);
 
 #endif

@@ -44,28 +44,60 @@ static cJSON *config_json(const struct fb_report *r)
     return o;
 }
 
-static cJSON *summary_json(const struct fb_report *r)
+void report_summarize(struct fb_report *r)
 {
     const struct fb_run *run = r->run;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *errors = cJSON_CreateObject();
+    struct fb_summary *s = &r->summary;
 
-    cJSON_AddNumberToObject(o, "wall_us", (double)run->wall_us);
-    cJSON_AddNumberToObject(o, "upstream_requests", (double)run->xfer.started);
-    if (r->server->valid)
-        cJSON_AddNumberToObject(o, "server_requests", (double)r->server->requests);
-    else
-        cJSON_AddNullToObject(o, "server_requests");
-    cJSON_AddNumberToObject(o, "cache_hits", (double)run->cache_hits);
-    cJSON_AddNumberToObject(o, "cache_misses", (double)run->cache_misses);
-    cJSON_AddNumberToObject(errors, "total", (double)run_errors_total(run));
-    for (int s = 0; s < STAGE_COUNT; s++)
-        cJSON_AddNumberToObject(errors, task_stage_name(s), (double)run->errors[s]);
-    cJSON_AddItemToObject(o, "errors", errors);
-    cJSON_AddNumberToObject(o, "peak_threads", r->peak_threads);
-    cJSON_AddNumberToObject(o, "threads_created", (double)r->nlives);
-    cJSON_AddNumberToObject(o, "peak_connections", run->xfer.peak_connections);
+    memset(s, 0, sizeof(*s));
+    s->wall_us = run->wall_us;
+    s->upstream_requests = run->xfer.started;
+    s->server_requests = r->server->valid ? (int64_t)r->server->requests : -1;
+    s->cache_hits = run->cache_hits;
+    s->cache_misses = run->cache_misses;
+    memcpy(s->errors, run->errors, sizeof(s->errors));
+    s->errors_total = run_errors_total(run);
+    s->peak_threads = r->peak_threads;
+    s->threads_created = r->nlives;
+    s->peak_connections = run->xfer.peak_connections;
+}
+
+static cJSON *repeats_json(const struct fb_report *r)
+{
+    struct fb_summary med, min, max;
+    cJSON *o = cJSON_CreateObject(), *runs = cJSON_CreateArray();
+
+    if (o == NULL || runs == NULL) {
+        cJSON_Delete(o);
+        cJSON_Delete(runs);
+        return NULL;
+    }
+    for (size_t i = 0; i < r->nruns; i++)
+        cJSON_AddItemToArray(runs, summary_to_json(&r->runs[i]));
+    summary_aggregate(r->runs, r->nruns, &med, &min, &max);
+    cJSON_AddNumberToObject(o, "count", (double)r->nruns);
+    cJSON_AddItemToObject(o, "runs", runs);
+    cJSON_AddItemToObject(o, "median", summary_to_json(&med));
+    cJSON_AddItemToObject(o, "min", summary_to_json(&min));
+    cJSON_AddItemToObject(o, "max", summary_to_json(&max));
     return o;
+}
+
+static cJSON *expectations_json(const struct fb_report *r)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < r->nexpects; i++) {
+        const struct fb_expect *e = &r->expects[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "expect", e->text);
+        if (e->known)
+            cJSON_AddNumberToObject(o, "actual", e->actual);
+        else
+            cJSON_AddNullToObject(o, "actual");
+        cJSON_AddBoolToObject(o, "ok", e->ok);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
 }
 
 /* Writes "key": item and frees item; -1 when building it ran out of memory. */
@@ -195,7 +227,11 @@ int report_write_json(FILE *f, const struct fb_report *r)
     jw_str(&w, "{\"schema\": \"fetchbench/1\",\n \"tool\": {\"name\": \"fetchbench\", \"version\": \"" FB_VERSION "\"}");
     rc |= put_object(&w, "config", config_json(r));
     jw_str(&w, run->interrupted ? ",\n \"interrupted\": true" : ",\n \"interrupted\": false");
-    rc |= put_object(&w, "summary", summary_json(r));
+    rc |= put_object(&w, "summary", summary_to_json(&r->summary));
+    if (r->nruns > 1)
+        rc |= put_object(&w, "repeats", repeats_json(r));
+    if (r->nexpects)
+        rc |= put_object(&w, "expectations", expectations_json(r));
     write_server(&w, r);
     write_threads(&w, r);
     jw_str(&w, ",\n \"tasks\": [");
@@ -212,24 +248,25 @@ void report_print_summary(FILE *f, const struct fb_report *r)
 {
     const struct fb_run *run = r->run;
     const struct fb_config *c = run->cfg;
-    uint64_t errors = run_errors_total(run);
+    const struct fb_summary *s = &r->summary;
 
     fprintf(f, "fetchbench: %u tasks, mode %s, %s%s\n", c->tasks, c->mode->name, r->target->url,
             run->interrupted ? " (interrupted)" : "");
-    fprintf(f, "  wall %.3f s | upstream requests %" PRIu64 " | server saw ", run->wall_us / 1e6,
-            run->xfer.started);
-    if (r->server->valid)
-        fprintf(f, "%" PRIu64, r->server->requests);
+    fprintf(f, "  wall %.3f s | upstream requests %" PRIu64 " | server saw ", s->wall_us / 1e6,
+            s->upstream_requests);
+    if (s->server_requests >= 0)
+        fprintf(f, "%" PRId64, s->server_requests);
     else
         fprintf(f, "-");
-    fprintf(f, " | cache hits %" PRIu64 " misses %" PRIu64 "\n", run->cache_hits, run->cache_misses);
-    fprintf(f, "  threads: peak %u, created %zu | connections: peak %u | errors %" PRIu64, r->peak_threads,
-            r->nlives, run->xfer.peak_connections, errors);
-    if (errors) {
+    fprintf(f, " | cache hits %" PRIu64 " misses %" PRIu64 "\n", s->cache_hits, s->cache_misses);
+    fprintf(f, "  threads: peak %" PRIu64 ", created %" PRIu64 " | connections: peak %" PRIu64
+               " | errors %" PRIu64, s->peak_threads, s->threads_created, s->peak_connections,
+            s->errors_total);
+    if (s->errors_total) {
         const char *sep = " (";
-        for (int s = 0; s < STAGE_COUNT; s++) {
-            if (run->errors[s]) {
-                fprintf(f, "%s%s %" PRIu64, sep, task_stage_name(s), run->errors[s]);
+        for (int i = 0; i < STAGE_COUNT; i++) {
+            if (s->errors[i]) {
+                fprintf(f, "%s%s %" PRIu64, sep, task_stage_name(i), s->errors[i]);
                 sep = ", ";
             }
         }

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "expect.h"
+#include "summary.h"
 #include "threads.h"
 
 struct fb_run;
@@ -19,7 +21,15 @@ struct fb_report {
     struct fb_thread_sample *samples;
     size_t nsamples;
     uint32_t baseline, peak_threads;
+    struct fb_summary summary;              /* report_summarize fills it */
+    const struct fb_summary *runs;          /* every run of --repeat, or NULL */
+    size_t nruns;
+    const struct fb_expect *expects;        /* judged */
+    size_t nexpects;
 };
+
+/* Fills r->summary from the run, the thread log and the server's stats. */
+void report_summarize(struct fb_report *r);
 
 /* Writes the fetchbench/1 JSON document (schema/fetchbench-1.schema.json),
  * streaming the task array. Returns 0, or -1 when a write failed. */

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "mode.h"
+#include "progress.h"
 #include "threads.h"
 
 #define TASK_OF(node) ((struct fb_task *)(node)) /* node is the first member */
@@ -216,8 +217,12 @@ int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url
         task_mark_at(t, MARK_CREATED, now_rel(run));
         runq_ready(&run->runq, &t->node);
     }
+    if (run->cfg->progress)
+        run->progress = progress_start(run);
     if (run->ntasks)
         event_base_dispatch(run->base);
+    progress_free(run->progress);
+    run->progress = NULL;
     if (run->nfinished < run->ntasks)
         cancel_unfinished(run);
     threads_stop();

@@ -33,6 +33,7 @@ struct fb_run {
     struct fb_xfer xfer;
     struct fb_cache cache;
     struct event *sig_int, *sig_term;
+    struct event *progress;     /* or NULL */
 
     struct fb_task *tasks;
     uint32_t ntasks, nfinished;

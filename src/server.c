@@ -82,10 +82,8 @@ struct fb_delay_list {
 struct fb_server {
     struct event_base *base;
     struct evhttp *http;
-    struct evconnlistener *listener; /* owned by http */
     struct event *sigint, *sigterm;
     struct event *reaper;            /* frees retired requests */
-    struct event *accept_resume;     /* re-enables accept after EMFILE */
     int capacity;                    /* 0 = unlimited */
 
     struct fb_delay_list queue;      /* waiting, oldest first */
@@ -98,7 +96,6 @@ struct fb_server {
     int64_t *log;                    /* pairs (t_us, in_service) */
     size_t log_pairs, log_cap;
     int log_truncated;
-    int accept_warned;
 };
 
 static void list_push(struct fb_delay_list *list, struct fb_delay_req *d)
@@ -247,6 +244,9 @@ static void enter_service(struct fb_server *srv, struct fb_delay_req *d)
     struct timeval tv = { .tv_sec = d->delay_ms / 1000,
                           .tv_usec = (d->delay_ms % 1000) * 1000 };
 
+    /* The loop's cached time dates from before this iteration's callbacks,
+     * which may have taken a while under a burst of arrivals. */
+    event_base_update_cache_time(srv->base);
     d->state = DELAY_IN_SERVICE;
     list_push(&srv->active, d);
     if (srv->active.len > srv->max_in_service)
@@ -511,28 +511,30 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
 }
 
-/* accept() failing (EMFILE above all) leaves the listening socket readable,
- * so without a pause the loop would spin on it. */
-static void on_accept_error(struct evconnlistener *listener, void *arg)
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
-    struct fb_server *srv = arg;
+    evconnlistener_enable(arg);
+}
+
+/* accept() failing (EMFILE above all) leaves the listening socket readable,
+ * so without a pause the loop would spin on it. libevent hands this callback
+ * evhttp's argument, not ours, hence no server pointer: the pause is a
+ * one-shot event the base frees (it cannot outlive the listener, since the
+ * loop has stopped before evhttp_free), and the warning is once per process. */
+static void on_accept_error(struct evconnlistener *listener, void *unused)
+{
+    static int warned;
     int err = EVUTIL_SOCKET_ERROR();
     const struct timeval pause = { 0, ACCEPT_PAUSE_US };
 
-    if (!srv->accept_warned) {
+    if (!warned) {
         fprintf(stderr, SERVE_PREFIX "accept: %s; pausing new connections briefly\n",
                 strerror(err));
-        srv->accept_warned = 1;
+        warned = 1;
     }
-    evconnlistener_disable(listener);
-    evtimer_add(srv->accept_resume, &pause);
-}
-
-static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
-{
-    struct fb_server *srv = arg;
-
-    evconnlistener_enable(srv->listener);
+    if (event_base_once(evconnlistener_get_base(listener), -1, EV_TIMEOUT,
+                        on_accept_resume, listener, &pause) == 0)
+        evconnlistener_disable(listener);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -557,7 +559,8 @@ static void drop_pending(struct fb_delay_list *list)
 
 /* Accepts a partly built server. Order: our records (they point into evhttp
  * connections) → evhttp (closes every connection and the listener) → our
- * events → the base (it finalizes bufferevents evhttp freed). */
+ * events → the base (it finalizes bufferevents evhttp freed, and frees a
+ * pending accept pause). */
 static void server_free(struct fb_server *srv)
 {
     if (srv == NULL)
@@ -567,8 +570,6 @@ static void server_free(struct fb_server *srv)
     drop_pending(&srv->dead);
     if (srv->http != NULL)
         evhttp_free(srv->http);
-    if (srv->accept_resume != NULL)
-        event_free(srv->accept_resume);
     if (srv->reaper != NULL)
         event_free(srv->reaper);
     if (srv->sigterm != NULL)
@@ -584,6 +585,7 @@ static void server_free(struct fb_server *srv)
 int server_run(int listen_fd, int capacity)
 {
     struct fb_server *srv = NULL;
+    struct event_config *cfg;
     struct evhttp_bound_socket *bound;
     const char *why = NULL;
     int rc = -1;
@@ -601,7 +603,14 @@ int server_run(int listen_fd, int capacity)
         goto out;
     }
     srv->capacity = capacity;
-    srv->base = event_base_new();
+    /* libevent's default clock on Linux is CLOCK_MONOTONIC_COARSE (1-4 ms
+     * steps); the delays are what this server exists to keep. */
+    cfg = event_config_new();
+    if (cfg != NULL) {
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        srv->base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+    }
     if (srv->base == NULL) {
         why = "cannot create the event loop";
         goto out;
@@ -610,9 +619,8 @@ int server_run(int listen_fd, int capacity)
     srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
     srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->reaper = event_new(srv->base, -1, 0, on_reap, srv);
-    srv->accept_resume = evtimer_new(srv->base, on_accept_resume, srv);
     if (srv->http == NULL || srv->sigint == NULL || srv->sigterm == NULL
-        || srv->reaper == NULL || srv->accept_resume == NULL
+        || srv->reaper == NULL
         || event_add(srv->sigint, NULL) != 0 || event_add(srv->sigterm, NULL) != 0) {
         why = "cannot set up the event loop";
         goto out;
@@ -635,8 +643,7 @@ int server_run(int listen_fd, int capacity)
         goto out;
     }
     listen_fd = -1; /* evhttp closes it */
-    srv->listener = evhttp_bound_socket_get_listener(bound);
-    evconnlistener_set_error_cb(srv->listener, on_accept_error);
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound), on_accept_error);
 
     if (event_base_dispatch(srv->base) < 0)
         why = "the event loop failed";

@@ -1,7 +1,7 @@
 # scripts/plot-timeline and scripts/plot-compare on reports from real
 # fetchbench runs: they write PNG and SVG images of the expected size, the
 # lock-mode picture is full of lock-wait red and the no-lock one has none, a
-# 10,000-task report takes the density path, and every bad input gives exit
+# 10,000-task run takes the density path, and every bad input gives exit
 # 2, one line on stderr and no output file.
 . "$FB_ROOT/tests/e2e/lib.sh"
 
@@ -115,26 +115,7 @@ done
 expect_image "$SCRATCH/sweep.png" png 1650 500
 
 # --- the density path: 10,000 tasks -------------------------------------------
-# The real 20-task lock run widened to 10,000 tasks: its fetcher, then its
-# waiters' timelines repeated.
-$PY - "$SCRATCH/lock.json" "$SCRATCH/lock10k.json" <<'EOF'
-import copy, json, sys
-doc = json.load(open(sys.argv[1]))
-tasks = sorted(doc["tasks"], key=lambda t: t["id"])
-fetcher = [t for t in tasks if t["outcome"] == "fetched"][:1] or tasks[:1]
-others = [t for t in tasks if t is not fetcher[0]] or fetcher
-n = 10000
-wide = [copy.deepcopy(fetcher[0])]
-for i in range(1, n):
-    t = copy.deepcopy(others[(i - 1) % len(others)])
-    wide.append(t)
-for i, t in enumerate(wide):
-    t["id"] = i
-doc["tasks"] = wide
-doc["config"]["tasks"] = n
-doc["summary"]["cache_hits"] = sum(t["outcome"] == "cache_hit" for t in wide)
-json.dump(doc, open(sys.argv[2], "w"))
-EOF
+fb --tasks 10000 --mode lock --delay-ms 100 --quiet >"$SCRATCH/lock10k.json"
 validate "$SCRATCH/lock10k.json"
 t0=$(date +%s)
 "$TIMELINE" "$SCRATCH/lock10k.json" -o "$SCRATCH/lock10k.png"

@@ -1,0 +1,19 @@
+#ifndef FB_COMPARE_H
+#define FB_COMPARE_H
+
+#include <stddef.h>
+
+/* `fetchbench compare BASE.json NEW.json [--threshold PCT]`: a table of the
+ * summary metrics with absolute and relative deltas. Counts must match
+ * (a change for the worse is a regression); measures are compared with a
+ * tolerance: single runs by the threshold, repeated runs (--repeat) by the
+ * threshold beyond the runs' spread, or by a one-sided Mann-Whitney U test at
+ * five runs a side or more. Exit 0 no regression, 1 regression, 2 bad input. */
+int compare_main(int argc, char **argv);
+
+/* One-sided Mann-Whitney U: the probability of a rank sum of b at least as
+ * large as observed if a and b came from one distribution (small p: b tends
+ * to be larger). Exact for small samples, normal approximation beyond. */
+double compare_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+
+#endif
