@@ -156,9 +156,10 @@ double compare_mann_whitney_p(const double *a, size_t na, const double *b, size_
     return 0.5 * erfc(z / sqrt(2.0));
 }
 
-enum verdict { SAME, BETTER, WORSE_WITHIN, REGRESSION, UNKNOWN };
+enum verdict { SAME, BETTER, WORSE_WITHIN, REGRESSION, UNKNOWN, NOT_JUDGED };
 
-static const char *verdict_name[] = {"same", "better", "worse (within noise)", "REGRESSION", "n/a"};
+static const char *verdict_name[] = {"same", "better", "worse (within noise)", "REGRESSION", "n/a",
+                                     "not judged (--counts-only)"};
 
 static enum verdict judge(const struct fb_metric *m, const double *base, size_t nb, const double *cur,
                           size_t nc, double threshold, const char **why)
@@ -216,11 +217,12 @@ static int values(const struct side *s, const char *name, double *out)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: fetchbench compare BASE.json NEW.json [--threshold PCT]\n"
+    fprintf(f, "Usage: fetchbench compare BASE.json NEW.json [--threshold PCT] [--counts-only]\n"
                "Compares the summaries of two reports (single runs or --repeat runs).\n"
                "Counts must match; times and thread peaks may be worse by PCT per cent\n"
                "(default %.0f) beyond the runs' spread, or, at 5+ runs a side, must pass\n"
                "a one-sided Mann-Whitney U test (p < 0.05) to count as a regression.\n"
+               "--counts-only judges only the counts: a gate for machines of any speed.\n"
                "Exit codes: 0 no regression; 1 regression; 2 bad usage or input.\n",
             DEFAULT_THRESHOLD_PCT);
 }
@@ -229,15 +231,16 @@ int compare_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"threshold", required_argument, NULL, 't'},
+        {"counts-only", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     double threshold = DEFAULT_THRESHOLD_PCT;
-    int c;
+    int c, counts_only = 0;
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":t:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:ch", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
             if (parse_double(optarg, &threshold) < 0 || threshold < 0 || threshold > 10000) {
@@ -245,6 +248,9 @@ int compare_main(int argc, char **argv)
                         optarg);
                 return 2;
             }
+            break;
+        case 'c':
+            counts_only = 1;
             break;
         case 'h':
             usage(stdout);
@@ -283,7 +289,9 @@ int compare_main(int argc, char **argv)
             continue;
         }
         double b = bv[(base.n - 1) / 2], n = cv[(cur.n - 1) / 2];
-        enum verdict v = judge(m, bv, base.n, cv, cur.n, threshold, &why);
+        enum verdict v = counts_only && m->kind == METRIC_MEASURE
+                             ? NOT_JUDGED
+                             : judge(m, bv, base.n, cv, cur.n, threshold, &why);
         regressions += v == REGRESSION;
         char rel[32];
         if (b != 0)

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/* `fetchbench compare BASE.json NEW.json [--threshold PCT]`: a table of the
+/* `fetchbench compare BASE.json NEW.json [--threshold PCT] [--counts-only]`: a table of the
  * summary metrics with absolute and relative deltas. Counts must match
  * (a change for the worse is a regression); measures are compared with a
  * tolerance: single runs by the threshold, repeated runs (--repeat) by the
