@@ -78,6 +78,11 @@ test-valgrind: setup
 	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --suppressions=tests/valgrind.supp" sh tests/e2e/run.sh
 
+# The experiment's scenarios as JSON, PNG and a table in results/.
+results: setup
+	$(MAKE) all
+	scripts/make-results
+
 # Benchmarks against peers (results/bench/); takes a while.
 bench:
 	sh scripts/setup bench

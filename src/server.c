@@ -567,7 +567,8 @@ static void server_free(struct fb_server *srv)
         return;
     drop_pending(&srv->queue);
     drop_pending(&srv->active);
-    drop_pending(&srv->dead);
+    /* Not drop_pending: a retired request's connection may be gone already. */
+    on_reap(-1, 0, srv);
     if (srv->http != NULL)
         evhttp_free(srv->http);
     if (srv->reaper != NULL)
