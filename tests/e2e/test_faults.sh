@@ -42,3 +42,37 @@ expect_eq "status recorded" "$(jqv "$SCRATCH/404.json" '.tasks[0].error.http_sta
 expect_exit 1 fb --tasks 1 --url "$SERVER_URL/delay/0" --max-body 100 --quiet > "$SCRATCH/big.json"
 validate "$SCRATCH/big.json"
 expect_eq "body too large" "$(jqv "$SCRATCH/big.json" .summary.errors.body_too_large)" 1
+
+# A server that resets mid-body, closes early, or answers 5xx.
+start_fault_server
+expect_exit 1 fb --tasks 3 --mode lock --url "$FAULT_URL/reset" --quiet > "$SCRATCH/reset.json"
+validate "$SCRATCH/reset.json"
+expect_eq "reset mid-body: read errors" "$(jqv "$SCRATCH/reset.json" .summary.errors.read)" 3
+expect_exit 1 fb --tasks 2 --mode nolock --url "$FAULT_URL/close" --quiet > "$SCRATCH/close.json"
+expect_eq "closed mid-body: read errors" "$(jqv "$SCRATCH/close.json" .summary.errors.read)" 2
+expect_exit 1 fb --tasks 4 --mode lock --url "$FAULT_URL/status/503" --quiet > "$SCRATCH/503.json"
+validate "$SCRATCH/503.json"
+expect_eq "5xx: http status errors" "$(jqv "$SCRATCH/503.json" .summary.errors.http_status)" 4
+expect_eq "5xx: each waiter tried" "$(jqv "$SCRATCH/503.json" .summary.upstream_requests)" 4
+expect_eq "5xx: status kept" "$(jqv "$SCRATCH/503.json" '[.tasks[].error.http_status] | unique')" "[
+  503
+]"
+expect_exit 1 fb --tasks 2 --url "$FAULT_URL/hang" --timeout-ms 200 --quiet > "$SCRATCH/hang.json"
+expect_eq "a server that never answers: timeouts" "$(jqv "$SCRATCH/hang.json" .summary.errors.timeout)" 2
+# 64 MiB against the default 16 MiB limit: cut off, not held in memory.
+expect_exit 1 fb --tasks 1 --url "$FAULT_URL/big/67108864" --quiet > "$SCRATCH/huge.json"
+expect_eq "huge body" "$(jqv "$SCRATCH/huge.json" .summary.errors.body_too_large)" 1
+expect_exit 0 fb --tasks 1 --url "$FAULT_URL/big/1000000" --quiet > "$SCRATCH/mb.json"
+
+# The embedded server dies mid-run: the run completes, every task recorded.
+"$FETCHBENCH" --tasks 6 --mode nolock --delay-ms 3000 --quiet > "$SCRATCH/died.json" &
+fbpid=$!
+sleep 0.7
+child=$(children_of $fbpid)
+[ -n "$child" ] || fail "no embedded server child"
+kill -9 $child
+set +e; wait $fbpid; rc=$?; set -e
+expect_eq "exit after the server died" "$rc" 1
+validate "$SCRATCH/died.json"
+expect_eq "died: all tasks ended in error" "$(jqv "$SCRATCH/died.json" '[.tasks[] | select(.outcome == "error")] | length')" 6
+expect_eq "died: no server stats" "$(jqv "$SCRATCH/died.json" .server)" null
