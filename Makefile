@@ -63,12 +63,14 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
 e2e: $(BIN)
-	FETCHBENCH=$(BIN) sh tests/e2e/run.sh
+	FETCHBENCH=$(BIN) FB_SANITIZED=$(SANITIZE) sh tests/e2e/run.sh
 
+# What CI runs: the tests, then the same tests under ASan+UBSan.
 test: setup
 	$(MAKE) unit e2e
+	$(MAKE) SANITIZE=address,undefined unit e2e
 
-# Same tests, instrumented: any report aborts the run.
+# The same tests, instrumented: any report fails the run.
 test-sanitize: setup
 	$(MAKE) SANITIZE=address,undefined unit e2e
 

@@ -116,12 +116,11 @@ static void on_resume(void *ctx, struct fb_node *n)
     run->mode->step(run, t, NULL);
 }
 
-static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
+/* Records how far a fetch got: its end, its admission, libcurl's phases. */
+static void record_fetch(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
 {
-    struct fb_run *run = ctx;
-    struct fb_task *t = TASK_OF(n);
     run_mark(run, t, MARK_FETCH_END);
-    if (r->waited)
+    if (r->waited && r->start_us)
         task_mark_at(t, MARK_FETCH_ADMITTED, r->start_us - run->t0_us);
     /* A phase that was reached in under a microsecond still counts as
      * reached: 0 means "not reached" in the record. */
@@ -131,7 +130,21 @@ static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
             us = 1;
         t->phase_us[p] = us;
     }
+}
+
+static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
+{
+    struct fb_run *run = ctx;
+    struct fb_task *t = TASK_OF(n);
+
+    record_fetch(run, t, r);
     run->mode->step(run, t, r);
+}
+
+/* An interrupted run's fetch in flight: recorded, the mode not resumed. */
+static void on_fetch_cancelled(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
+{
+    record_fetch(ctx, TASK_OF(n), r);
 }
 
 static void on_signal(evutil_socket_t signo, short what, void *arg)
@@ -148,6 +161,7 @@ static void on_signal(evutil_socket_t signo, short what, void *arg)
 
 static void cancel_unfinished(struct fb_run *run)
 {
+    xfer_abort_all(&run->xfer, on_fetch_cancelled, run);
     uint64_t now = now_rel(run);
     for (uint32_t i = 0; i < run->ntasks; i++) {
         struct fb_task *t = &run->tasks[i];

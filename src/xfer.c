@@ -209,17 +209,35 @@ static void admit_waiting(struct fb_xfer *x)
     }
 }
 
+/* What libcurl knows of t so far: status and the phases reached. */
+static void progress_of(const struct fb_transfer *t, struct fb_xfer_result *r)
+{
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
+    r->phase_us[PHASE_DNS] = phase_offset(t->easy, CURLINFO_NAMELOOKUP_TIME_T);
+    r->phase_us[PHASE_CONNECT] = phase_offset(t->easy, CURLINFO_CONNECT_TIME_T);
+    r->phase_us[PHASE_FIRST_BYTE] = phase_offset(t->easy, CURLINFO_STARTTRANSFER_TIME_T);
+    r->start_us = t->start_us;
+    r->waited = t->waited;
+}
+
+static void unlink_active(struct fb_xfer *x, struct fb_transfer *t)
+{
+    curl_multi_remove_handle(x->multi, t->easy);
+    curl_easy_cleanup(t->easy);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        x->active = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    x->inflight--;
+}
+
 static void finish(struct fb_xfer *x, struct fb_transfer *t, CURLcode rc)
 {
     struct fb_xfer_result r = {0};
-    CURL *easy = t->easy;
 
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.http_status);
-    r.phase_us[PHASE_DNS] = phase_offset(easy, CURLINFO_NAMELOOKUP_TIME_T);
-    r.phase_us[PHASE_CONNECT] = phase_offset(easy, CURLINFO_CONNECT_TIME_T);
-    r.phase_us[PHASE_FIRST_BYTE] = phase_offset(easy, CURLINFO_STARTTRANSFER_TIME_T);
-    r.start_us = t->start_us;
-    r.waited = t->waited;
+    progress_of(t, &r);
 
     char status_line[64];
     if (rc != CURLE_OK) {
@@ -238,15 +256,7 @@ static void finish(struct fb_xfer *x, struct fb_transfer *t, CURLcode rc)
         t->body = NULL;
     }
 
-    curl_multi_remove_handle(x->multi, easy);
-    curl_easy_cleanup(easy);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        x->active = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    x->inflight--;
+    unlink_active(x, t);
 
     /* r.message may point into t->errbuf: t outlives the callback. */
     x->done(x->ctx, t->owner, &r);
@@ -355,21 +365,33 @@ int xfer_init(struct fb_xfer *x, struct event_base *base, const struct fb_xfer_o
     return 0;
 }
 
-void xfer_cleanup(struct fb_xfer *x)
+void xfer_abort_all(struct fb_xfer *x, fb_xfer_done_fn *cb, void *ctx)
 {
     struct fb_transfer *t;
     struct fb_node *n;
 
-    while ((n = queue_pop(&x->waiting)) != NULL)
-        free(n); /* node is the first member of a transfer */
     while ((t = x->active) != NULL) {
-        x->active = t->next;
-        curl_multi_remove_handle(x->multi, t->easy);
-        curl_easy_cleanup(t->easy);
+        struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "cancelled"};
+        progress_of(t, &r);
+        unlink_active(x, t);
+        if (cb)
+            cb(ctx, t->owner, &r);
         free(t->body);
         free(t);
     }
-    x->inflight = 0;
+    while ((n = queue_pop(&x->waiting)) != NULL) {
+        t = (struct fb_transfer *)n; /* node is a transfer's first member */
+        struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "cancelled", .waited = 1};
+        if (cb)
+            cb(ctx, t->owner, &r);
+        free(t);
+    }
+}
+
+void xfer_cleanup(struct fb_xfer *x)
+{
+    if (x->multi)
+        xfer_abort_all(x, NULL, NULL);
     /* curl_multi_cleanup may still call the socket callback, so the events
      * it uses are freed after it. */
     if (x->multi)

@@ -62,6 +62,10 @@ int xfer_init(struct fb_xfer *x, struct event_base *base, const struct fb_xfer_o
 /* Fetches url (borrowed: it must outlive the fetch) for owner; done is
  * called later. Returns 0, or -1 when the fetch could not even be set up. */
 int xfer_fetch(struct fb_xfer *x, const char *url, struct fb_node *owner);
+/* Ends every unfinished fetch now (an interrupted run), calling cb instead
+ * of the done callback with how far each got: its phases so far, ok = 0,
+ * stage STAGE_OTHER and message "cancelled". */
+void xfer_abort_all(struct fb_xfer *x, fb_xfer_done_fn *cb, void *ctx);
 /* Abandons unfinished fetches without calling done, then frees everything,
  * in the order libcurl documents. Call before event_base_free. */
 void xfer_cleanup(struct fb_xfer *x);
