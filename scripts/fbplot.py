@@ -21,7 +21,7 @@ DPI = 110
 # Span states in drawing/stacking order.  lock_held encloses other spans, so
 # it is drawn as a band behind them and never stacked with them.
 STATES = ("created", "lock_wait", "lock_held", "cache_check", "cache_hit",
-          "dns", "connect", "request", "receive")
+          "queued", "dns", "connect", "request", "receive")
 CODE = {s: i for i, s in enumerate(STATES)}
 LOCK_HELD = CODE["lock_held"]
 LABELS = {
@@ -30,6 +30,7 @@ LABELS = {
     "lock_held": "lock held",
     "cache_check": "cache check",
     "cache_hit": "cache hit",
+    "queued": "queued for a connection",
     "dns": "DNS",
     "connect": "connect",
     "request": "request (to first byte)",
@@ -41,6 +42,7 @@ COLOURS = {
     "lock_held": "#fde9a9",      # band fill; outlined in LOCK_EDGE
     "cache_check": "#9467bd",
     "cache_hit": "#ff9f1c",
+    "queued": "#c9a46b",
     "dns": "#9ecae1",
     "connect": "#4292c6",
     "request": "#08519c",

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "cli.h"
 #include "compare.h"
+#include "fdlimit.h"
 #include "outfile.h"
 #include "report.h"
 #include "run.h"
@@ -31,14 +31,9 @@ struct fb_attempt {
 /* A stampede opens a socket per task; the hard limit is ours to take. */
 static void raise_fd_limit(int quiet)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
-        return;
-    rlim_t was = rl.rlim_cur;
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && !quiet)
-        fprintf(stderr, "fetchbench: raised the open-file limit from %llu to %llu\n",
-                (unsigned long long)was, (unsigned long long)rl.rlim_max);
+    unsigned long long was, now;
+    if (fdlimit_raise(&was, &now) == 1 && !quiet)
+        fprintf(stderr, "fetchbench: raised the open-file limit from %llu to %llu\n", was, now);
 }
 
 static void attempt_free(struct fb_attempt *a)

@@ -8,6 +8,9 @@
  * answer, and let go of both the moment evhttp or the client takes them back.
  */
 #include "server.h"
+#include "clock.h"
+#include "delaypath.h"
+#include "fdlimit.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -34,7 +37,6 @@
 #include <event2/listener.h>
 
 #define SERVE_PREFIX        "fetchbench serve: "
-#define MAX_DELAY_MS        600000u
 /* Bounds the request line (URI) as well: evhttp counts it against the same limit. */
 #define MAX_HEADERS_BYTES   8192
 #define MAX_BODY_BYTES      4096
@@ -124,14 +126,6 @@ static void list_remove(struct fb_delay_list *list, struct fb_delay_req *d)
     list->len--;
 }
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Appends (now, in_service). A failed allocation only truncates the log —
  * the server keeps serving, and /stats says the log is incomplete. */
 static void log_in_service(struct fb_server *srv)
@@ -146,7 +140,7 @@ static void log_in_service(struct fb_server *srv)
         srv->log = grown;
         srv->log_cap = cap;
     }
-    srv->log[2 * srv->log_pairs] = monotonic_us();
+    srv->log[2 * srv->log_pairs] = (int64_t)clock_now_us();
     srv->log[2 * srv->log_pairs + 1] = (int64_t)srv->active.len;
     srv->log_pairs++;
 }
@@ -327,37 +321,6 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(d->conn);
 }
 
-/* Takes the part of the path after "/delay/": "<ms>" or "<ms>/url/<anything>".
- * Returns HTTP_OK with *ms and *capped set, HTTP_NOTFOUND when the path has
- * another shape, HTTP_BADREQUEST when <ms> is not a non-negative integer. */
-static int parse_delay_path(const char *rest, unsigned *ms, int *capped)
-{
-    size_t n = strcspn(rest, "/");
-    char digits[24];
-    uint64_t v;
-
-    if (rest[n] != '\0' && strncmp(rest + n, "/url/", 5) != 0)
-        return HTTP_NOTFOUND;
-    if (n == 0)
-        return HTTP_BADREQUEST;
-    if (n < sizeof digits) {
-        memcpy(digits, rest, n);
-        digits[n] = '\0';
-        if (parse_u64(digits, 0, MAX_DELAY_MS, &v) == 0) {
-            *ms = (unsigned)v;
-            *capped = 0;
-            return HTTP_OK;
-        }
-    }
-    /* Too big for the cap, or even for uint64_t: still a delay, capped. */
-    for (size_t i = 0; i < n; i++)
-        if (rest[i] < '0' || rest[i] > '9')
-            return HTTP_BADREQUEST;
-    *ms = MAX_DELAY_MS;
-    *capped = 1;
-    return HTTP_OK;
-}
-
 /* Returns a new request record watching its connection, or NULL. */
 static struct fb_delay_req *delay_new(struct fb_server *srv,
                                       struct evhttp_request *req,
@@ -395,7 +358,7 @@ static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
 {
     unsigned ms = 0;
     int capped = 0;
-    int status = parse_delay_path(rest, &ms, &capped);
+    int status = delaypath_parse(rest, &ms, &capped);
     struct fb_delay_req *d;
 
     if (status == HTTP_NOTFOUND) {
@@ -721,29 +684,17 @@ fail:
 }
 
 /* Ten thousand held connections need more descriptors than the usual soft
- * limit of 1024. Raising the soft limit up to the hard one needs no
- * privilege; we speak only when the old limit would have got in the way. */
+ * limit of 1024; we speak only when the old limit would have got in the way. */
 static void raise_fd_limit(void)
 {
-    struct rlimit rl;
-    rlim_t old, target;
+    unsigned long long was, now;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    old = rl.rlim_cur;
-    /* Linux refuses RLIM_INFINITY above fs.nr_open (1048576 by default). */
-    target = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
-    if (old >= target)
-        return;
-    rl.rlim_cur = target;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        rl.rlim_cur = old;
-    if (rl.rlim_cur < WANTED_FDS)
-        fprintf(stderr, SERVE_PREFIX "the open-file limit is %ju; fewer than 10000 "
-                "concurrent requests will fit\n", (uintmax_t)rl.rlim_cur);
-    else if (old < WANTED_FDS)
-        fprintf(stderr, SERVE_PREFIX "raised the open-file limit from %ju to %ju\n",
-                (uintmax_t)old, (uintmax_t)rl.rlim_cur);
+    int raised = fdlimit_raise(&was, &now) == 1;
+    if (now < WANTED_FDS)
+        fprintf(stderr, SERVE_PREFIX "the open-file limit is %llu; fewer than 10000 "
+                "concurrent requests will fit\n", now);
+    else if (raised && was < WANTED_FDS)
+        fprintf(stderr, SERVE_PREFIX "raised the open-file limit from %llu to %llu\n", was, now);
 }
 
 static const char serve_usage[] =
