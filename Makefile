@@ -30,7 +30,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRC))
 BIN       := $(BUILD)/fetchbench
 
-.PHONY: all setup run test unit e2e test-sanitize test-valgrind results bench clean
+.PHONY: all setup run test unit e2e test-sanitize test-valgrind results bench fuzz fuzz-smoke clean
 
 all: $(BIN) fetchbench
 
@@ -69,6 +69,7 @@ e2e: $(BIN)
 test: setup
 	$(MAKE) unit e2e
 	$(MAKE) SANITIZE=address,undefined unit e2e
+	$(MAKE) fuzz-smoke
 
 # The same tests, instrumented: any report fails the run.
 test-sanitize: setup
@@ -90,6 +91,30 @@ bench:
 	sh scripts/setup bench
 	$(MAKE) all
 	/usr/bin/python3 bench/run.py
+
+# libFuzzer targets (clang): the server's path parser, the number parsers and
+# --expect, the report reader behind compare. fuzz-smoke runs each for
+# FUZZ_SECONDS over its committed corpus (tests/fuzz/corpus/NAME); new inputs
+# it finds go to build/fuzz/new/NAME, never into the committed corpus.
+FUZZERS      := delaypath numbers jsonread
+FUZZ_SECONDS ?= 10
+FUZZ_CC      ?= clang
+FUZZ_LIBSRC  := src/delaypath.c src/parse.c src/expect.c src/summary.c src/jsonread.c src/task.c
+
+build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC)
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(CPPFLAGS) -o $@ $^ $(shell pkg-config --libs libcjson) -lm
+
+fuzz: $(addprefix build/fuzz/,$(FUZZERS))
+
+fuzz-smoke: fuzz
+	@for f in $(FUZZERS); do \
+	  mkdir -p build/fuzz/new/$$f; \
+	  echo "fuzz $$f: $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+	    build/fuzz/new/$$f tests/fuzz/corpus/$$f 2>&1 | grep -E '^(Done|INFO: seed)|ERROR|SUMMARY' || exit 1; \
+	done
 
 clean:
 	rm -rf build fetchbench

@@ -345,10 +345,9 @@ class Run:
 
     def headline(self):
         """mode, tasks, wall time, upstream requests, peak threads."""
-        up = self.upstream
-        return (f"{self.mode} · {self.ntasks:,} tasks · wall {self.wall_us / 1e6:.3f} s · "
-                f"{up:,} upstream request{'s' if up != 1 else ''} · "
-                f"peak {self.peak_threads} threads")
+        return (f"{self.mode} · {plural(self.ntasks, 'task')} · wall {self.wall_us / 1e6:.3f} s · "
+                f"{plural(self.upstream, 'upstream request')} · "
+                f"peak {plural(self.peak_threads, 'thread')}")
 
     def details(self):
         cfg = self.config
@@ -357,17 +356,96 @@ class Run:
             bits.append(f"delay {self.delay_ms} ms")
         if cfg.get("embedded_server"):
             bits.append("capacity " + ("unlimited" if self.capacity is None else str(self.capacity)))
-        bits.append(f"{self.cache_hits:,} cache hits")
-        bits.append(f"{self.errors:,} errors")
-        bits.append(f"{self.threads_created:,} thread{'s' if self.threads_created != 1 else ''}"
-                    " created")
-        bits.append(f"peak {self.peak_connections:,} connections")
+        bits.append(plural(self.cache_hits, "cache hit"))
+        bits.append(plural(self.errors, "error"))
+        bits.append(plural(self.threads_created, "thread") + " created")
+        bits.append("peak " + plural(self.peak_connections, "connection"))
         if self.interrupted:
             bits.append("INTERRUPTED")
         return " · ".join(bits)
 
-    def states_present(self):
-        return sorted(set(np.unique(self.span_state).tolist()))
+    def states_present(self, timed_only=False):
+        """State codes with at least one span; with timed_only, only those
+        with a span of non-zero length (the density view cannot show an
+        instant)."""
+        st = self.span_state
+        if timed_only:
+            st = st[self.span_end_us > self.span_start_us]
+        return sorted(set(np.unique(st).tolist()))
+
+    # -- the first moments -------------------------------------------------
+
+    def zoom_window(self, px_w, t1_us):
+        """How much of the start of the run to show magnified, in µs, or
+        None.  A zoom is drawn only when the resolutions, connects and
+        thread lifetimes are typically under two pixels wide at full scale
+        (px_w pixels for t1_us); it then covers those of them, and the
+        server's first requests, that end within the first 40 pixels."""
+        us_per_px = t1_us / px_w
+        m = (self.span_state == CODE["dns"]) | (self.span_state == CODE["connect"])
+        lt = self.lifetimes
+        durs = np.concatenate([self.span_end_us[m] - self.span_start_us[m],
+                               lt[:, 1] - lt[:, 0]])
+        if not len(durs) or np.median(durs) >= 2 * us_per_px:
+            return None
+        ends = [self.span_end_us[m], lt[:, 1]]
+        if self.in_service is not None and len(self.in_service):
+            ends.append(self.in_service[:, 0])
+        ends = np.concatenate(ends)
+        ends = ends[ends <= 40 * us_per_px]
+        if not len(ends) or ends.max() <= 0:
+            return None
+        return _nice_ceil(ends.max() * 1.06)
+
+    def creation_note(self, us_per_px):
+        """One line about thread creations: how many, how bunched (the most
+        created within any 3 pixels at this scale), and the peak live."""
+        s = np.sort(self.lifetimes[:, 0])
+        n = len(s)
+        live = f"peak {self.peak_threads} live"
+        if self.baseline == 1:
+            live += " (main thread included)"
+        elif self.baseline:
+            live += f" ({self.baseline} at start included)"
+        if n == 0:
+            return f"no threads created; {live}"
+        if n == 1:
+            return f"1 thread created, at {fmt_us(s[0])}; {live}"
+        if s[-1] - s[0] <= 3 * us_per_px:
+            return f"{n:,} threads created, all within {fmt_us(s[-1] - s[0])}; {live}"
+        hi = np.searchsorted(s, s + 3 * us_per_px, side="right")
+        i = int(np.argmax(hi - np.arange(n)))
+        k = int(hi[i] - i)
+        span = fmt_us(s[hi[i] - 1] - s[i])
+        if k > 1:
+            return f"{n:,} threads created, up to {k:,} within {span}; {live}"
+        return f"{n:,} threads created over {fmt_us(s[-1] - s[0])}; {live}"
+
+
+def plural(n, word):
+    """'1 connection', '2 connections', '1,000 tasks'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def fmt_us(us):
+    """A duration in µs as a short human string: 48 µs, 0.95 ms, 2.1 ms, 13.8 s."""
+    us = float(us)
+    if us < 1000:
+        return f"{us:.0f} µs"
+    if us < 1e6:
+        ms = us / 1000
+        return f"{ms:.2g} ms" if ms < 10 else f"{ms:.0f} ms"
+    return f"{us / 1e6:.3g} s"
+
+
+def _nice_ceil(x):
+    """The smallest of 1, 1.2, 1.5, 1.6, 2, 2.5, 3, 4, 5, 6, 8 (times a power
+    of ten) not below x."""
+    e = 10.0 ** np.floor(np.log10(x))
+    for m in (1, 1.2, 1.5, 1.6, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if m * e >= x * (1 - 1e-9):
+            return m * e
+    return 10 * e
 
 
 # -------------------------------------------------------------- drawing --
@@ -437,9 +515,9 @@ def _outcome_marks(ax, run, rows_y):
                    zorder=6, rasterized=heavy(len(can)))
 
 
-def _point_out_fetchers(ax, run, dense):
+def _point_out_fetchers(ax, run, dense, t1_us=None):
     """When a few tasks fetch for many (lock mode), their rows are too thin to
-    see: redraw their spans as thick lines and label them."""
+    see: redraw their spans (up to t1_us) as thick lines and label them."""
     from matplotlib.collections import LineCollection
     n = run.ntasks
     rows = np.flatnonzero(run.outcome == OUTCOME_CODE["fetched"])
@@ -449,6 +527,8 @@ def _point_out_fetchers(ax, run, dense):
         m = (run.span_row == r) & (run.span_state != LOCK_HELD)
         if dense:
             x0, x1 = run.span_start_us[m] / 1e6, run.span_end_us[m] / 1e6
+            if t1_us is not None:
+                x0, x1 = np.minimum(x0, t1_us / 1e6), np.minimum(x1, t1_us / 1e6)
             segs = np.stack([np.stack([x0, np.full(len(x0), r)], 1),
                              np.stack([x1, np.full(len(x0), r)], 1)], 1)
             ax.add_collection(LineCollection(
@@ -550,7 +630,7 @@ def draw_density(ax, run, t1_us, px_w, px_h):
     ax.imshow(img, aspect="auto", interpolation="nearest", origin="upper",
               extent=(0, t1_us / 1e6, n - 0.5, -0.5), zorder=1)
     _outcome_marks(ax, run, np.arange(n, dtype=float))
-    _point_out_fetchers(ax, run, dense=True)
+    _point_out_fetchers(ax, run, dense=True, t1_us=t1_us)
     ax.set_ylim(n - 0.5, -0.5)
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
@@ -562,7 +642,7 @@ def draw_density(ax, run, t1_us, px_w, px_h):
     return occ.sum(axis=1), note
 
 
-def draw_state_counts(ax, run, counts, t1_us):
+def draw_state_counts(ax, run, counts, t1_us, legend=True):
     """Stacked areas: how many tasks are in each state, and a line of how
     many have finished."""
     nbins = counts.shape[1]
@@ -576,19 +656,77 @@ def draw_state_counts(ax, run, counts, t1_us):
     ax.step(edges / 1e6, done, where="post", color="black", lw=1.0, label="finished")
     ax.set_ylim(0, run.ntasks * 1.05)
     ax.set_ylabel("tasks")
-    ax.legend(loc="center right", fontsize=8, frameon=False)
+    if legend:
+        ax.legend(loc="center right", fontsize=8, frameon=False)
 
 
-def draw_threads(ax, run, t1_us):
+CREATE_COLOUR = "#e6550d"
+CREATE_BIN_PX = 3       # creations this close together stack into one column
+CREATE_DOTS_MAX = 60    # taller stacks than this are drawn as bars
+
+
+def creation_stacks(starts_us, t1_us, px_w):
+    """Thread creations binned into CREATE_BIN_PX-pixel columns: each
+    creation's height in its column's stack (1, 2, ...), the columns' left
+    edges and counts, and the bin width, all in µs."""
+    w = t1_us * CREATE_BIN_PX / px_w
+    order = np.argsort(starts_us, kind="stable")
+    b = np.floor(starts_us[order] / w).astype(np.int64)
+    first = np.searchsorted(b, b, side="left")
+    height = np.empty(len(b), np.int64)
+    height[order] = np.arange(len(b)) - first + 1
+    cols, counts = np.unique(b, return_counts=True)
+    return height, cols * w, counts, w
+
+
+def draw_creations(ax, run, t1_us, px_w):
+    """Marks every thread creation at its start time: a dot per thread,
+    stacked into a column where several are created within CREATE_BIN_PX
+    pixels (so twenty threads started in a millisecond read as a column of
+    twenty even when their lifetimes are far below a pixel), or bars of
+    the count per column when the stacks are too tall for dots.  Labels the
+    tallest column.  Returns the tallest column's height."""
+    starts = run.lifetimes[:, 0]
+    if not len(starts):
+        return 0
+    height, left, counts, w = creation_stacks(starts, t1_us, px_w)
+    tallest = int(counts.max())
+    if tallest <= CREATE_DOTS_MAX and len(starts) <= 4 * CREATE_DOTS_MAX:
+        art = ax.scatter(starts / 1e6, height, s=16 if tallest <= 30 else 7, marker="o",
+                         facecolors=CREATE_COLOUR, edgecolors="white", linewidths=0.4,
+                         zorder=4, clip_on=False, label="thread created (stacked)")
+    else:
+        art = ax.bar(left / 1e6, counts, width=w / 1e6, align="edge", color=CREATE_COLOUR,
+                     alpha=0.75, lw=0, zorder=2,
+                     label=f"threads created per {fmt_us(w)}")
+        if heavy(len(counts)):
+            art.set_rasterized(True)
+    art.set_gid("thread-creations")
+    # the note, beside the tallest column (the first, if several tie)
+    i = int(np.argmax(counts))
+    x = (left[i] + w / 2) / 1e6
+    right = x > 0.6 * t1_us / 1e6
+    ax.annotate(run.creation_note(t1_us / px_w), xy=(x, tallest), xycoords="data",
+                xytext=(-10 if right else 10, 0), textcoords="offset points",
+                ha="right" if right else "left", va="center", fontsize=9,
+                color="#7f2704", zorder=7, gid="thread-creation-note",
+                bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.85),
+                annotation_clip=False)
+    return tallest
+
+
+def draw_threads(ax, run, t1_us, px_w=None, legend=True):
     """Live threads (exact step function) over the threads' lifetimes,
-    packed into slots above the baseline."""
+    packed into slots above the baseline; with px_w (the lane's width in
+    pixels), every thread creation marked too (draw_creations)."""
     from matplotlib.collections import PolyCollection
     lt = run.lifetimes
+    nslots = 0
     if len(lt):
         import heapq
         order = np.lexsort((lt[:, 1], lt[:, 0]))
         slot = np.empty(len(lt), np.int64)
-        free, busy, nslots = [], [], 0
+        free, busy = [], []
         for i in order.tolist():
             s, e = lt[i]
             while busy and busy[0][0] <= s:
@@ -602,24 +740,26 @@ def draw_threads(ax, run, t1_us):
             _boxes(lt[:, 0] / 1e6, lt[:, 1] / 1e6, y0, y0 + 0.7),
             facecolors="#b9c7d6", edgecolors="#7f93a8", linewidths=0.3 if len(lt) < 300 else 0,
             zorder=1, label="thread lifetimes", rasterized=heavy(len(lt))))
+    top = max(run.peak_threads, run.baseline + nslots)
     s = run.thread_samples
     if len(s):
-        xs = np.concatenate([s[:, 0], [t1_us]]) / 1e6
+        xs = np.concatenate([s[:, 0], [max(t1_us, s[-1, 0])]]) / 1e6
         ys = np.concatenate([s[:, 1], [s[-1, 1]]])
         ax.step(xs, ys, where="post", color="#1b2a3a", lw=1.2, zorder=3, label="live threads",
                 rasterized=heavy(len(xs)))
-        top = max(int(ys.max()), run.baseline + (nslots if len(lt) else 0), run.peak_threads)
-    else:
-        top = max(run.peak_threads, run.baseline)
+        top = max(top, int(ys.max()))
+    if px_w is not None:
+        top = max(top, draw_creations(ax, run, t1_us, px_w))
     ax.axhline(run.baseline, color="#777777", lw=0.6, ls=":", zorder=2)
-    ax.set_ylim(0, top * 1.12 + 0.5)
+    ax.set_ylim(0, top * 1.15 + 0.5)
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.set_ylabel("threads")
-    ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
+    if legend:
+        ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=3)
 
 
-def draw_server(ax, run, t1_us):
+def draw_server(ax, run, t1_us, legend=True):
     s = run.in_service
     xs = np.concatenate([s[:, 0], [t1_us]]) / 1e6 if len(s) else np.array([0, t1_us / 1e6])
     ys = np.concatenate([s[:, 1], [s[-1, 1]]]) if len(s) else np.zeros(2)
@@ -635,15 +775,22 @@ def draw_server(ax, run, t1_us):
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.set_ylabel("server")
-    ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
+    if legend:
+        ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
 
 
-def style_time_axis(ax, t1_us, label=True):
+def style_time_axis(ax, t1_us, label=True, ms=False):
+    """x from 0 to t1_us, labelled in seconds, or with ms in milliseconds
+    (the data stay in seconds)."""
     ax.set_xlim(0, t1_us / 1e6)
     ax.grid(axis="x", color="#e4e4e4", lw=0.6, zorder=0)
     ax.set_axisbelow(True)
+    if ms:
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 1e3:g}"))
     if label:
-        ax.set_xlabel("time since start (s)")
+        ax.set_xlabel("time since start (ms)" if ms else "time since start (s)")
 
 
 def wall_line(ax, run):

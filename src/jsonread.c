@@ -93,7 +93,10 @@ static int is_skipped_key(const char *key, size_t n)
 cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen)
 {
     struct scan s = {text, text + len, text};
-    char *copy = malloc(len + 1);
+    /* A replaced value can be shorter than "null" (`"tasks":1`), and a
+     * member takes at least six bytes of input, so twice the input is room
+     * enough whatever the keys repeat. */
+    char *copy = malloc(2 * len + 8);
     size_t n = 0;
     cJSON *doc = NULL;
 

@@ -4,7 +4,9 @@
 # nolock with 5,000 tasks under a soft limit of 1024: fetchbench raises the
 # soft limit to the hard one and says so.
 (ulimit -Sn 1024; fb --tasks 5000 --mode nolock --delay-ms 100 --capacity 5000 > "$SCRATCH/soft.json" 2> "$SCRATCH/soft.err")
-grep -q "raised the open-file limit from 1024" "$SCRATCH/soft.err" || fail "no word of the raise: $(cat "$SCRATCH/soft.err")"
+# (valgrind keeps descriptors and a limit of its own: only the counts hold there.)
+[ -n "$TEST_PREFIX" ] || grep -q "raised the open-file limit from 1024" "$SCRATCH/soft.err" \
+    || fail "no word of the raise: $(cat "$SCRATCH/soft.err")"
 expect_eq "soft limit: all fetched" "$(jqv "$SCRATCH/soft.json" '[.tasks[] | select(.outcome == "fetched")] | length')" 5000
 expect_eq "soft limit: no errors" "$(jqv "$SCRATCH/soft.json" .summary.errors.total)" 0
 

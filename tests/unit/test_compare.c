@@ -129,6 +129,11 @@ Test(jsonread, bad_documents_get_a_reason)
         cr_assert_null(jsonread_report(bad[i], strlen(bad[i]), err, sizeof(err)), "accepted '%s'", bad[i]);
         cr_assert_neq(err[0], '\0', "no reason for '%s'", bad[i]);
     }
+    /* Found by the fuzzer: values shorter than the "null" replacing them. */
+    const char *short_values = "{\"tasks\":1,\"tasks\":1,\"threads\":2,\"tasks\":3,\"tasks\":4}";
+    cJSON *sv = jsonread_report(short_values, strlen(short_values), err, sizeof(err));
+    cr_assert_not_null(sv, "%s", err);
+    cJSON_Delete(sv);
     /* Deep nesting: in a skipped member it is only scanned; elsewhere cJSON
      * refuses it. Neither may crash. */
     memset(deep, '[', 100000);
