@@ -34,7 +34,6 @@ import resource
 import shlex
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,18 +57,6 @@ T0 = time.monotonic()
 
 def log(msg):
     print(f"[{time.monotonic() - T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
-
-
-def spread(values):
-    """median/min/max of the values that are not None; None when there are none."""
-    v = [x for x in values if x is not None]
-    if not v:
-        return None
-    return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
-
-
-def ratio_of(a, b):
-    return a / b if a is not None and b not in (None, 0) else None
 
 
 def raise_nofile():

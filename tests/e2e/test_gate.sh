@@ -56,3 +56,20 @@ for mode in lock nolock; do
     expect_exit 0 fb compare --counts-only "$FB_ROOT/tests/baseline/$mode.json" "$SCRATCH/$mode.json" > "$SCRATCH/cmp" \
         || { cat "$SCRATCH/cmp"; exit 1; }
 done
+
+# Hostile reports: huge numbers, deep nesting, a huge skipped task array.
+/usr/bin/python3 - "$SCRATCH" <<'PY'
+import json, sys
+d = sys.argv[1]
+base = json.load(open(f"{d}/base.json"))
+huge = dict(base); huge["summary"] = dict(base["summary"], wall_us=1e300)
+json.dump(huge, open(f"{d}/huge.json", "w"))
+open(f"{d}/deep.json", "w").write('{"schema":"fetchbench/1","summary":' + "[" * 100000 + "]" * 100000 + "}")
+big = dict(base); big["tasks"] = [[[[[[[[{"id": i}]]]]]]] for i in range(200000)]
+json.dump(big, open(f"{d}/bigtasks.json", "w"))
+PY
+for f in huge deep; do
+    expect_exit 2 fb compare "$SCRATCH/base.json" "$SCRATCH/$f.json" > /dev/null 2> "$SCRATCH/err"
+    expect_eq "stderr lines for $f" "$(wc -l < "$SCRATCH/err")" 1
+done
+expect_exit 0 fb compare --counts-only "$SCRATCH/base.json" "$SCRATCH/bigtasks.json" > /dev/null
