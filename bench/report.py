@@ -159,7 +159,9 @@ def targets(doc):
         n = top["tasks"]
         o, m = top["overhead_us_per_task"], top["rss_bytes_per_task"]
         note = None if n == 10**6 else f"largest N run was {n:,}, not 10^6"
-        out.append(target(f"harness overhead per task at N={n:,} (lock, delay 1 s, full timeline)",
+        d = ov["config"]["delay_ms"]
+        out.append(target(f"harness overhead per task at N={n:,} (lock, delay {d} ms, "
+                          "full timeline)",
                           med(o), "<=", 1.0, f"{fmt(o, 3)} µs", "≤ 1 µs", note))
         out.append(target(f"peak RSS per task at N={n:,}", med(m), "<=", 300,
                           f"{fmt(m, 0)} B", "≤ 300 B", note))
@@ -275,8 +277,9 @@ def md_overhead(sec):
            "`/dev/null`. *Wall* is the whole process's (time.monotonic around it), "
            "*peak RSS* is from `os.wait4`. *Internal wall* is fetchbench's own "
            "`summary.wall_us`, read from its stderr summary (1 ms resolution) since the JSON "
-           "went to /dev/null: it leaves out process start-up, spawning the tasks before the "
-           "clock starts, and writing the JSON.", "", meta_line(sec), ""]
+           "went to /dev/null: it runs from the run's clock zero to the end of the last task, so "
+           "it leaves out process start-up, whatever set-up precedes the run's clock, and "
+           "writing the JSON.", "", meta_line(sec), ""]
     rows = []
     for r in sec["summary"]:
         rows.append([f"{r['tasks']:,}", fmt(r["wall_s"], 3),
@@ -383,8 +386,8 @@ def md_server(sec):
     out += [table(["connections", "delay", "max_in_service", "answered 200",
                    "time to open all (s)", "runs"], rows), ""]
     if p:
-        out += ["The probe is a single run near the open-file limit (hard limit "
-                "20,000 here), with a longer delay so that every request is in before the "
+        out += ["The probe is a single run near the open-file limit (see Machine), "
+                "with a longer delay so that every request is in before the "
                 "first answer leaves; opening that many sockets is slow on the client side "
                 "(the kernel's ephemeral-port search), not in the server.", ""]
     return out
@@ -443,7 +446,7 @@ def md_machine(doc):
             "Shared and noisy: the clients, the server and whatever else runs on the host "
             "share these cores, so spreads are wide and absolute numbers move from run to run; "
             "the interleaving keeps the ratios fair.", "",
-            table(["", ""], rows), ""]
+            table(["fact", "value"], rows), ""]
 
 
 def md_reproduce(doc):
@@ -456,9 +459,11 @@ def md_reproduce(doc):
             "/usr/bin/python3 bench/run.py --quick                  # smoke test, to build/bench-quick",
             "/usr/bin/python3 bench/report.py results/bench/results.json   # README from the JSON",
             "```", "", "The commands each section ran (PORT is the server's ephemeral port):", ""]
+    seen = {}
     for name, sec in secs.items():
         for label, c in sec["config"].get("commands", {}).items():
-            out.append(f"- {name}, {label}: `{c}`")
+            seen.setdefault(c, []).append(f"{name} ({label})")
+    out += [f"- {', '.join(where)}: `{c}`" for c, where in seen.items()]
     out += ["", "## Notes", "",
             "- Wall times are the whole process's, so they include start-up; the per-task "
             "figures subtract only the nominal delay.",

@@ -223,6 +223,9 @@ class Bench:
                                     f"http://127.0.0.1:PORT/delay/{delay_ms} > /dev/null",
                       "peer": f"{PYTHON} bench/peer_asyncio.py -n N --mode lock --url "
                               f"http://127.0.0.1:PORT/delay/{delay_ms}"}}
+        if want_peer and a.peer_nolock_tasks:
+            config["commands"]["nolock extra"] = (
+                f"the same two with --mode nolock and N = {a.peer_nolock_tasks}")
         out = {}
         if want_overhead:
             out["overhead"] = {"config": config,

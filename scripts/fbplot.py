@@ -403,10 +403,6 @@ class Run:
         s = np.sort(self.lifetimes[:, 0])
         n = len(s)
         live = f"peak {self.peak_threads} live"
-        if self.baseline == 1:
-            live += " (main thread included)"
-        elif self.baseline:
-            live += f" ({self.baseline} at start included)"
         if n == 0:
             return f"no threads created; {live}"
         if n == 1:
@@ -430,7 +426,7 @@ def plural(n, word):
 def fmt_us(us):
     """A duration in µs as a short human string: 48 µs, 0.95 ms, 2.1 ms, 13.8 s."""
     us = float(us)
-    if us < 1000:
+    if us < 100:
         return f"{us:.0f} µs"
     if us < 1e6:
         ms = us / 1000
@@ -661,6 +657,7 @@ def draw_state_counts(ax, run, counts, t1_us, legend=True):
 
 
 CREATE_COLOUR = "#e6550d"
+LIFETIME_COLOUR, LIFETIME_EDGE = "#fdd0a2", "#d9822b"
 CREATE_BIN_PX = 3       # creations this close together stack into one column
 CREATE_DOTS_MAX = 60    # taller stacks than this are drawn as bars
 
@@ -692,8 +689,8 @@ def draw_creations(ax, run, t1_us, px_w):
     height, left, counts, w = creation_stacks(starts, t1_us, px_w)
     tallest = int(counts.max())
     if tallest <= CREATE_DOTS_MAX and len(starts) <= 4 * CREATE_DOTS_MAX:
-        art = ax.scatter(starts / 1e6, height, s=16 if tallest <= 30 else 7, marker="o",
-                         facecolors=CREATE_COLOUR, edgecolors="white", linewidths=0.4,
+        art = ax.scatter(starts / 1e6, height, s=24 if tallest <= 30 else 8, marker="o",
+                         facecolors=CREATE_COLOUR, edgecolors="#7f2704", linewidths=0.5,
                          zorder=4, clip_on=False, label="thread created (stacked)")
     else:
         art = ax.bar(left / 1e6, counts, width=w / 1e6, align="edge", color=CREATE_COLOUR,
@@ -702,16 +699,11 @@ def draw_creations(ax, run, t1_us, px_w):
         if heavy(len(counts)):
             art.set_rasterized(True)
     art.set_gid("thread-creations")
-    # the note, beside the tallest column (the first, if several tie)
-    i = int(np.argmax(counts))
-    x = (left[i] + w / 2) / 1e6
-    right = x > 0.6 * t1_us / 1e6
-    ax.annotate(run.creation_note(t1_us / px_w), xy=(x, tallest), xycoords="data",
-                xytext=(-10 if right else 10, 0), textcoords="offset points",
-                ha="right" if right else "left", va="center", fontsize=9,
-                color="#7f2704", zorder=7, gid="thread-creation-note",
-                bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.85),
-                annotation_clip=False)
+    # the note, top left, clear of the legend (top right)
+    ax.text(0.012, 0.93, run.creation_note(t1_us / px_w), transform=ax.transAxes,
+            ha="left", va="top", fontsize=9, color="#7f2704", zorder=7,
+            gid="thread-creation-note",
+            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.85))
     return tallest
 
 
@@ -738,7 +730,8 @@ def draw_threads(ax, run, t1_us, px_w=None, legend=True):
         y0 = run.baseline + slot + 0.15
         ax.add_collection(PolyCollection(
             _boxes(lt[:, 0] / 1e6, lt[:, 1] / 1e6, y0, y0 + 0.7),
-            facecolors="#b9c7d6", edgecolors="#7f93a8", linewidths=0.3 if len(lt) < 300 else 0,
+            facecolors=LIFETIME_COLOUR, edgecolors=LIFETIME_EDGE,
+            linewidths=0.4 if len(lt) < 300 else 0,
             zorder=1, label="thread lifetimes", rasterized=heavy(len(lt))))
     top = max(run.peak_threads, run.baseline + nslots)
     s = run.thread_samples

@@ -34,3 +34,7 @@ expect_exit 0 fb --help > "$SCRATCH/help"
 grep -q "Exit codes" "$SCRATCH/help" || fail "--help does not document exit codes"
 expect_exit 0 fb --version > "$SCRATCH/version"
 grep -q "^fetchbench [0-9]" "$SCRATCH/version" || fail "--version: $(cat "$SCRATCH/version")"
+
+# A report that cannot be written is an error, not a silent success.
+expect_exit 1 fb --tasks 3 --delay-ms 0 --quiet > /dev/full 2> "$SCRATCH/err"
+grep -q "writing the report failed" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
