@@ -47,7 +47,8 @@ def sum_overhead(sec):
                      "wall_s": spread(r["wall_s"] for r in rs),
                      "overhead_us_per_task": spread(r["overhead_us_per_task"] for r in rs),
                      "rss_bytes_per_task": spread(r["rss_bytes_per_task"] for r in rs),
-                     "maxrss_mb": spread(r["maxrss_kb"] / 1024 for r in rs),
+                     "maxrss_mb": spread(r["maxrss_kb"] / 1024 if r["maxrss_kb"] else None
+                                         for r in rs),
                      "internal_wall_s": spread(r.get("internal_wall_s") for r in rs),
                      "internal_overhead_us_per_task":
                          spread(r.get("internal_overhead_us_per_task") for r in rs),
@@ -227,9 +228,11 @@ def verdict(met):
     return "**met**" if met else "**NOT met**" if met is False else "not measured"
 
 
-def table(header, rows):
+def table(header, rows, numeric=True):
+    """A Markdown table; columns after the first are right-aligned when numeric."""
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+             "|" + "|".join("---" if i == 0 or not numeric else "---:"
+                            for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -252,7 +255,7 @@ def markdown(doc):
     out += ["## Targets", ""]
     rows = [[t["what"], t["target_text"], t["measured_text"], verdict(t["met"])
              + (f" — {t['note']}" if t.get("note") else "")] for t in doc.get("targets", [])]
-    out += [table(["what", "target", "measured", "verdict"], rows), ""]
+    out += [table(["what", "target", "measured", "verdict"], rows, numeric=False), ""]
     if "overhead" in secs:
         out += md_overhead(secs["overhead"])
     if "peer" in secs:
@@ -275,7 +278,7 @@ def md_overhead(sec):
            "`fetchbench serve --port 0` (so the server's memory stays out of fetchbench's RSS); "
            "the full timeline is recorded and the JSON written to stdout redirected to "
            "`/dev/null`. *Wall* is the whole process's (time.monotonic around it), "
-           "*peak RSS* is from `os.wait4`. *Internal wall* is fetchbench's own "
+           "*peak RSS* the process's high-water mark (see Notes for how). *Internal wall* is fetchbench's own "
            "`summary.wall_us`, read from its stderr summary (1 ms resolution) since the JSON "
            "went to /dev/null: it runs from the run's clock zero to the end of the last task, so "
            "it leaves out process start-up, whatever set-up precedes the run's clock, and "
@@ -291,9 +294,8 @@ def md_overhead(sec):
     out += [table(["N", "process wall (s)", "(wall − delay)/N (µs)", "peak RSS (MB)",
                    "peak RSS/N (B)", "internal wall (s)", "(internal − delay)/N (µs)",
                    "server requests/run"], rows), ""]
-    out += ["At small N the per-task figures are dominated by fixed costs (process start-up, "
-            "the server's delay landing up to one coarse-clock tick late, see Notes); the "
-            "target is judged at N = 10^6.", ""]
+    out += ["At small N the per-task figures are dominated by fixed costs (process start-up "
+            "and exit, the fetch itself); the target is judged at N = 10^6.", ""]
     return out
 
 
@@ -431,8 +433,7 @@ def md_machine(doc):
             ("kernel", "kernel"), ("fetchbench", "fetchbench"), ("git_commit", "git commit"),
             ("libevent", "libevent"), ("libcurl", "libcurl"), ("curl", "curl"),
             ("python", "python"), ("aiohttp", "aiohttp"), ("wrk", "wrk (Debian)"),
-            ("hey", "hey (Debian)"), ("clock_monotonic_coarse_res_ms",
-                                      "CLOCK_MONOTONIC_COARSE resolution (ms)")]
+            ("hey", "hey (Debian)")]
     rows = [[label, f"`{m[k]}`"] for k, label in keys if m.get(k) is not None]
     nf = m.get("nofile")
     if nf:
@@ -446,7 +447,7 @@ def md_machine(doc):
             "Shared and noisy: the clients, the server and whatever else runs on the host "
             "share these cores, so spreads are wide and absolute numbers move from run to run; "
             "the interleaving keeps the ratios fair.", "",
-            table(["fact", "value"], rows), ""]
+            table(["fact", "value"], rows, numeric=False), ""]
 
 
 def md_reproduce(doc):
@@ -467,10 +468,15 @@ def md_reproduce(doc):
     out += ["", "## Notes", "",
             "- Wall times are the whole process's, so they include start-up; the per-task "
             "figures subtract only the nominal delay.",
-            "- `fetchbench serve` times its delays with libevent's default clock, "
-            "CLOCK_MONOTONIC_COARSE (resolution above), so a /delay/MS answer comes 0 to one "
-            "tick late: /delay/1 takes about 2–4 ms and /delay/10 about 10–12 ms here. It "
-            "matters for the short-delay sweep, not for the 1 s delay of sections 1–2.",
+            "- Peak RSS: the brief asked for os.wait4's rusage of the process, but on Linux a "
+            "child's ru_maxrss starts at its parent's RSS (the parent's high-water mark is "
+            "copied into the child when it execs), which put a ~34 MB floor — the harness's own "
+            "Python — under every figure: fetchbench at N = 1,000 read 33.7 MB instead of "
+            "~11 MB. So every command runs under `/usr/bin/time -f %M` (GNU time forks it from "
+            "a ~1 MB process and reports its own wait4's ru_maxrss); `machine.rss_source` in "
+            "results.json says which method a run used.",
+            "- The peers' figures include their runtimes (the Python interpreter with aiohttp "
+            "imported; wrk's and hey's threads) just as fetchbench's include its own.",
             ""]
     return out
 

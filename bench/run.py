@@ -72,20 +72,33 @@ def raise_nofile():
     return {"soft_before": soft, "soft": now, "hard": hard}
 
 
-def measure(argv, stdout=subprocess.DEVNULL, timeout_s=900):
-    """Runs argv to completion; wall time around it, rusage from os.wait4.
+# A direct child's ru_maxrss (os.wait4) starts at this harness's own RSS: Linux
+# copies the parent's high-water mark into the child when it execs (vfork or
+# fork alike), a ~30 MB floor under every figure.  GNU time forks the command
+# from a ~1 MB process and reports the %M of its own wait4, which is clean.
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+RSS_SOURCE = ("GNU time's %M (its wait4 of the command)" if TIME else
+              "os.wait4 of the child (includes the harness's RSS at fork: a ~30 MB floor)")
 
-    stdout is a file object or DEVNULL; stderr is captured and returned.
-    A child still running after timeout_s is killed (timed_out: true)."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.monotonic()
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
+
+def measure(argv, stdout=subprocess.DEVNULL, timeout_s=900):
+    """Runs argv to completion: wall time around it, peak RSS and CPU times.
+
+    stdout is a file object or DEVNULL; stderr is captured and returned.  A
+    child still running after timeout_s is killed with its process group
+    (timed_out: true)."""
+    with tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(prefix="fb-bench-rusage-") as usage:
+        full = [TIME, "-f", "%M %U %S", "-o", usage.name, "--", *argv] if TIME else argv
         killed = []
+        t0 = time.monotonic()
+        p = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
+                             start_new_session=True)
 
         def kill():
             killed.append(True)
             try:
-                os.kill(p.pid, signal.SIGKILL)
+                os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
 
@@ -99,9 +112,18 @@ def measure(argv, stdout=subprocess.DEVNULL, timeout_s=900):
         p.returncode = os.waitstatus_to_exitcode(status)  # Popen must not reap it again
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-    return {"rc": p.returncode, "timed_out": bool(killed), "wall_s": wall,
-            "maxrss_kb": ru.ru_maxrss, "utime_s": ru.ru_utime, "stime_s": ru.ru_stime,
-            "stderr": stderr}
+        rec = {"rc": p.returncode, "timed_out": bool(killed), "wall_s": wall,
+               "maxrss_kb": ru.ru_maxrss, "utime_s": ru.ru_utime, "stime_s": ru.ru_stime,
+               "stderr": stderr}
+        if TIME:
+            lines = usage.read().decode("utf-8", "replace").split("\n")
+            fields = [ln for ln in lines if ln.strip()][-1:]
+            try:
+                kb, user, system = fields[0].split()
+                rec.update(maxrss_kb=int(kb), utime_s=float(user), stime_s=float(system))
+            except (IndexError, ValueError):
+                rec["maxrss_kb"] = None  # killed before time could report
+    return rec
 
 
 def tail(text, n=400):
@@ -228,7 +250,9 @@ class Bench:
                 f"the same two with --mode nolock and N = {a.peer_nolock_tasks}")
         out = {}
         if want_overhead:
-            out["overhead"] = {"config": config,
+            own = dict(config, commands={k: v for k, v in config["commands"].items()
+                                         if k in ("server", "fetchbench")})
+            out["overhead"] = {"config": own,
                                "runs": [x for x in fb_runs if x["mode"] == "lock"],
                                "server_stderr": tail(server_log)}
         if want_peer:
@@ -238,7 +262,7 @@ class Bench:
 
     def per_task(self, rec, delay_ms, n):
         rec["overhead_us_per_task"] = (rec["wall_s"] - delay_ms / 1000) * 1e6 / n
-        rec["rss_bytes_per_task"] = rec["maxrss_kb"] * 1024 / n
+        rec["rss_bytes_per_task"] = rec["maxrss_kb"] * 1024 / n if rec["maxrss_kb"] else None
         if rec.get("internal_wall_s") is not None:
             rec["internal_overhead_us_per_task"] = \
                 (rec["internal_wall_s"] - delay_ms / 1000) * 1e6 / n
@@ -566,8 +590,7 @@ def machine_facts(fb, nofile):
         "wrk": first(capture(["dpkg-query", "-W", "-f", "${Version}", "wrk"])),
         "hey": first(capture(["dpkg-query", "-W", "-f", "${Version}", "hey"])),
         "nofile": nofile,
-        "clock_monotonic_coarse_res_ms": time.clock_getres(6) * 1e3 if sys.platform == "linux"
-        else None,
+        "rss_source": RSS_SOURCE,
     }
 
 

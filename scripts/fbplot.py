@@ -658,14 +658,16 @@ def draw_state_counts(ax, run, counts, t1_us, legend=True):
 
 CREATE_COLOUR = "#e6550d"
 LIFETIME_COLOUR, LIFETIME_EDGE = "#fdd0a2", "#d9822b"
+SERVICE_COLOUR = "#08306b"
 CREATE_BIN_PX = 3       # creations this close together stack into one column
 CREATE_DOTS_MAX = 60    # taller stacks than this are drawn as bars
 
 
-def creation_stacks(starts_us, t1_us, px_w):
-    """Thread creations binned into CREATE_BIN_PX-pixel columns: each
-    creation's height in its column's stack (1, 2, ...), the columns' left
-    edges and counts, and the bin width, all in µs."""
+def event_stacks(starts_us, t1_us, px_w):
+    """Events (thread creations, requests entering service) binned into
+    CREATE_BIN_PX-pixel columns: each event's height in its column's stack
+    (1, 2, ...), the columns' left edges and counts, and the bin width, all
+    in µs."""
     w = t1_us * CREATE_BIN_PX / px_w
     order = np.argsort(starts_us, kind="stable")
     b = np.floor(starts_us[order] / w).astype(np.int64)
@@ -686,18 +688,19 @@ def draw_creations(ax, run, t1_us, px_w):
     starts = run.lifetimes[:, 0]
     if not len(starts):
         return 0
-    height, left, counts, w = creation_stacks(starts, t1_us, px_w)
+    height, left, counts, w = event_stacks(starts, t1_us, px_w)
     tallest = int(counts.max())
     if tallest <= CREATE_DOTS_MAX and len(starts) <= 4 * CREATE_DOTS_MAX:
         art = ax.scatter(starts / 1e6, height, s=24 if tallest <= 30 else 8, marker="o",
                          facecolors=CREATE_COLOUR, edgecolors="#7f2704", linewidths=0.5,
                          zorder=4, clip_on=False, label="thread created (stacked)")
     else:
-        art = ax.bar(left / 1e6, counts, width=w / 1e6, align="edge", color=CREATE_COLOUR,
-                     alpha=0.75, lw=0, zorder=2,
-                     label=f"threads created per {fmt_us(w)}")
-        if heavy(len(counts)):
-            art.set_rasterized(True)
+        from matplotlib.collections import PolyCollection
+        art = PolyCollection(_boxes(left / 1e6, (left + w) / 1e6, np.zeros(len(counts)), counts),
+                             facecolors=CREATE_COLOUR, edgecolors="none", alpha=0.75, zorder=2,
+                             label=f"threads created per {fmt_us(w)}",
+                             rasterized=heavy(len(counts)))
+        ax.add_collection(art)
     art.set_gid("thread-creations")
     # the note, top left, clear of the legend (top right)
     ax.text(0.012, 0.93, run.creation_note(t1_us / px_w), transform=ax.transAxes,
@@ -738,7 +741,8 @@ def draw_threads(ax, run, t1_us, px_w=None, legend=True):
     if len(s):
         xs = np.concatenate([s[:, 0], [max(t1_us, s[-1, 0])]]) / 1e6
         ys = np.concatenate([s[:, 1], [s[-1, 1]]])
-        ax.step(xs, ys, where="post", color="#1b2a3a", lw=1.2, zorder=3, label="live threads",
+        ax.step(xs, ys, where="post", color="#1b2a3a", lw=1.2 if px_w is not None else 0.9,
+                zorder=3, label="live threads",
                 rasterized=heavy(len(xs)))
         top = max(top, int(ys.max()))
     if px_w is not None:
@@ -752,9 +756,52 @@ def draw_threads(ax, run, t1_us, px_w=None, legend=True):
         ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=3)
 
 
-def draw_server(ax, run, t1_us, legend=True):
+def _label_columns(ax, x_us, counts, colour):
+    """The count above each of a few stacked columns of two or more."""
+    if len(counts) > 12:
+        return
+    for x, k in zip(x_us.tolist(), counts.tolist()):
+        if k >= 2:
+            ax.annotate(f"{k}", xy=(x / 1e6, k), xytext=(0, 6), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8, fontweight="bold",
+                        color=colour, zorder=7, annotation_clip=False,
+                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
+
+
+def draw_service_starts(ax, run, t1_us, px_w):
+    """A dot for every request entering service at the server (each rise of
+    the in-service count), stacked into columns like the thread creations,
+    so waves of requests read as columns of 8, 8, 4.  Returns the tallest
+    column's height (0 when drawn not at all: too many to count)."""
     s = run.in_service
-    xs = np.concatenate([s[:, 0], [t1_us]]) / 1e6 if len(s) else np.array([0, t1_us / 1e6])
+    if s is None or not len(s):
+        return 0
+    rise = np.diff(np.concatenate([[0], s[:, 1]]))
+    up = rise > 0
+    t = np.repeat(s[up, 0], rise[up])
+    if not len(t) or len(t) > 4 * CREATE_DOTS_MAX:
+        return 0
+    height, left, counts, w = event_stacks(t, t1_us, px_w)
+    if counts.max() > CREATE_DOTS_MAX:
+        return 0
+    art = ax.scatter(t / 1e6, height, s=14 if counts.max() <= 30 else 6, marker="o",
+                     facecolors=SERVICE_COLOUR, edgecolors="white", linewidths=0.5, zorder=4,
+                     clip_on=False, label="request enters service (stacked)")
+    art.set_gid("service-starts")
+    # label each column at its first dot's time
+    order = np.argsort(t, kind="stable")
+    first = t[order][height[order] == 1]
+    _label_columns(ax, first, counts, SERVICE_COLOUR)
+    return int(counts.max())
+
+
+def draw_server(ax, run, t1_us, px_w=None, legend=True):
+    """Requests in service at the server (exact step function), and with
+    px_w (the lane's width in pixels) each request's entry into service
+    (draw_service_starts)."""
+    s = run.in_service
+    xs = np.concatenate([s[:, 0], [max(t1_us, s[-1, 0])]]) / 1e6 if len(s) else \
+        np.array([0, t1_us / 1e6])
     ys = np.concatenate([s[:, 1], [s[-1, 1]]]) if len(s) else np.zeros(2)
     ax.fill_between(xs, ys, step="post", color="#c6dbef", lw=0, rasterized=heavy(len(xs)))
     ax.step(xs, ys, where="post", color="#08519c", lw=1.2, label="requests in service",
@@ -764,12 +811,14 @@ def draw_server(ax, run, t1_us, legend=True):
         ax.axhline(run.capacity, color="#08519c", lw=0.8, ls="--",
                    label=f"capacity {run.capacity}")
         top = max(top, run.capacity)
-    ax.set_ylim(0, top * 1.25 + 0.5)
+    if px_w is not None:
+        top = max(top, draw_service_starts(ax, run, t1_us, px_w))
+    ax.set_ylim(0, top * 1.5 + 0.5)
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.set_ylabel("server")
     if legend:
-        ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
+        ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=3)
 
 
 def style_time_axis(ax, t1_us, label=True, ms=False):

@@ -28,6 +28,18 @@ jqv() { jq -r "$2" "$1"; }
 # validate FILE: the file validates against the fetchbench/1 schema.
 validate() { /usr/bin/python3 "$FB_ROOT/tests/validate_json.py" "$1" || fail "$1 does not validate"; }
 
+# await_url OUT ERR: waits (up to 20 s: valgrind is slow) until a server
+# started in the background prints its http:// line to OUT; prints that URL
+# without a trailing slash.
+await_url() {
+    i=0
+    while ! grep -q '^http://' "$1" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 400 ] || fail "server did not start: $(cat "$2")"
+        sleep 0.05
+    done
+    grep -m1 '^http://' "$1" | sed 's:/*$::'
+}
+
 # start_server ARGS...: `fetchbench serve` on an ephemeral loopback port in
 # the background; sets SERVER_PID and SERVER_URL (http://127.0.0.1:PORT).
 start_server() {
@@ -35,25 +47,14 @@ start_server() {
     $TEST_PREFIX "$FETCHBENCH" serve --port 0 "$@" >"$SCRATCH/server.out" 2>"$SCRATCH/server.err" &
     SERVER_PID=$!
     cleanup_hooks="$cleanup_hooks kill $SERVER_PID 2>/dev/null || true;"
-    i=0
-    while ! grep -q '^http://' "$SCRATCH/server.out" 2>/dev/null; do
-        i=$((i + 1)); [ $i -lt 400 ] || fail "server did not start: $(cat "$SCRATCH/server.err")"
-        sleep 0.05
-    done
-    SERVER_URL=$(grep -m1 '^http://' "$SCRATCH/server.out" | sed 's:/*$::')
+    SERVER_URL=$(await_url "$SCRATCH/server.out" "$SCRATCH/server.err") || exit 1
 }
 
 # start_fault_server: tests/fault_server.py in the background; sets FAULT_URL.
 start_fault_server() {
     /usr/bin/python3 "$FB_ROOT/tests/fault_server.py" > "$SCRATCH/fault.out" 2>&1 &
-    fault_pid=$!
-    cleanup_hooks="$cleanup_hooks kill $fault_pid 2>/dev/null || true;"
-    i=0
-    while ! grep -q '^http://' "$SCRATCH/fault.out" 2>/dev/null; do
-        i=$((i + 1)); [ $i -lt 100 ] || fail "fault server did not start: $(cat "$SCRATCH/fault.out")"
-        sleep 0.05
-    done
-    FAULT_URL=$(head -1 "$SCRATCH/fault.out")
+    cleanup_hooks="$cleanup_hooks kill $! 2>/dev/null || true;"
+    FAULT_URL=$(await_url "$SCRATCH/fault.out" "$SCRATCH/fault.out") || exit 1
 }
 
 # children_of PID: the PIDs of PID's children.
