@@ -379,8 +379,8 @@ class Run:
         """How much of the start of the run to show magnified, in µs, or
         None.  A zoom is drawn only when the resolutions, connects and
         thread lifetimes are typically under two pixels wide at full scale
-        (px_w pixels for t1_us); it then covers those of them, and the
-        server's first requests, that end within the first 40 pixels."""
+        (px_w pixels for t1_us) and nearly all of them end within the first
+        40 pixels; it then covers those, and the server's first requests."""
         us_per_px = t1_us / px_w
         m = (self.span_state == CODE["dns"]) | (self.span_state == CODE["connect"])
         lt = self.lifetimes
@@ -388,11 +388,14 @@ class Run:
                                lt[:, 1] - lt[:, 0]])
         if not len(durs) or np.median(durs) >= 2 * us_per_px:
             return None
-        ends = [self.span_end_us[m], lt[:, 1]]
+        ends = np.concatenate([self.span_end_us[m], lt[:, 1]])
+        early = ends <= 40 * us_per_px
+        if early.mean() < 0.9:       # mostly later on: a zoom on the start misses them
+            return None
+        ends = ends[early]
         if self.in_service is not None and len(self.in_service):
-            ends.append(self.in_service[:, 0])
-        ends = np.concatenate(ends)
-        ends = ends[ends <= 40 * us_per_px]
+            t = self.in_service[:, 0]
+            ends = np.concatenate([ends, t[t <= 40 * us_per_px]])
         if not len(ends) or ends.max() <= 0:
             return None
         return _nice_ceil(ends.max() * 1.06)
@@ -678,36 +681,54 @@ def event_stacks(starts_us, t1_us, px_w):
     return height, cols * w, counts, w
 
 
-def draw_creations(ax, run, t1_us, px_w):
+def draw_creations(ax, run, t1_us, px_w, live_top):
     """Marks every thread creation at its start time: a dot per thread,
     stacked into a column where several are created within CREATE_BIN_PX
     pixels (so twenty threads started in a millisecond read as a column of
-    twenty even when their lifetimes are far below a pixel), or bars of
-    the count per column when the stacks are too tall for dots.  Labels the
-    tallest column.  Returns the tallest column's height."""
+    twenty even when their lifetimes are far below a pixel), or, when the
+    stacks are too tall for dots, bars of the count per column -- on their
+    own axis at the right if they would flatten the live-thread line
+    (live_top, the lane's height without them).  Writes a note of how many
+    and how bunched, top left.  Returns the height the lane must show and
+    a legend handle for the bars when they have their own axis."""
     starts = run.lifetimes[:, 0]
     if not len(starts):
-        return 0
+        return 0, None
     height, left, counts, w = event_stacks(starts, t1_us, px_w)
     tallest = int(counts.max())
+    own_axis = None
     if tallest <= CREATE_DOTS_MAX and len(starts) <= 4 * CREATE_DOTS_MAX:
         art = ax.scatter(starts / 1e6, height, s=24 if tallest <= 30 else 8, marker="o",
                          facecolors=CREATE_COLOUR, edgecolors="#7f2704", linewidths=0.5,
                          zorder=4, clip_on=False, label="thread created (stacked)")
     else:
         from matplotlib.collections import PolyCollection
+        on = ax
+        if tallest > 2 * live_top:
+            on = own_axis = ax.twinx()
+            ax.set_zorder(on.get_zorder() + 1)     # the live line over the bars
+            ax.patch.set_visible(False)
+            on.set_ylim(0, tallest * 1.15 + 0.5)
+            # its scale inside the lane, at the right: there is no margin there
+            on.tick_params(axis="y", colors="#7f2704", labelsize=7, direction="in", pad=-3)
+            for label in on.get_yticklabels():
+                label.set_horizontalalignment("right")
+            from matplotlib.ticker import MaxNLocator
+            on.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True, prune="upper"))
         art = PolyCollection(_boxes(left / 1e6, (left + w) / 1e6, np.zeros(len(counts)), counts),
                              facecolors=CREATE_COLOUR, edgecolors="none", alpha=0.75, zorder=2,
-                             label=f"threads created per {fmt_us(w)}",
+                             label=f"threads created per {fmt_us(w)}"
+                             + (" (right axis)" if own_axis is not None else ""),
                              rasterized=heavy(len(counts)))
-        ax.add_collection(art)
+        on.add_collection(art)
     art.set_gid("thread-creations")
-    # the note, top left, clear of the legend (top right)
     ax.text(0.012, 0.93, run.creation_note(t1_us / px_w), transform=ax.transAxes,
             ha="left", va="top", fontsize=9, color="#7f2704", zorder=7,
             gid="thread-creation-note",
             bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.85))
-    return tallest
+    if own_axis is not None:
+        return 0, art
+    return tallest, None
 
 
 def draw_threads(ax, run, t1_us, px_w=None, legend=True):
@@ -745,15 +766,19 @@ def draw_threads(ax, run, t1_us, px_w=None, legend=True):
                 zorder=3, label="live threads",
                 rasterized=heavy(len(xs)))
         top = max(top, int(ys.max()))
+    extra = None
     if px_w is not None:
-        top = max(top, draw_creations(ax, run, t1_us, px_w))
+        need, extra = draw_creations(ax, run, t1_us, px_w, top)
+        top = max(top, need)
     ax.axhline(run.baseline, color="#777777", lw=0.6, ls=":", zorder=2)
     ax.set_ylim(0, top * 1.15 + 0.5)
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.set_ylabel("threads")
     if legend:
-        ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=3)
+        handles, _ = ax.get_legend_handles_labels()
+        ax.legend(handles=handles + ([extra] if extra is not None else []),
+                  loc="upper right", fontsize=8, frameon=False, ncol=3)
 
 
 def _label_columns(ax, x_us, counts, colour):
