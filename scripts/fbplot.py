@@ -666,19 +666,31 @@ CREATE_BIN_PX = 3       # creations this close together stack into one column
 CREATE_DOTS_MAX = 60    # taller stacks than this are drawn as bars
 
 
-def event_stacks(starts_us, t1_us, px_w):
-    """Events (thread creations, requests entering service) binned into
-    CREATE_BIN_PX-pixel columns: each event's height in its column's stack
-    (1, 2, ...), the columns' left edges and counts, and the bin width, all
-    in µs."""
+def event_bins(t_us, t1_us, px_w):
+    """Events binned into CREATE_BIN_PX-pixel columns, for bars: the
+    columns' left edges and counts, and the bin width, all in µs."""
     w = t1_us * CREATE_BIN_PX / px_w
-    order = np.argsort(starts_us, kind="stable")
-    b = np.floor(starts_us[order] / w).astype(np.int64)
-    first = np.searchsorted(b, b, side="left")
-    height = np.empty(len(b), np.int64)
-    height[order] = np.arange(len(b)) - first + 1
-    cols, counts = np.unique(b, return_counts=True)
-    return height, cols * w, counts, w
+    cols, counts = np.unique(np.floor(t_us / w).astype(np.int64), return_counts=True)
+    return cols * w, counts, w
+
+
+def event_stacks(t_us, t1_us, px_w):
+    """Events (thread creations, requests entering service) stacked into
+    columns for dots: a column starts at an event and takes every later one
+    within CREATE_BIN_PX pixels of it.  Returns each event's height in its
+    column (1, 2, ...), and the columns' first times (µs) and counts."""
+    w = t1_us * CREATE_BIN_PX / px_w
+    order = np.argsort(t_us, kind="stable")
+    height = np.empty(len(t_us), np.int64)
+    firsts, counts = [], []
+    for i in order.tolist():
+        t = t_us[i]
+        if not firsts or t - firsts[-1] > w:
+            firsts.append(t)
+            counts.append(0)
+        counts[-1] += 1
+        height[i] = counts[-1]
+    return height, np.array(firsts, np.int64), np.array(counts, np.int64)
 
 
 def draw_creations(ax, run, t1_us, px_w, live_top):
@@ -694,14 +706,17 @@ def draw_creations(ax, run, t1_us, px_w, live_top):
     starts = run.lifetimes[:, 0]
     if not len(starts):
         return 0, None
-    height, left, counts, w = event_stacks(starts, t1_us, px_w)
-    tallest = int(counts.max())
     own_axis = None
-    if tallest <= CREATE_DOTS_MAX and len(starts) <= 4 * CREATE_DOTS_MAX:
+    if len(starts) <= 4 * CREATE_DOTS_MAX:
+        height, _, counts = event_stacks(starts, t1_us, px_w)
+    if len(starts) <= 4 * CREATE_DOTS_MAX and counts.max() <= CREATE_DOTS_MAX:
+        tallest = int(counts.max())
         art = ax.scatter(starts / 1e6, height, s=24 if tallest <= 30 else 8, marker="o",
                          facecolors=CREATE_COLOUR, edgecolors="#7f2704", linewidths=0.5,
                          zorder=4, clip_on=False, label="thread created (stacked)")
     else:
+        left, counts, w = event_bins(starts, t1_us, px_w)
+        tallest = int(counts.max())
         from matplotlib.collections import PolyCollection
         on = ax
         if tallest > 2 * live_top:
@@ -710,11 +725,14 @@ def draw_creations(ax, run, t1_us, px_w, live_top):
             ax.patch.set_visible(False)
             on.set_ylim(0, tallest * 1.15 + 0.5)
             # its scale inside the lane, at the right: there is no margin there
-            on.tick_params(axis="y", colors="#7f2704", labelsize=7, direction="in", pad=-3)
-            for label in on.get_yticklabels():
-                label.set_horizontalalignment("right")
             from matplotlib.ticker import MaxNLocator
-            on.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True, prune="upper"))
+            top = tallest * 1.15 + 0.5
+            ticks = [v for v in MaxNLocator(nbins=3, integer=True).tick_values(0, top)
+                     if 0 <= v <= 0.85 * top]
+            on.set_yticks(ticks)
+            on.tick_params(axis="y", colors="#7f2704", labelsize=7, direction="in", pad=-4)
+            for tick in on.yaxis.get_major_ticks():
+                tick.label2.set_horizontalalignment("right")
         art = PolyCollection(_boxes(left / 1e6, (left + w) / 1e6, np.zeros(len(counts)), counts),
                              facecolors=CREATE_COLOUR, edgecolors="none", alpha=0.75, zorder=2,
                              label=f"threads created per {fmt_us(w)}"
@@ -806,16 +824,13 @@ def draw_service_starts(ax, run, t1_us, px_w):
     t = np.repeat(s[up, 0], rise[up])
     if not len(t) or len(t) > 4 * CREATE_DOTS_MAX:
         return 0
-    height, left, counts, w = event_stacks(t, t1_us, px_w)
+    height, first, counts = event_stacks(t, t1_us, px_w)
     if counts.max() > CREATE_DOTS_MAX:
         return 0
     art = ax.scatter(t / 1e6, height, s=14 if counts.max() <= 30 else 6, marker="o",
                      facecolors=SERVICE_COLOUR, edgecolors="white", linewidths=0.5, zorder=4,
                      clip_on=False, label="request enters service (stacked)")
     art.set_gid("service-starts")
-    # label each column at its first dot's time
-    order = np.argsort(t, kind="stable")
-    first = t[order][height[order] == 1]
     _label_columns(ax, first, counts, SERVICE_COLOUR)
     return int(counts.max())
 

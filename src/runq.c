@@ -21,6 +21,16 @@ unsigned runq_tick(struct fb_runq *s)
     return resumed;
 }
 
+/* A zero timeout, not event_active: an event activated from inside the
+ * active queue's processing runs again in the same pass, before libevent
+ * polls for I/O or expires timers; a timer due now waits for the next
+ * iteration, after the poll. */
+static void arm(struct fb_runq *s)
+{
+    static const struct timeval now = {0, 0};
+    evtimer_add(s->ev, &now);
+}
+
 static void on_ready(evutil_socket_t fd, short what, void *arg)
 {
     struct fb_runq *s = arg;
@@ -30,7 +40,7 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
         runq_tick(s);
     while (s->ready.head && clock_now_us() < deadline);
     if (s->ready.head)
-        event_active(s->ev, EV_READ, 0);
+        arm(s);
 }
 
 int runq_init(struct fb_runq *s, struct event_base *base, fb_resume_fn *resume, void *ctx)
@@ -41,7 +51,7 @@ int runq_init(struct fb_runq *s, struct event_base *base, fb_resume_fn *resume, 
     s->ticks = 0;
     s->ev = NULL;
     if (base) {
-        s->ev = event_new(base, -1, 0, on_ready, s);
+        s->ev = evtimer_new(base, on_ready, s);
         if (s->ev == NULL)
             return -1;
     }
@@ -61,5 +71,5 @@ void runq_ready(struct fb_runq *s, struct fb_node *n)
 
     queue_push(&s->ready, n);
     if (was_idle && s->ev)
-        event_active(s->ev, EV_READ, 0);
+        arm(s);
 }

@@ -54,7 +54,7 @@ typedef void fb_resume_fn(void *ctx, struct fb_node *n);
 
 struct fb_runq {
     struct fb_queue ready;
-    struct event *ev;          /* active while ready is not empty */
+    struct event *ev;          /* a due timer while ready is not empty */
     fb_resume_fn *resume;
     void *ctx;
     uint64_t ticks;
