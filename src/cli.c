@@ -18,7 +18,7 @@
 #define MAX_CONNECTIONS 1000000u
 #define MAX_REPEAT      1000u
 
-enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT };
+enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -33,6 +33,7 @@ static const struct option longopts[] = {
     {"trace", required_argument, NULL, OPT_TRACE},
     {"expect", required_argument, NULL, OPT_EXPECT},
     {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"proc-sample-ms", required_argument, NULL, OPT_PROC_SAMPLE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -70,6 +71,9 @@ void cli_usage(FILE *f)
         "                           == != <= >= < >, e.g. upstream_requests==1,\n"
         "                           wall_ms<6000, peak_threads<=2, errors==0; judged\n"
         "                           on the median of --repeat runs\n"
+        "      --proc-sample-ms MS  also sample the thread count from /proc every MS\n"
+        "                           (a cross-check of the exact record; 0 = off;\n"
+        "                           default %d)\n"
         "  -q, --quiet              no summary or progress on stderr\n"
         "  -h, --help               this help\n"
         "  -V, --version            the version\n"
@@ -80,7 +84,8 @@ void cli_usage(FILE *f)
         "130/143 interrupted by SIGINT/SIGTERM (the JSON says \"interrupted\": true).\n"
         "Metrics: wall_us wall_ms wall_s upstream_requests server_requests cache_hits\n"
         "cache_misses errors peak_threads threads_created peak_connections.\n",
-        CONFIG_DEFAULT_DELAY_MS, CONFIG_DEFAULT_TIMEOUT_MS, CONFIG_DEFAULT_MAX_BODY);
+        CONFIG_DEFAULT_DELAY_MS, CONFIG_DEFAULT_TIMEOUT_MS, CONFIG_DEFAULT_MAX_BODY,
+        CONFIG_DEFAULT_PROC_SAMPLE_MS);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -116,6 +121,7 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
     cfg->timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
     cfg->repeat = 1;
+    cfg->proc_sample_ms = CONFIG_DEFAULT_PROC_SAMPLE_MS;
     *exit_code = EXIT_USAGE;
     /* At most one expectation per argument; freed by config_free. */
     cfg->expects = calloc((size_t)argc, sizeof(*cfg->expects));
@@ -178,6 +184,9 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
                 cfg->nexpects++;
             break;
         }
+        case OPT_PROC_SAMPLE:
+            rc = number_u32("--proc-sample-ms", optarg, 0, 60000, &cfg->proc_sample_ms);
+            break;
         case OPT_REPEAT:
             rc = number_u32("--repeat", optarg, 1, MAX_REPEAT, &cfg->repeat);
             break;

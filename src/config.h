@@ -21,6 +21,7 @@ struct fb_config {
     const char *output;         /* NULL: stdout */
     const char *trace;          /* a Chrome trace file too, or NULL */
     int quiet;
+    uint32_t proc_sample_ms;    /* /proc thread-count sampling period; 0 = off */
     int progress;               /* stderr is a terminal and not --quiet */
     uint32_t repeat;            /* runs; the report details the last */
     struct fb_expect *expects;  /* --expect, judged on the median run */
@@ -31,6 +32,7 @@ struct fb_config {
 #define CONFIG_DEFAULT_DELAY_MS   4600
 #define CONFIG_DEFAULT_TIMEOUT_MS 60000
 #define CONFIG_DEFAULT_MAX_BODY   (16u << 20)
+#define CONFIG_DEFAULT_PROC_SAMPLE_MS 10
 
 /* Frees what cli_parse allocated in cfg. */
 void config_free(struct fb_config *cfg);

@@ -169,7 +169,24 @@ static void write_threads(struct fb_jsonw *w, const struct fb_report *r)
             jw_str(w, "null");
         jw_str(w, "}");
     }
-    jw_str(w, "]}");
+    jw_str(w, "]");
+    if (run->procsample.n) {
+        uint64_t peak = 0;
+        jw_str(w, ",\n  \"proc_samples\": [");
+        for (size_t i = 0; i < run->procsample.n; i++) {
+            const uint64_t *s = run->procsample.samples[i];
+            jw_str(w, i ? ",[" : "[");
+            jw_u64(w, s[0]);
+            jw_str(w, ",");
+            jw_u64(w, s[1]);
+            jw_str(w, "]");
+            if (s[1] > peak)
+                peak = s[1];
+        }
+        jw_str(w, "], \"proc_peak\": ");
+        jw_u64(w, peak);
+    }
+    jw_str(w, "}");
 }
 
 static int write_error(struct fb_jsonw *w, const struct fb_task_error *e)

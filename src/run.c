@@ -233,10 +233,13 @@ int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url
     }
     if (run->cfg->progress)
         run->progress = progress_start(run);
+    if (cfg->proc_sample_ms)
+        (void)procsample_start(&run->procsample, run->base, run->t0_us, cfg->proc_sample_ms);
     if (run->ntasks)
         event_base_dispatch(run->base);
     progress_free(run->progress);
     run->progress = NULL;
+    procsample_stop(&run->procsample);
     if (run->nfinished < run->ntasks)
         cancel_unfinished(run);
     threads_stop();
@@ -262,6 +265,7 @@ void run_free(struct fb_run *run)
         runq_free(&run->runq);
         event_base_free(run->base);
     }
+    procsample_free(&run->procsample);
     cache_free(&run->cache);
     for (size_t i = 0; i < run->nerrs; i++)
         free(run->errs[i].message);

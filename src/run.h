@@ -6,6 +6,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "procsample.h"
 #include "runq.h"
 #include "task.h"
 #include "xfer.h"
@@ -34,6 +35,7 @@ struct fb_run {
     struct fb_cache cache;
     struct event *sig_int, *sig_term;
     struct event *progress;     /* or NULL */
+    struct fb_procsample procsample; /* the /proc cross-check, if asked for */
 
     struct fb_task *tasks;
     uint32_t ntasks, nfinished;

@@ -1,6 +1,8 @@
 # scripts/plot-timeline and scripts/plot-compare on reports from real
 # fetchbench runs: they write PNG and SVG images of the expected size, the
-# lock-mode picture is full of lock-wait red and the no-lock one has none, a
+# lock-mode picture is full of lock-wait red and the no-lock one has none,
+# every thread creation is marked (a dot each, with a note of how many), a
+# run whose first milliseconds are sub-pixel gets a zoom on them, a
 # 10,000-task run takes the density path, and every bad input gives exit
 # 2, one line on stderr and no output file.
 . "$FB_ROOT/tests/e2e/lib.sh"
@@ -49,6 +51,20 @@ red = np.array([0xd6, 0x27, 0x28]) / 255
 print(float((np.abs(a - red).max(axis=2) < 0.04).mean()))' "$1"
 }
 
+# svg_count SVG GID [TAG]: how many TAG elements (default: use, a marker
+# each) the SVG's group with id GID holds; 0 when there is no such group.
+svg_count() {
+    $PY - "$@" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+tag = sys.argv[3] if len(sys.argv) > 3 else "use"
+n = 0
+for g in ET.parse(sys.argv[1]).iter():
+    if g.get("id") == sys.argv[2]:
+        n += sum(1 for e in g.iter() if e.tag.rsplit("}", 1)[-1] == tag)
+print(n)
+EOF
+}
+
 # at_least A B / below A B: float comparisons.
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
@@ -90,6 +106,38 @@ grep -q 'one row per task' "$SCRATCH/lock.svg" || fail "lock.svg is not the rows
 fb --tasks 20 --mode lock --delay-ms 200 --capacity 8 --quiet \
     | "$TIMELINE" - -o "$SCRATCH/lock.png" --title "twenty tasks, one lock"
 expect_image "$SCRATCH/lock.png" png 1430 700
+
+# Every thread creation is a dot in the thread lane, with a note of how many
+# (the lifetimes are far below a pixel at this scale, so without the dots
+# no-lock's twenty threads would not show); the legend lists only the states
+# the run has, and the subtitle's counts agree in number.
+"$TIMELINE" "$SCRATCH/nolock.json" -o "$SCRATCH/nolock.svg"
+for m in nolock lock; do
+    created=$(jqv "$SCRATCH/$m.json" .summary.threads_created)
+    expect_eq "thread-creation dots in $m.svg" "$(svg_count "$SCRATCH/$m.svg" thread-creations)" \
+        "$created"
+    expect_eq "thread-creation notes in $m.svg" \
+        "$(svg_count "$SCRATCH/$m.svg" thread-creation-note text)" 1
+done
+[ "$(jqv "$SCRATCH/nolock.json" .summary.threads_created)" -ge 2 ] \
+    || fail "nolock.json: fewer than 2 threads created"
+grep -q ">$(jqv "$SCRATCH/nolock.json" .summary.threads_created) threads created, " \
+    "$SCRATCH/nolock.svg" || fail "nolock.svg lacks the thread-creation note"
+grep -q '>1 thread created, at ' "$SCRATCH/lock.svg" || fail "lock.svg lacks the thread-creation note"
+grep -q 'peak 1 connection[^s]' "$SCRATCH/lock.svg" || fail "lock.svg: 'peak 1 connection' not singular"
+grep -q '>lock wait<' "$SCRATCH/lock.svg" || fail "lock.svg: no lock wait in the legend"
+! grep -q '>lock wait<' "$SCRATCH/nolock.svg" || fail "nolock.svg: lock wait in the legend"
+echo "ok: thread creations marked and noted"
+
+# A run long enough that resolving, connecting and the resolver thread are
+# far below a pixel gets a zoom on its first milliseconds.
+fb --tasks 20 --mode lock --delay-ms 1500 --quiet >"$SCRATCH/lock1500.json"
+"$TIMELINE" "$SCRATCH/lock1500.json" -o "$SCRATCH/lock1500.svg"
+grep -q '>zoom: first [0-9.]* [mµ]s<' "$SCRATCH/lock1500.svg" || fail "lock1500.svg has no zoom"
+grep -q '>whole run: ' "$SCRATCH/lock1500.svg" || fail "lock1500.svg: no whole-run title"
+expect_eq "thread-creation dots in lock1500.svg" \
+    "$(svg_count "$SCRATCH/lock1500.svg" thread-creations)" 1
+echo "ok: $(grep -o '>zoom: first [0-9.]* [mµ]s<' "$SCRATCH/lock1500.svg" | tr -d '<>')"
 
 # The story: lock mode is rows of red lock wait, no-lock mode has none.
 lock_red=$(red_share "$SCRATCH/lock.png")
@@ -141,6 +189,12 @@ jq '.tasks = []' "$good" >"$SCRATCH/notasks.json"
 jq '.tasks[3].spans[0].state = "sleeping"' "$good" >"$SCRATCH/badstate.json"
 jq 'del(.threads)' "$good" >"$SCRATCH/nothreads.json"
 : >"$SCRATCH/empty.json"
+
+# every span state the schema allows is drawn (queued: waiting for a
+# connection slot, which big no-lock runs hit)
+jq '.tasks[3].spans[0] |= (.state = "queued" | .end_us = .start_us + 1000)' "$good" >"$SCRATCH/queued.json"
+"$TIMELINE" "$SCRATCH/queued.json" -o "$SCRATCH/queued.svg"
+grep -q '>queued for a connection<' "$SCRATCH/queued.svg" || fail "queued.svg: no queued state"
 
 expect_bad "$TIMELINE" "$SCRATCH/notjson.json" -o "$BAD/x.png"
 grep -q 'not JSON (line 3 column 18)' "$SCRATCH/bad.err" || fail "position not reported"

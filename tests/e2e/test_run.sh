@@ -87,3 +87,10 @@ fb --tasks 5 --mode nolock --url "$SERVER_URL/delay/0" --quiet > "$SCRATCH/ip.js
 expect_eq "IP literal: not resolved" "$(jqv "$SCRATCH/ip.json" .config.host_resolved)" false
 expect_eq "IP literal: no thread" "$(jqv "$SCRATCH/ip.json" .summary.threads_created)" 0
 expect_eq "IP literal: 5 requests" "$(jqv "$SCRATCH/ip.json" .summary.upstream_requests)" 5
+
+# The /proc cross-check: sampled by default, off with --proc-sample-ms 0.
+n=$(jqv "$SCRATCH/n8.json" '.threads.proc_samples | length')
+[ "$n" -ge 2 ] || fail "only $n /proc samples in a 900 ms run"
+expect_eq "samples see the main thread" "$(jqv "$SCRATCH/n8.json" '[.threads.proc_samples[][1] | select(. < 1)] | length')" 0
+fb --tasks 2 --delay-ms 50 --proc-sample-ms 0 --quiet > "$SCRATCH/nosample.json"
+expect_eq "no samples when off" "$(jqv "$SCRATCH/nosample.json" '.threads | has("proc_samples")')" false
