@@ -1,7 +1,8 @@
 """Shared by scripts/plot-timeline and scripts/plot-compare: reading and
 checking fetchbench/1 reports, the state colours, the task-timeline drawings
 (one row per task, or a density view when rows outnumber pixels), the thread
-and server lanes, and writing a figure atomically.
+and server lanes with their stacked event marks, the choice of a zoom on the
+start of the run, and writing a figure atomically.
 
 Errors the user can fix are raised as BadInput and reported by main() as one
 line on stderr with exit status 2; nothing here prints a traceback for them.
@@ -707,9 +708,11 @@ def draw_creations(ax, run, t1_us, px_w, live_top):
     if not len(starts):
         return 0, None
     own_axis = None
-    if len(starts) <= 4 * CREATE_DOTS_MAX:
+    dots = len(starts) <= 4 * CREATE_DOTS_MAX
+    if dots:
         height, _, counts = event_stacks(starts, t1_us, px_w)
-    if len(starts) <= 4 * CREATE_DOTS_MAX and counts.max() <= CREATE_DOTS_MAX:
+        dots = counts.max() <= CREATE_DOTS_MAX
+    if dots:
         tallest = int(counts.max())
         art = ax.scatter(starts / 1e6, height, s=24 if tallest <= 30 else 8, marker="o",
                          facecolors=CREATE_COLOUR, edgecolors="#7f2704", linewidths=0.5,
@@ -719,14 +722,14 @@ def draw_creations(ax, run, t1_us, px_w, live_top):
         tallest = int(counts.max())
         from matplotlib.collections import PolyCollection
         on = ax
-        if tallest > 2 * live_top:
+        if tallest > 4 * live_top:
             on = own_axis = ax.twinx()
             ax.set_zorder(on.get_zorder() + 1)     # the live line over the bars
             ax.patch.set_visible(False)
-            on.set_ylim(0, tallest * 1.15 + 0.5)
+            top = tallest * 1.15 + 0.5
+            on.set_ylim(0, top)
             # its scale inside the lane, at the right: there is no margin there
             from matplotlib.ticker import MaxNLocator
-            top = tallest * 1.15 + 0.5
             ticks = [v for v in MaxNLocator(nbins=3, integer=True).tick_values(0, top)
                      if 0 <= v <= 0.85 * top]
             on.set_yticks(ticks)
