@@ -714,7 +714,10 @@ static const char serve_usage[] =
     "                       request enters service (MS capped at 600000,\n"
     "                       then the answer carries X-Delay-Capped: 1)\n"
     "  /stats[?log=1]       counters as JSON; log=1 adds in_service_log,\n"
-    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC\n";
+    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC\n"
+    "\n"
+    "Exit codes: 0 stopped by SIGINT/SIGTERM; 1 cannot serve (port in use,\n"
+    "bad bind address); 2 bad usage.\n";
 
 static int usage_error_value(const char *flag, const char *expected, const char *got)
 {
