@@ -401,7 +401,10 @@ def md_sweep(sec):
            f"Both modes, N = {', '.join(f'{n:,}' for n in c['sizes'])}, each run with its own "
            f"embedded server (`--capacity {c['capacity']} --delay-ms {c['delay_ms']}`), the "
            "modes interleaved. The URL's host is the machine's name, so each new connection "
-           "resolves it on a thread (peak threads).", "", meta_line(sec), ""]
+           "resolves it on a thread (peak threads). Peak connections stop growing at "
+           "(open-file limit − 64) / 3, fetchbench's cap on transfers in flight (6,645 with "
+           "a limit of 20,000): the rest of the stampede waits in its queue, and the server's "
+           "capacity still sets the wall time.", "", meta_line(sec), ""]
     if c["delay_ms"] != 200:
         out += [f"**Why delay {c['delay_ms']} ms and not 200 ms:** with capacity "
                 f"{c['capacity']}, nolock serves N requests in N/{c['capacity']} rounds of the "

@@ -246,8 +246,13 @@ class Bench:
                       "peer": f"{PYTHON} bench/peer_asyncio.py -n N --mode lock --url "
                               f"http://127.0.0.1:PORT/delay/{delay_ms}"}}
         if want_peer and a.peer_nolock_tasks:
-            config["commands"]["nolock extra"] = (
-                f"the same two with --mode nolock and N = {a.peer_nolock_tasks}")
+            n = a.peer_nolock_tasks
+            config["commands"]["nolock fetchbench"] = (
+                f"fetchbench -n {n} --mode nolock --url "
+                f"http://127.0.0.1:PORT/delay/{delay_ms} > /dev/null")
+            config["commands"]["nolock peer"] = (
+                f"{PYTHON} bench/peer_asyncio.py -n {n} --mode nolock --url "
+                f"http://127.0.0.1:PORT/delay/{delay_ms}")
         out = {}
         if want_overhead:
             own = dict(config, commands={k: v for k, v in config["commands"].items()
