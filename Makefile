@@ -75,11 +75,14 @@ test: setup
 test-sanitize: setup
 	$(MAKE) SANITIZE=address,undefined unit e2e
 
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	  --suppressions=tests/valgrind.supp
+
 test-valgrind: setup
 	$(MAKE) all $(BUILD)/unit-tests
-	FETCHBENCH=$(BIN) TEST_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full \
-	  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-	  --suppressions=tests/valgrind.supp" sh tests/e2e/run.sh
+	$(VALGRIND) $(BUILD)/unit-tests --jobs 1
+	FETCHBENCH=$(BIN) TEST_PREFIX="$(VALGRIND)" sh tests/e2e/run.sh
 
 # The experiment's scenarios as JSON, PNG and a table in results/.
 results: setup
