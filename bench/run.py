@@ -272,20 +272,24 @@ class Bench:
             rec["internal_overhead_us_per_task"] = \
                 (rec["internal_wall_s"] - delay_ms / 1000) * 1e6 / n
 
+    def finish_task_record(self, rec, m, delay_ms, label):
+        """Adds the measurement and per-task figures to rec, logs it, returns it."""
+        rec.update({k: v for k, v in m.items() if k != "stderr"})
+        if m["rc"] != 0:
+            rec["stderr"] = tail(m["stderr"])
+        self.per_task(rec, delay_ms, rec["tasks"])
+        log(f"  {label:<10} {rec['mode']} N={rec['tasks']:>7} run {rec['run'] + 1}/{self.runs}: "
+            f"wall {m['wall_s']:.3f} s, {rec['overhead_us_per_task']:.3f} µs/task, "
+            f"{rec['rss_bytes_per_task']:.0f} B/task, rc {m['rc']}, server saw {rec['server_requests']}")
+        return rec
+
     def one_fb_tasks(self, srv, url, delay_ms, mode, n, r):
         before = srv.stats()["requests"]
         m = measure([self.fb, "-n", str(n), "--mode", mode, "--url", url])
         rec = {"tool": "fetchbench", "mode": mode, "tasks": n, "run": r,
                "internal_wall_s": stderr_wall_s(m["stderr"]),
                "server_requests": srv.stats()["requests"] - before}
-        rec.update({k: v for k, v in m.items() if k != "stderr"})
-        if m["rc"] != 0:
-            rec["stderr"] = tail(m["stderr"])
-        self.per_task(rec, delay_ms, n)
-        log(f"  fetchbench {mode} N={n:>7} run {r + 1}/{self.runs}: wall {m['wall_s']:.3f} s, "
-            f"{rec['overhead_us_per_task']:.3f} µs/task, {rec['rss_bytes_per_task']:.0f} B/task, "
-            f"rc {m['rc']}, server saw {rec['server_requests']}")
-        return rec
+        return self.finish_task_record(rec, m, delay_ms, "fetchbench")
 
     def one_peer(self, srv, url, delay_ms, mode, n, r):
         before = srv.stats()["requests"]
@@ -302,14 +306,7 @@ class Bench:
                "upstream_requests": doc["upstream_requests"] if doc else None,
                "errors": doc["errors"] if doc else None,
                "server_requests": srv.stats()["requests"] - before}
-        rec.update({k: v for k, v in m.items() if k != "stderr"})
-        if m["rc"] != 0:
-            rec["stderr"] = tail(m["stderr"])
-        self.per_task(rec, delay_ms, n)
-        log(f"  peer       {mode} N={n:>7} run {r + 1}/{self.runs}: wall {m['wall_s']:.3f} s, "
-            f"{rec['overhead_us_per_task']:.3f} µs/task, {rec['rss_bytes_per_task']:.0f} B/task, "
-            f"rc {m['rc']}, server saw {rec['server_requests']}")
-        return rec
+        return self.finish_task_record(rec, m, delay_ms, "peer")
 
     # -- fetch path
 
