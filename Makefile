@@ -115,7 +115,7 @@ fuzz-smoke: fuzz
 	@for f in $(FUZZERS); do \
 	  mkdir -p build/fuzz/new/$$f; \
 	  echo "fuzz $$f: $(FUZZ_SECONDS) s"; \
-	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 -artifact_prefix=build/fuzz/ \
 	    build/fuzz/new/$$f tests/fuzz/corpus/$$f 2>&1 | grep -E '^(Done|INFO: seed)|ERROR|SUMMARY' || exit 1; \
 	done
 
