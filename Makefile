@@ -115,8 +115,12 @@ fuzz-smoke: fuzz
 	@for f in $(FUZZERS); do \
 	  mkdir -p build/fuzz/new/$$f; \
 	  echo "fuzz $$f: $(FUZZ_SECONDS) s"; \
-	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 -artifact_prefix=build/fuzz/ \
-	    build/fuzz/new/$$f tests/fuzz/corpus/$$f 2>&1 | grep -E '^(Done|INFO: seed)|ERROR|SUMMARY' || exit 1; \
+	  if ! build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+	      -artifact_prefix=build/fuzz/ build/fuzz/new/$$f tests/fuzz/corpus/$$f \
+	      > build/fuzz/$$f.log 2>&1; then \
+	    tail -40 build/fuzz/$$f.log; echo "fuzz $$f: FAILED (input in build/fuzz/)"; exit 1; \
+	  fi; \
+	  grep -E '^Done' build/fuzz/$$f.log; \
 	done
 
 clean:
