@@ -45,16 +45,17 @@ void cli_usage(FILE *f)
     fprintf(f,
         "Usage: fetchbench [OPTIONS]            run the experiment, JSON on stdout\n"
         "       fetchbench serve [--port P] [--bind ADDR] [--capacity K]\n"
+        "       fetchbench compare BASE.json NEW.json [--threshold PCT] [--counts-only]\n"
         "\n"
         "N tasks on one event loop fetch the same slow URL through a shared cache,\n"
         "with or without a lock around check-fetch-store; every state, fetch phase\n"
         "and thread is recorded.\n"
         "\n"
         "  -n, --tasks N            tasks spawned at once (default %d)\n"
-        "  -m, --mode MODE          %s (default lock)\n",
+        "  -m, --mode MODE          %s (default lock):\n",
         CONFIG_DEFAULT_TASKS, mode_names());
     for (int i = 0; fb_modes[i]; i++)
-        fprintf(f, "                             %s: %s\n", fb_modes[i]->name, fb_modes[i]->help);
+        fprintf(f, "                             %-7s %s\n", fb_modes[i]->name, fb_modes[i]->help);
     fprintf(f,
         "  -u, --url URL            fetch URL instead of the embedded delay server\n"
         "  -d, --delay-ms MS        the embedded server's delay (default %d)\n"

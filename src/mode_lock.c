@@ -61,7 +61,7 @@ static void lock_step(struct fb_run *run, struct fb_task *t, struct fb_xfer_resu
 
 const struct fb_mode mode_lock = {
     .name = "lock",
-    .help = "an asyncio.Lock around check-fetch-store: one task fetches, the rest hit the cache",
+    .help = "asyncio.Lock around check-fetch-store: one fetch",
     .setup = lock_setup,
     .step = lock_step,
     .teardown = lock_teardown,

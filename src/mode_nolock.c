@@ -25,6 +25,6 @@ static void nolock_step(struct fb_run *run, struct fb_task *t, struct fb_xfer_re
 
 const struct fb_mode mode_nolock = {
     .name = "nolock",
-    .help = "check the cache, fetch on a miss: every task fetches (a stampede)",
+    .help = "no lock: every task fetches (a stampede)",
     .step = nolock_step,
 };
