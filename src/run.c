@@ -120,8 +120,11 @@ static void on_resume(void *ctx, struct fb_node *n)
 static void record_fetch(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
 {
     run_mark(run, t, MARK_FETCH_END);
-    if (r->waited && r->start_us)
-        task_mark_at(t, MARK_FETCH_ADMITTED, r->start_us - run->t0_us);
+    /* A fetch cancelled while it waited for a slot was never admitted: its
+     * wait runs to the end. */
+    if (r->waited)
+        task_mark_at(t, MARK_FETCH_ADMITTED,
+                     r->start_us ? r->start_us - run->t0_us : t->mark_us[MARK_FETCH_END]);
     /* A phase that was reached in under a microsecond still counts as
      * reached: 0 means "not reached" in the record. */
     for (int p = PHASE_COUNT - 1; p >= 0; p--) {

@@ -57,6 +57,8 @@ static int add_fetch(const struct fb_task *t, struct fb_span *out, int n)
             if (to > end)
                 to = end;
         }
+        if (last && p == 0 && to == from)
+            return n; /* never got to libcurl: no phase at all */
         out[n].state = phase_state[p];
         out[n].start_us = from;
         out[n].end_us = to;

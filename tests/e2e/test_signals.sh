@@ -33,3 +33,21 @@ sleep 0.5
 kill -INT $pid; kill -INT $pid
 set +e; wait $pid; rc=$?; set -e
 expect_eq "exit code after two SIGINTs" "$rc" 130
+
+# Interrupted while most fetches still wait for a connection slot: those show
+# only their wait, the admitted ones how far libcurl got.
+(
+    ulimit -n 200
+    "$FETCHBENCH" --tasks 500 --mode nolock --delay-ms 20000 --quiet --output "$SCRATCH/slots.json" &
+    pid=$!
+    sleep 0.6
+    kill -INT $pid
+    set +e; wait $pid; rc=$?; set -e
+    expect_eq "exit code" "$rc" 130
+)
+validate "$SCRATCH/slots.json"
+waiting=$(jqv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1].state == "queued")] | length')
+requesting=$(jqv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1].state == "request")] | length')
+[ "$waiting" -gt 0 ] || fail "no fetch shown waiting for a slot"
+[ "$requesting" -gt 0 ] || fail "no fetch shown in its request"
+expect_eq "every task is one or the other" "$((waiting + requesting))" 500

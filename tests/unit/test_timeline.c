@@ -123,3 +123,14 @@ Test(timeline, a_task_record_is_small)
     /* The benchmark holds the tool to 300 bytes a task, timeline included. */
     cr_assert_leq(sizeof(struct fb_task), 160);
 }
+
+Test(timeline, fetch_cancelled_while_queued_is_all_queue)
+{
+    struct fb_span s[TASK_MAX_SPANS];
+    task_mark_at(&t, MARK_FETCH_START, 100);
+    task_mark_at(&t, MARK_FETCH_END, 900);
+    task_mark_at(&t, MARK_FETCH_ADMITTED, 900);
+    int n = task_spans(&t, s);
+    cr_assert_eq(n, 1);
+    expect_span(&s[0], STATE_QUEUED, 100, 900);
+}
