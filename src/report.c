@@ -9,11 +9,9 @@
 #include "run.h"
 #include "target.h"
 
-/* Absolute monotonic µs to µs from the run's start; what happened just
- * before the start (the thread log opens a moment earlier) is at 0. */
-static uint64_t rel(const struct fb_run *run, uint64_t abs_us)
+uint64_t report_rel_us(const struct fb_run *run, int64_t abs_us)
 {
-    return abs_us > run->t0_us ? abs_us - run->t0_us : 0;
+    return abs_us > (int64_t)run->t0_us ? (uint64_t)(abs_us - (int64_t)run->t0_us) : 0;
 }
 
 static cJSON *config_json(const struct fb_report *r)
@@ -135,8 +133,7 @@ static void write_server(struct fb_jsonw *w, const struct fb_report *r)
     jw_str(w, ", \"in_service_samples\": [");
     for (size_t i = 0; i < s->nlog; i++) {
         jw_str(w, i ? ",[" : "[");
-        int64_t t = s->log[i][0] - (int64_t)r->run->t0_us;
-        jw_i64(w, t > 0 ? t : 0);
+        jw_u64(w, report_rel_us(r->run, s->log[i][0]));
         jw_str(w, ",");
         jw_i64(w, s->log[i][1]);
         jw_str(w, "]");
@@ -153,7 +150,7 @@ static void write_threads(struct fb_jsonw *w, const struct fb_report *r)
     jw_str(w, ", \"samples\": [");
     for (size_t i = 0; i < r->nsamples; i++) {
         jw_str(w, i ? ",[" : "[");
-        jw_u64(w, rel(run, r->samples[i].t_us));
+        jw_u64(w, report_rel_us(run, (int64_t)r->samples[i].t_us));
         jw_str(w, ",");
         jw_u64(w, r->samples[i].count);
         jw_str(w, "]");
@@ -161,10 +158,10 @@ static void write_threads(struct fb_jsonw *w, const struct fb_report *r)
     jw_str(w, "],\n  \"lifetimes\": [");
     for (size_t i = 0; i < r->nlives; i++) {
         jw_str(w, i ? ",{\"start_us\":" : "{\"start_us\":");
-        jw_u64(w, rel(run, r->lives[i].start_us));
+        jw_u64(w, report_rel_us(run, (int64_t)r->lives[i].start_us));
         jw_str(w, ",\"end_us\":");
         if (r->lives[i].end_us)
-            jw_u64(w, rel(run, r->lives[i].end_us));
+            jw_u64(w, report_rel_us(run, (int64_t)r->lives[i].end_us));
         else
             jw_str(w, "null");
         jw_str(w, "}");

@@ -9,11 +9,6 @@
 /* Trace processes: the tasks, and the threads the run created. */
 enum { PID_TASKS = 1, PID_THREADS = 2 };
 
-static uint64_t rel(const struct fb_run *run, uint64_t abs_us)
-{
-    return abs_us > run->t0_us ? abs_us - run->t0_us : 0;
-}
-
 static void begin_event(struct fb_jsonw *w, int *first)
 {
     jw_str(w, *first ? "\n  " : ",\n  ");
@@ -105,17 +100,16 @@ int trace_write(FILE *f, const struct fb_report *r)
     }
 
     for (size_t i = 0; i < r->nsamples; i++)
-        counter(&w, &first, "live threads", rel(run, r->samples[i].t_us), r->samples[i].count);
+        counter(&w, &first, "live threads", report_rel_us(run, (int64_t)r->samples[i].t_us), r->samples[i].count);
     if (r->server->valid)
         for (size_t i = 0; i < r->server->nlog; i++) {
-            int64_t ts = r->server->log[i][0] - (int64_t)run->t0_us;
-            counter(&w, &first, "server requests in service", ts > 0 ? (uint64_t)ts : 0,
-                    r->server->log[i][1]);
+            counter(&w, &first, "server requests in service",
+                    report_rel_us(run, r->server->log[i][0]), r->server->log[i][1]);
         }
 
     for (size_t i = 0; i < r->nlives; i++) {
-        uint64_t start = rel(run, r->lives[i].start_us);
-        uint64_t end = r->lives[i].end_us ? rel(run, r->lives[i].end_us) : run->wall_us;
+        uint64_t start = report_rel_us(run, (int64_t)r->lives[i].start_us);
+        uint64_t end = r->lives[i].end_us ? report_rel_us(run, (int64_t)r->lives[i].end_us) : run->wall_us;
         name_meta(&w, &first, "thread_name", PID_THREADS, i + 1, "thread ", (int64_t)i);
         complete(&w, &first, "thread", PID_THREADS, i + 1, start, end);
     }

@@ -108,11 +108,14 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg, voi
             x->socks->prev = s;
         x->socks = s;
         curl_multi_assign(x->multi, fd, s);
-    } else if (s->ev) {
-        event_free(s->ev);
     }
     short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-    s->ev = event_new(x->base, fd, kind, on_socket_event, x);
+    /* libcurl changes a socket's interest several times per transfer: the
+     * event is re-assigned in place, not freed and allocated again. */
+    if (s->ev == NULL)
+        s->ev = event_new(x->base, fd, kind, on_socket_event, x);
+    else if (event_del(s->ev) < 0 || event_assign(s->ev, x->base, fd, kind, on_socket_event, x) < 0)
+        return -1;
     if (s->ev == NULL || event_add(s->ev, NULL) < 0)
         return -1;
     return 0;
