@@ -15,6 +15,7 @@
 #include "report.h"
 #include "run.h"
 #include "server.h"
+#include "sig.h"
 #include "target.h"
 #include "threads.h"
 #include "trace.h"
@@ -92,15 +93,16 @@ static int write_output(struct fb_outfile *o, int (*write)(FILE *, const struct 
 {
     char err[512];
 
+    int rc = 0;
+
     if (write(o->f ? o->f : stdout, r) < 0) {
         fprintf(stderr, "fetchbench: writing %s failed\n", o->path ? o->path : "the report");
-        return -1;
-    }
-    if (o->f && outfile_commit(o, err, sizeof(err)) < 0) {
+        rc = -1;
+    } else if (o->f && outfile_commit(o, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench: %s\n", err);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    return rc;
 }
 
 static int run_main(int argc, char **argv)
@@ -110,7 +112,7 @@ static int run_main(int argc, char **argv)
     struct fb_attempt a;
     struct fb_summary *runs = NULL;
     char err[512];
-    int code;
+    int code, guard_json = -1, guard_trace = -1;
 
     memset(&a, 0, sizeof(a));
     if (cli_parse(argc, argv, &cfg, &code) < 0)
@@ -122,6 +124,9 @@ static int run_main(int argc, char **argv)
         code = EXIT_USAGE;
         goto out;
     }
+    /* A second ^C kills us wherever we are: the temporaries go with us. */
+    guard_json = json_out.f ? sig_guard_path(json_out.tmp) : -1;
+    guard_trace = trace_out.f ? sig_guard_path(trace_out.tmp) : -1;
     runs = calloc(cfg.repeat, sizeof(*runs));
     if (runs == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("fetchbench: cannot initialise (out of memory?)\n", stderr);
@@ -131,12 +136,16 @@ static int run_main(int argc, char **argv)
     raise_fd_limit(cfg.quiet);
 
     size_t nruns = 0;
-    for (uint32_t i = 0; i < cfg.repeat; i++) {
+    int failed_runs = 0;
+    /* A signal between two runs ends the series: the report keeps the runs
+     * done so far. One before the first run still makes a (cancelled) run. */
+    for (uint32_t i = 0; i < cfg.repeat && !(i && sig_pending()); i++) {
         if (i)
             attempt_free(&a);
         if ((code = attempt(&a, &cfg)) != 0)
             goto out_curl;
         runs[nruns++] = a.report.summary;
+        failed_runs += a.report.summary.errors_total != 0;
         if (cfg.repeat > 1 && !cfg.quiet)
             fprintf(stderr, "fetchbench: run %u/%u: %.3f s, %" PRIu64 " upstream requests\n", i + 1,
                     cfg.repeat, a.report.summary.wall_us / 1e6, a.report.summary.upstream_requests);
@@ -170,9 +179,10 @@ static int run_main(int argc, char **argv)
             fprintf(stderr, "fetchbench: expectation failed: %s (no value for %s)\n", e->text, e->metric);
     }
 
-    if (a.run.interrupted)
-        code = 128 + a.run.interrupted;
-    else if (r->summary.errors_total)
+    /* Whenever the signal came, even after the report was complete. */
+    if (sig_pending())
+        code = 128 + sig_pending();
+    else if (failed_runs)
         code = EXIT_RUN_FAILED;
     else if (unmet)
         code = EXIT_EXPECTATION;
@@ -187,6 +197,8 @@ out:
         outfile_abort(&json_out);
     if (trace_out.f)
         outfile_abort(&trace_out);
+    sig_forget(guard_json);
+    sig_forget(guard_trace);
     free(runs);
     config_free(&cfg);
     return code;
@@ -200,5 +212,11 @@ int main(int argc, char **argv)
         return server_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "compare") == 0)
         return compare_main(argc - 1, argv + 1);
+    /* Before anything that could be interrupted: a signal at any moment from
+     * here on ends in a report marked interrupted (sig.h). */
+    if (sig_init() < 0) {
+        perror("fetchbench: cannot set up signal handling");
+        return EXIT_RUN_FAILED;
+    }
     return run_main(argc, argv);
 }

@@ -7,12 +7,8 @@
 #include "jsonw.h"
 #include "mode.h"
 #include "run.h"
+#include "sig.h"
 #include "target.h"
-
-uint64_t report_rel_us(const struct fb_run *run, int64_t abs_us)
-{
-    return abs_us > (int64_t)run->t0_us ? (uint64_t)(abs_us - (int64_t)run->t0_us) : 0;
-}
 
 static cJSON *config_json(const struct fb_report *r)
 {
@@ -133,7 +129,7 @@ static void write_server(struct fb_jsonw *w, const struct fb_report *r)
     jw_str(w, ", \"in_service_samples\": [");
     for (size_t i = 0; i < s->nlog; i++) {
         jw_str(w, i ? ",[" : "[");
-        jw_u64(w, report_rel_us(r->run, s->log[i][0]));
+        jw_u64(w, run_rel_us(r->run, s->log[i][0]));
         jw_str(w, ",");
         jw_i64(w, s->log[i][1]);
         jw_str(w, "]");
@@ -150,7 +146,7 @@ static void write_threads(struct fb_jsonw *w, const struct fb_report *r)
     jw_str(w, ", \"samples\": [");
     for (size_t i = 0; i < r->nsamples; i++) {
         jw_str(w, i ? ",[" : "[");
-        jw_u64(w, report_rel_us(run, (int64_t)r->samples[i].t_us));
+        jw_u64(w, run_rel_us(run, (int64_t)r->samples[i].t_us));
         jw_str(w, ",");
         jw_u64(w, r->samples[i].count);
         jw_str(w, "]");
@@ -158,10 +154,10 @@ static void write_threads(struct fb_jsonw *w, const struct fb_report *r)
     jw_str(w, "],\n  \"lifetimes\": [");
     for (size_t i = 0; i < r->nlives; i++) {
         jw_str(w, i ? ",{\"start_us\":" : "{\"start_us\":");
-        jw_u64(w, report_rel_us(run, (int64_t)r->lives[i].start_us));
+        jw_u64(w, run_rel_us(run, (int64_t)r->lives[i].start_us));
         jw_str(w, ",\"end_us\":");
         if (r->lives[i].end_us)
-            jw_u64(w, report_rel_us(run, (int64_t)r->lives[i].end_us));
+            jw_u64(w, run_rel_us(run, (int64_t)r->lives[i].end_us));
         else
             jw_str(w, "null");
         jw_str(w, "}");
@@ -240,7 +236,6 @@ int report_write_json(FILE *f, const struct fb_report *r)
     jw_init(&w, f);
     jw_str(&w, "{\"schema\": \"fetchbench/1\",\n \"tool\": {\"name\": \"fetchbench\", \"version\": \"" FB_VERSION "\"}");
     rc |= put_object(&w, "config", config_json(r));
-    jw_str(&w, run->interrupted ? ",\n \"interrupted\": true" : ",\n \"interrupted\": false");
     rc |= put_object(&w, "summary", summary_to_json(&r->summary));
     if (r->nruns > 1)
         rc |= put_object(&w, "repeats", repeats_json(r));
@@ -253,7 +248,10 @@ int report_write_json(FILE *f, const struct fb_report *r)
         jw_str(&w, i ? ",\n  " : "\n  ");
         rc |= write_task(&w, run, &run->tasks[i]);
     }
-    jw_str(&w, "\n ]}\n");
+    /* Last, so that a signal that arrives while the report is written (into
+     * a slow pipe, say) still marks it. */
+    jw_str(&w, run->interrupted || sig_pending() ? "\n ],\n \"interrupted\": true}\n"
+                                                 : "\n ],\n \"interrupted\": false}\n");
     rc |= jw_flush(&w);
     return rc ? -1 : 0;
 }
@@ -265,7 +263,7 @@ void report_print_summary(FILE *f, const struct fb_report *r)
     const struct fb_summary *s = &r->summary;
 
     fprintf(f, "fetchbench: %u tasks, mode %s, %s%s\n", c->tasks, c->mode->name, r->target->url,
-            run->interrupted ? " (interrupted)" : "");
+            run->interrupted || sig_pending() ? " (interrupted)" : "");
     fprintf(f, "  wall %.3f s | upstream requests %" PRIu64 " | server saw ", s->wall_us / 1e6,
             s->upstream_requests);
     if (s->server_requests >= 0)

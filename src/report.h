@@ -28,10 +28,6 @@ struct fb_report {
     size_t nexpects;
 };
 
-/* Absolute monotonic µs (the thread log, the server's log) to µs from the
- * run's start; what happened just before the start is at 0. */
-uint64_t report_rel_us(const struct fb_run *run, int64_t abs_us);
-
 /* Fills r->summary from the run, the thread log and the server's stats. */
 void report_summarize(struct fb_report *r);
 

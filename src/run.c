@@ -1,7 +1,6 @@
 #include "run.h"
 
 #include <event2/event.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +9,15 @@
 #include "clock.h"
 #include "mode.h"
 #include "progress.h"
+#include "sig.h"
 #include "threads.h"
 
 #define TASK_OF(node) ((struct fb_task *)(node)) /* node is the first member */
+
+uint64_t run_rel_us(const struct fb_run *run, int64_t abs_us)
+{
+    return abs_us > (int64_t)run->t0_us ? (uint64_t)(abs_us - (int64_t)run->t0_us) : 0;
+}
 
 static uint64_t now_rel(const struct fb_run *run)
 {
@@ -116,23 +121,17 @@ static void on_resume(void *ctx, struct fb_node *n)
     run->mode->step(run, t, NULL);
 }
 
-/* Records how far a fetch got: its end, its admission, libcurl's phases. */
+/* Records how far a fetch got: its end, where libcurl started it, its
+ * phases. A fetch libcurl never ran (cancelled while it waited for a slot)
+ * waited to the end. */
 static void record_fetch(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
 {
     run_mark(run, t, MARK_FETCH_END);
-    /* A fetch cancelled while it waited for a slot was never admitted: its
-     * wait runs to the end. */
-    if (r->waited)
-        task_mark_at(t, MARK_FETCH_ADMITTED,
-                     r->start_us ? r->start_us - run->t0_us : t->mark_us[MARK_FETCH_END]);
-    /* A phase that was reached in under a microsecond still counts as
-     * reached: 0 means "not reached" in the record. */
-    for (int p = PHASE_COUNT - 1; p >= 0; p--) {
-        uint32_t us = r->phase_us[p];
-        if (us == 0 && p + 1 < PHASE_COUNT && t->phase_us[p + 1])
-            us = 1;
-        t->phase_us[p] = us;
-    }
+    uint64_t started = r->start_us ? run_rel_us(run, (int64_t)r->start_us) : t->mark_us[MARK_FETCH_END];
+    if (started < t->mark_us[MARK_FETCH_START])
+        started = t->mark_us[MARK_FETCH_START];
+    task_mark_at(t, MARK_FETCH_ADMITTED, started);
+    memcpy(t->phase_us, r->phase_us, sizeof(t->phase_us));
 }
 
 static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
@@ -150,15 +149,14 @@ static void on_fetch_cancelled(void *ctx, struct fb_node *n, struct fb_xfer_resu
     record_fetch(ctx, TASK_OF(n), r);
 }
 
-static void on_signal(evutil_socket_t signo, short what, void *arg)
+/* The first SIGINT/SIGTERM ends the run; a second one ends the process
+ * (sig.c), wherever it is. */
+static void on_signal(evutil_socket_t fd, short what, void *arg)
 {
     struct fb_run *run = arg;
 
-    run->interrupted = (int)signo;
-    /* Deleting the events restores the default disposition: a second
-     * signal ends the process at once. */
-    event_del(run->sig_int);
-    event_del(run->sig_term);
+    sig_drain();
+    run->interrupted = sig_pending();
     event_base_loopbreak(run->base);
 }
 
@@ -218,12 +216,11 @@ int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url
     }
     if (run->mode->setup && run->mode->setup(run) < 0)
         goto oom;
-    run->sig_int = evsignal_new(run->base, SIGINT, on_signal, run);
-    run->sig_term = evsignal_new(run->base, SIGTERM, on_signal, run);
-    if (run->sig_int == NULL || run->sig_term == NULL)
-        goto oom;
-    event_add(run->sig_int, NULL);
-    event_add(run->sig_term, NULL);
+    if (sig_fd() >= 0) {
+        run->sig_wake = event_new(run->base, sig_fd(), EV_READ | EV_PERSIST, on_signal, run);
+        if (run->sig_wake == NULL || event_add(run->sig_wake, NULL) < 0)
+            goto oom;
+    }
 
     threads_start(threads_live_now());
     run->t0_us = clock_now_us();
@@ -238,7 +235,10 @@ int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url
         run->progress = progress_start(run);
     if (cfg->proc_sample_ms)
         (void)procsample_start(&run->procsample, run->base, run->t0_us, cfg->proc_sample_ms);
-    if (run->ntasks)
+    /* A signal that came before the loop (while the server started, between
+     * two runs) cancels the run before it begins. */
+    run->interrupted = sig_pending();
+    if (run->ntasks && !run->interrupted)
         event_base_dispatch(run->base);
     progress_free(run->progress);
     run->progress = NULL;
@@ -261,10 +261,8 @@ void run_free(struct fb_run *run)
         xfer_cleanup(&run->xfer);
         if (run->mode && run->mode->teardown && run->mode_state)
             run->mode->teardown(run);
-        if (run->sig_int)
-            event_free(run->sig_int);
-        if (run->sig_term)
-            event_free(run->sig_term);
+        if (run->sig_wake)
+            event_free(run->sig_wake);
         runq_free(&run->runq);
         event_base_free(run->base);
     }

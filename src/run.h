@@ -33,7 +33,7 @@ struct fb_run {
     struct fb_runq runq;
     struct fb_xfer xfer;
     struct fb_cache cache;
-    struct event *sig_int, *sig_term;
+    struct event *sig_wake;     /* the first SIGINT/SIGTERM (sig.h) */
     struct event *progress;     /* or NULL */
     struct fb_procsample procsample; /* the /proc cross-check, if asked for */
 
@@ -56,6 +56,9 @@ struct fb_run {
 int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url);
 void run_free(struct fb_run *run);
 uint64_t run_errors_total(const struct fb_run *run);
+/* Absolute monotonic µs (a fetch's start, the thread log, the server's log)
+ * to µs from the run's start; what happened just before the start is at 0. */
+uint64_t run_rel_us(const struct fb_run *run, int64_t abs_us);
 
 /* --- The primitives a mode drives its tasks with. --- */
 

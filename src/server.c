@@ -84,7 +84,7 @@ struct fb_delay_list {
 struct fb_server {
     struct event_base *base;
     struct evhttp *http;
-    struct event *sigint, *sigterm;
+    struct event *sigint, *sigterm;  /* the signals that stop us */
     struct event *reaper;            /* frees retired requests */
     int capacity;                    /* 0 = unlimited */
 
@@ -546,7 +546,7 @@ static void server_free(struct fb_server *srv)
     free(srv);
 }
 
-int server_run(int listen_fd, int capacity)
+int server_run(int listen_fd, int capacity, int stop_signal)
 {
     struct fb_server *srv = NULL;
     struct event_config *cfg;
@@ -580,12 +580,12 @@ int server_run(int listen_fd, int capacity)
         goto out;
     }
     srv->http = evhttp_new(srv->base);
-    srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
-    srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+    srv->sigint = evsignal_new(srv->base, stop_signal ? stop_signal : SIGINT, on_signal, srv);
+    srv->sigterm = stop_signal ? NULL : evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->reaper = event_new(srv->base, -1, 0, on_reap, srv);
-    if (srv->http == NULL || srv->sigint == NULL || srv->sigterm == NULL
-        || srv->reaper == NULL
-        || event_add(srv->sigint, NULL) != 0 || event_add(srv->sigterm, NULL) != 0) {
+    if (srv->http == NULL || srv->sigint == NULL || (srv->sigterm == NULL && !stop_signal)
+        || srv->reaper == NULL || event_add(srv->sigint, NULL) != 0
+        || (srv->sigterm != NULL && event_add(srv->sigterm, NULL) != 0)) {
         why = "cannot set up the event loop";
         goto out;
     }
@@ -784,5 +784,5 @@ int server_main(int argc, char **argv)
     format_hostport(hostport, sizeof hostport, bind_addr, bound_port);
     printf("http://%s/\n", hostport);
     fflush(stdout);
-    return server_run(fd, capacity) == 0 ? 0 : 1;
+    return server_run(fd, capacity, 0) == 0 ? 0 : 1;
 }

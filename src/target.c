@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "sig.h"
+
+/* The only signal that stops the embedded server. */
+#define TARGET_STOP_SIGNAL SIGUSR1
 
 /* libcurl answers "localhost" (RFC 6761) and IP literals itself, without a
  * resolver thread; any other name goes through getaddrinfo on a thread. */
@@ -54,17 +58,23 @@ static int loopback_hostname(char *host, size_t hostlen, char *addr, size_t addr
     return loopback ? 0 : -1;
 }
 
-static void child_main(int fd, uint32_t capacity)
+static void child_main(int fd, uint32_t capacity, pid_t parent)
 {
+    /* A parent that dies without stopping us takes us along. It may have
+     * died between fork and here, before the request could take effect. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+    /* A terminal's ^C and a group's SIGTERM are for the parent: it still
+     * needs our counts, then stops us with TARGET_STOP_SIGNAL. */
+    sig_child_detach();
     /* The report goes to the parent's stdout; the server says nothing there. */
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0) {
         dup2(devnull, STDOUT_FILENO);
         close(devnull);
     }
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    signal(SIGINT, SIG_IGN); /* a terminal's ^C is for the parent; it stops us */
-    _exit(server_run(fd, (int)capacity) == 0 ? 0 : 1);
+    _exit(server_run(fd, (int)capacity, TARGET_STOP_SIGNAL) == 0 ? 0 : 1);
 }
 
 /* GET url with a short timeout; returns the body (caller frees) or NULL. */
@@ -116,6 +126,7 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
     if (fd < 0)
         return -1;
     fflush(NULL); /* nothing buffered may be written twice */
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot start the embedded server: fork: %s", strerror(errno));
@@ -123,7 +134,7 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
         return -1;
     }
     if (pid == 0)
-        child_main(fd, capacity);
+        child_main(fd, capacity, parent);
     close(fd);
     t->child = pid;
     snprintf(t->url, sizeof(t->url), "http://%s:%d/delay/%u", t->host, port, delay_ms);
@@ -232,7 +243,7 @@ void target_stop(struct fb_target *t)
 
     if (t->child <= 0)
         return;
-    kill(t->child, SIGTERM);
+    kill(t->child, TARGET_STOP_SIGNAL);
     for (int i = 0; i < 200; i++) {
         if (waitpid(t->child, &status, WNOHANG) != 0) {
             t->child = 0;

@@ -35,7 +35,7 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
 int target_from_url(struct fb_target *t, const char *url, char *err, size_t errlen);
 /* Reads the embedded server's /stats; s->valid says whether it answered. */
 void target_server_stats(const struct fb_target *t, struct fb_server_stats *s);
-/* Stops the child, if any (SIGTERM, then SIGKILL after 2 s). */
+/* Stops the child, if any (its stop signal, then SIGKILL after 2 s). */
 void target_stop(struct fb_target *t);
 
 #endif

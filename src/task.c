@@ -17,21 +17,27 @@ const char *task_state_name(enum fb_state s) { return state_names[s]; }
 const char *task_outcome_name(enum fb_outcome o) { return outcome_names[o]; }
 const char *task_stage_name(enum fb_stage s) { return stage_names[s]; }
 
-/* Appends [from, to) when both marks exist. */
+/* Appends [from, to) when from exists. A state the task never left (the
+ * run was interrupted while it waited for the lock, held it, or had not
+ * even started) ends where the task ended. */
 static int add_between(const struct fb_task *t, struct fb_span *out, int n,
                        enum fb_state s, enum fb_mark from, enum fb_mark to)
 {
-    if (!task_has_mark(t, from) || !task_has_mark(t, to))
+    if (!task_has_mark(t, from))
+        return n;
+    enum fb_mark end = task_has_mark(t, to) ? to : MARK_END;
+    if (!task_has_mark(t, end))
         return n;
     out[n].state = (uint8_t)s;
     out[n].start_us = t->mark_us[from];
-    out[n].end_us = t->mark_us[to];
+    out[n].end_us = t->mark_us[end];
     return n + 1;
 }
 
-/* The fetch's phases: each reached phase ends where the next begins; the last
- * one reached runs to the fetch's end, so a failed connect shows as a connect
- * span that ends at the failure. */
+/* The fetch: `queued` from the request to libcurl's start (a connection slot,
+ * or the loop's next turn), then libcurl's phases: each reached phase ends
+ * where the next begins; the last one reached runs to the fetch's end, so a
+ * failed connect shows as a connect span that ends at the failure. */
 static int add_fetch(const struct fb_task *t, struct fb_span *out, int n)
 {
     static const uint8_t phase_state[] = {STATE_DNS, STATE_CONNECT, STATE_REQUEST, STATE_RECEIVE};
@@ -56,6 +62,8 @@ static int add_fetch(const struct fb_task *t, struct fb_span *out, int n)
             to = start + t->phase_us[p];
             if (to > end)
                 to = end;
+            if (to < from)
+                to = from;
         }
         if (last && p == 0 && to == from)
             return n; /* never got to libcurl: no phase at all */
@@ -78,7 +86,7 @@ int task_spans(const struct fb_task *t, struct fb_span out[TASK_MAX_SPANS])
     n = add_between(t, out, n, STATE_LOCK_WAIT, MARK_LOCK_WAIT, MARK_LOCK_HELD);
     n = add_between(t, out, n, STATE_LOCK_HELD, MARK_LOCK_HELD, MARK_LOCK_RELEASED);
     n = add_between(t, out, n, STATE_CACHE_CHECK, MARK_CACHE_CHECK, MARK_CACHE_DONE);
-    if (t->outcome == OUTCOME_CACHE_HIT)
+    if (t->outcome == OUTCOME_CACHE_HIT && task_has_mark(t, MARK_CACHE_DONE))
         n = add_between(t, out, n, STATE_CACHE_HIT, MARK_CACHE_DONE, MARK_END);
     return add_fetch(t, out, n);
 }

@@ -20,14 +20,14 @@ enum fb_mark {
     MARK_CACHE_CHECK,
     MARK_CACHE_DONE,    /* lookup answered (hit or miss) */
     MARK_FETCH_START,   /* fetch asked for */
-    MARK_FETCH_ADMITTED,/* handed to libcurl after waiting for a connection slot */
+    MARK_FETCH_ADMITTED,/* libcurl really started it: its phases count from here */
     MARK_FETCH_END,     /* libcurl reported it done */
     MARK_END,           /* finished: fetched, cache hit or error */
     MARK_COUNT
 };
 
-/* libcurl's phases of a transfer, as offsets from the moment libcurl got it
- * (MARK_FETCH_ADMITTED when the fetch waited for a slot, else MARK_FETCH_START). */
+/* libcurl's phases of a transfer, as offsets from MARK_FETCH_ADMITTED, where
+ * libcurl's own clock for the transfer started. */
 enum fb_phase {
     PHASE_DNS,          /* name lookup done */
     PHASE_CONNECT,      /* TCP connected */
@@ -84,7 +84,8 @@ enum fb_state {
     STATE_LOCK_HELD,    /* the only span that encloses others */
     STATE_CACHE_CHECK,
     STATE_CACHE_HIT,
-    STATE_QUEUED,       /* waiting for a connection slot (--max-connections) */
+    STATE_QUEUED,       /* fetch asked for, not yet started by libcurl: waiting
+                         * for a connection slot, or for the loop's next turn */
     STATE_DNS,
     STATE_CONNECT,
     STATE_REQUEST,      /* connected, waiting for the first byte */

@@ -100,16 +100,16 @@ int trace_write(FILE *f, const struct fb_report *r)
     }
 
     for (size_t i = 0; i < r->nsamples; i++)
-        counter(&w, &first, "live threads", report_rel_us(run, (int64_t)r->samples[i].t_us), r->samples[i].count);
+        counter(&w, &first, "live threads", run_rel_us(run, (int64_t)r->samples[i].t_us), r->samples[i].count);
     if (r->server->valid)
         for (size_t i = 0; i < r->server->nlog; i++) {
             counter(&w, &first, "server requests in service",
-                    report_rel_us(run, r->server->log[i][0]), r->server->log[i][1]);
+                    run_rel_us(run, r->server->log[i][0]), r->server->log[i][1]);
         }
 
     for (size_t i = 0; i < r->nlives; i++) {
-        uint64_t start = report_rel_us(run, (int64_t)r->lives[i].start_us);
-        uint64_t end = r->lives[i].end_us ? report_rel_us(run, (int64_t)r->lives[i].end_us) : run->wall_us;
+        uint64_t start = run_rel_us(run, (int64_t)r->lives[i].start_us);
+        uint64_t end = r->lives[i].end_us ? run_rel_us(run, (int64_t)r->lives[i].end_us) : run->wall_us;
         name_meta(&w, &first, "thread_name", PID_THREADS, i + 1, "thread ", (int64_t)i);
         complete(&w, &first, "thread", PID_THREADS, i + 1, start, end);
     }

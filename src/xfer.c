@@ -16,11 +16,12 @@ struct fb_transfer {
     CURL *easy;
     struct fb_node *owner;
     const char *url;
-    uint64_t start_us;
+    struct fb_transfer *next_unstarted; /* in x->unstarted until libcurl runs it */
+    uint64_t first_action_us;   /* the first call into libcurl after admission:
+                                 * libcurl starts the transfer's clock in it */
     char *body;
     size_t len, cap;
     int too_large;
-    int waited;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -37,7 +38,16 @@ static void drain_finished(struct fb_xfer *x);
 static void socket_action(struct fb_xfer *x, curl_socket_t fd, int flags)
 {
     int running;
+    uint64_t before = clock_now_us();
+
     curl_multi_socket_action(x->multi, fd, flags, &running);
+    x->action_end_us = clock_now_us();
+    /* libcurl runs every transfer added since the last call (their timers
+     * expire at once) and starts each one's clock there, not when it was
+     * added: at a million tasks that is one long loop turn later. */
+    for (struct fb_transfer *t = x->unstarted; t; t = t->next_unstarted)
+        t->first_action_us = before;
+    x->unstarted = NULL;
     /* Finished transfers are drained whatever `running` says: a transfer can
      * finish in the same call that starts another. */
     drain_finished(x);
@@ -212,15 +222,39 @@ static void admit_waiting(struct fb_xfer *x)
     }
 }
 
-/* What libcurl knows of t so far: status and the phases reached. */
-static void progress_of(const struct fb_transfer *t, struct fb_xfer_result *r)
+/* What libcurl knows of t so far: status, where its clock started, and the
+ * phases reached as offsets from there. ended_us is when libcurl reported
+ * the transfer done, or 0 when it is being cancelled. */
+static void progress_of(const struct fb_transfer *t, uint64_t ended_us, struct fb_xfer_result *r)
 {
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
     r->phase_us[PHASE_DNS] = phase_offset(t->easy, CURLINFO_NAMELOOKUP_TIME_T);
     r->phase_us[PHASE_CONNECT] = phase_offset(t->easy, CURLINFO_CONNECT_TIME_T);
     r->phase_us[PHASE_FIRST_BYTE] = phase_offset(t->easy, CURLINFO_STARTTRANSFER_TIME_T);
-    r->start_us = t->start_us;
-    r->waited = t->waited;
+    /* A phase reached in under a microsecond still counts as reached (0
+     * means "not reached"); a reused connection reports no connect time at
+     * all but a name lookup: the phases are made monotonic, so no span ends
+     * before it starts. */
+    for (int p = PHASE_COUNT - 2; p >= 0; p--)
+        if (r->phase_us[p] == 0 && r->phase_us[p + 1])
+            r->phase_us[p] = 1;
+    for (int p = 1; p < PHASE_COUNT; p++)
+        if (r->phase_us[p] && r->phase_us[p] < r->phase_us[p - 1])
+            r->phase_us[p] = r->phase_us[p - 1];
+    if (t->first_action_us == 0) {
+        r->start_us = 0; /* libcurl never ran it */
+        return;
+    }
+    /* libcurl's clock for the transfer started inside the first call after
+     * admission; a finished transfer says exactly where: its total time
+     * back from its end. */
+    r->start_us = t->first_action_us;
+    if (ended_us) {
+        curl_off_t total = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total);
+        if (total >= 0 && (uint64_t)total <= ended_us && ended_us - (uint64_t)total > r->start_us)
+            r->start_us = ended_us - (uint64_t)total;
+    }
 }
 
 static void unlink_active(struct fb_xfer *x, struct fb_transfer *t)
@@ -240,7 +274,7 @@ static void finish(struct fb_xfer *x, struct fb_transfer *t, CURLcode rc)
 {
     struct fb_xfer_result r = {0};
 
-    progress_of(t, &r);
+    progress_of(t, x->action_end_us, &r);
 
     char status_line[64];
     if (rc != CURLE_OK) {
@@ -308,11 +342,13 @@ static int admit(struct fb_xfer *x, struct fb_transfer *t)
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
     }
-    t->start_us = clock_now_us();
     if (curl_multi_add_handle(x->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
         return -1;
     }
+    t->first_action_us = 0;
+    t->next_unstarted = x->unstarted;
+    x->unstarted = t;
     t->prev = NULL;
     t->next = x->active;
     if (x->active)
@@ -332,7 +368,6 @@ int xfer_fetch(struct fb_xfer *x, const char *url, struct fb_node *owner)
     t->owner = owner;
     t->url = url;
     if (x->opts.max_inflight && x->inflight >= x->opts.max_inflight) {
-        t->waited = 1;
         queue_push(&x->waiting, &t->node);
         return 0;
     }
@@ -373,9 +408,10 @@ void xfer_abort_all(struct fb_xfer *x, fb_xfer_done_fn *cb, void *ctx)
     struct fb_transfer *t;
     struct fb_node *n;
 
+    x->unstarted = NULL;
     while ((t = x->active) != NULL) {
         struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "cancelled"};
-        progress_of(t, &r);
+        progress_of(t, 0, &r);
         unlink_active(x, t);
         if (cb)
             cb(ctx, t->owner, &r);
@@ -384,7 +420,7 @@ void xfer_abort_all(struct fb_xfer *x, fb_xfer_done_fn *cb, void *ctx)
     }
     while ((n = queue_pop(&x->waiting)) != NULL) {
         t = (struct fb_transfer *)n; /* node is a transfer's first member */
-        struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "cancelled", .waited = 1};
+        struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "cancelled"};
         if (cb)
             cb(ctx, t->owner, &r);
         free(t);

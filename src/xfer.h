@@ -29,9 +29,9 @@ struct fb_xfer_result {
     const char *message;        /* one line, valid during the callback */
     char *body;                 /* malloc'd; the callback may take it (set NULL) */
     size_t len;
-    uint32_t phase_us[PHASE_COUNT]; /* offsets from the start, 0 = not reached */
-    uint64_t start_us;          /* absolute: when libcurl got the transfer */
-    int waited;                 /* it waited for a slot first (max_inflight) */
+    uint32_t phase_us[PHASE_COUNT]; /* offsets from start_us, monotonic, 0 = not reached */
+    uint64_t start_us;          /* absolute: where libcurl's clock for the transfer
+                                 * started; 0 = libcurl never ran it */
 };
 
 /* Called once per fetch, from the loop (never from inside fetcher_start). */
@@ -49,6 +49,8 @@ struct fb_xfer {
     void *ctx;
     struct fb_queue waiting;    /* transfers not yet handed to libcurl */
     struct fb_transfer *active; /* in libcurl, doubly linked */
+    struct fb_transfer *unstarted; /* added to libcurl since its last call */
+    uint64_t action_end_us;     /* when the last call into libcurl returned */
     struct fb_sock *socks;      /* sockets libcurl asked us to watch */
     unsigned inflight;
     uint64_t started;           /* requests made upstream */
