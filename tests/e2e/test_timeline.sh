@@ -1,0 +1,40 @@
+# Spans sit where a second witness puts them: the resolver thread (recorded by
+# the pthread_create interposer), the server's admission (its own log), the
+# order of libcurl's phases. Orders and wide ratios, never tight timings.
+. "$FB_ROOT/tests/e2e/lib.sh"
+
+# span J TASK STATE FIELD: one field of one span of one task.
+span() { jqv "$1" "[.tasks[$2].spans[] | select(.state == \"$3\")][0].$4"; }
+
+# At 300,000 tasks libcurl starts the holder's transfer one long loop turn
+# after it was asked for. Its phases count from there: the name lookup
+# starts with the resolver thread, and 1 KB arrives in far less than the
+# 50 ms delay (the whole turn used to be charged to dns and to receive).
+j="$SCRATCH/big.json"
+fb --tasks 300000 --mode lock --delay-ms 50 --quiet --proc-sample-ms 0 > "$j"
+validate "$j"
+if [ "$(jqv "$j" .config.host_resolved)" = true ]; then
+    dns=$(span "$j" 0 dns start_us)
+    thread=$(jqv "$j" '.threads.lifetimes[0].start_us')
+    gap=$((thread - dns))
+    [ "$gap" -lt 10000 ] && [ "$gap" -gt -10000 ] \
+        || fail "the dns span starts $gap us away from its resolver thread"
+fi
+receive=$(( $(span "$j" 0 receive end_us) - $(span "$j" 0 receive start_us) ))
+[ "$receive" -lt 10000 ] || fail "receiving 1 KB took $receive us of a 50 ms fetch"
+request=$(span "$j" 0 request start_us)
+admitted=$(jqv "$j" '.server.in_service_samples[] | select(.[1] == 1) | .[0]' | head -1)
+[ "$((admitted - request))" -lt 10000 ] || fail "the server saw the request $((admitted - request)) us after it was sent"
+queued=$(( $(span "$j" 0 queued end_us) - $(span "$j" 0 queued start_us) ))
+[ "$queued" -gt 0 ] || fail "the wait for libcurl's start is not shown as queued"
+
+# --max-connections: reused connections report a name lookup but no connect
+# time; no span may end before it starts, and phases follow each other.
+j="$SCRATCH/reuse.json"
+fb --tasks 100 --mode nolock --max-connections 1 --delay-ms 1 --quiet > "$j"
+validate "$j"
+expect_eq "spans ending before they start" \
+    "$(jqv "$j" '[.tasks[] | select(any(.spans[]; .end_us < .start_us))] | length')" 0
+expect_eq "phases out of order" "$(jqv "$j" '[.tasks[] | [.spans[] | select(.state | IN("queued","dns","connect","request","receive"))]
+    | select(length > 1) | select([range(1; length) as $i | .[$i].start_us == .[$i - 1].end_us] | all | not)] | length')" 0
+expect_eq "one connection" "$(jqv "$j" .summary.peak_connections)" 1
