@@ -10,6 +10,7 @@ line on stderr with exit status 2; nothing here prints a traceback for them.
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -150,23 +151,213 @@ def load(path):
     except KeyboardInterrupt:
         raise
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BadInput(f"{name}: not JSON (invalid UTF-8 at byte {e.start})") from None
-    if not text.strip():
-        raise BadInput(f"{name}: not JSON (empty input)")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
-            body = text.rstrip()
-            line = body.count("\n") + 1
-            col = len(body) - 1 - body.rfind("\n")
-            raise BadInput(f"{name}: truncated JSON (ends at line {line} column {col})") from None
-        raise BadInput(f"{name}: not JSON (line {e.lineno} column {e.colno})") from None
-    except (ValueError, RecursionError):
-        raise BadInput(f"{name}: not JSON") from None
+        doc = read_json(raw)
+    except JSONProblem as e:
+        raise BadInput(f"{name}: {e}") from None
     return Run(name, doc)
+
+
+# ----------------------------------------------------------- strict JSON --
+#
+# Python's json module accepts what a report must not hold: NaN and
+# Infinity, numbers no C integer or double holds (it makes 1e400 infinite
+# and keeps 10**30 exact), and a repeated key (the last one wins, silently).
+# fetchbench compare refuses all of these, so the scripts and the tests
+# refuse them too, naming the field.  The top-level object is read value by
+# value and the task array task by task, so a consumer can stream a report
+# of a million tasks without building it as one tree.
+
+INT_MIN, INT_MAX = -2 ** 63, 2 ** 63 - 1
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+class JSONProblem(ValueError):
+    """Input that is not strict JSON; the message is one line without the
+    file's name."""
+
+
+class _Bad:
+    """Stands in for a value the hooks refused until its path is known."""
+    __slots__ = ("what",)
+
+    def __init__(self, what):
+        self.what = what
+
+
+class _DupDict(dict):
+    """A JSON object that repeated a key (kept: dup, the first repeated)."""
+    __slots__ = ("dup",)
+
+
+class _Decoder:
+    """A json.JSONDecoder whose hooks mark refused values; problems counts
+    them so a clean value is never walked a second time."""
+
+    def __init__(self):
+        self.problems = 0
+        self.json = json.JSONDecoder(object_pairs_hook=self._object, parse_int=self._int,
+                                     parse_float=self._float, parse_constant=self._constant)
+
+    def _object(self, pairs):
+        d = dict(pairs)
+        if len(d) == len(pairs):
+            return d
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                break
+            seen.add(k)
+        d = _DupDict(d)
+        d.dup = k
+        self.problems += 1
+        return d
+
+    def _int(self, s):
+        # 4,300 digits and more is a ValueError in int() itself
+        if len(s) <= 20:
+            v = int(s)
+            if INT_MIN <= v <= INT_MAX:
+                return v
+        self.problems += 1
+        return _Bad(f"number out of range ({_clip(s)})")
+
+    def _float(self, s):
+        v = float(s)
+        if v in (float("inf"), float("-inf")):
+            self.problems += 1
+            return _Bad(f"number out of range ({_clip(s)})")
+        return v
+
+    def _constant(self, s):
+        self.problems += 1
+        return _Bad(f"{s} is not JSON")
+
+    def value(self, text, pos, where):
+        """The JSON value at text[pos:] and the position after it; raises
+        JSONProblem naming the first refused field under where."""
+        before = self.problems
+        try:
+            v, end = self.json.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            raise JSONProblem(_syntax(text, e)) from None
+        except RecursionError:
+            raise JSONProblem(f"not JSON (nested too deeply at {where or 'top level'})") from None
+        if self.problems != before:
+            raise JSONProblem(_first_problem(v, where))
+        return v, end
+
+
+def _clip(s):
+    return s if len(s) <= 24 else s[:20] + "..."
+
+
+def _syntax(text, e):
+    if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
+        body = text.rstrip()
+        line = body.count("\n") + 1
+        col = len(body) - 1 - body.rfind("\n")
+        return f"truncated JSON (ends at line {line} column {col})"
+    return f"not JSON (line {e.lineno} column {e.colno})"
+
+
+def _join(where, key):
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+def _first_problem(v, where):
+    """The first refused value or repeated key in v, in document order."""
+    stack = [(v, where)]
+    while stack:
+        v, w = stack.pop()
+        if isinstance(v, _Bad):
+            return f"{w or 'top level'}: {v.what}"
+        if isinstance(v, _DupDict):
+            return f'duplicate key "{_join(w, v.dup)}"'
+        if isinstance(v, dict):
+            stack.extend(reversed([(x, _join(w, k)) for k, x in v.items()]))
+        elif isinstance(v, list):
+            stack.extend(reversed([(x, _join(w, i)) for i, x in enumerate(v)]))
+    return f"{where or 'top level'}: refused"
+
+
+def read_json(raw, stream="tasks", on_item=None):
+    """Parses raw (bytes or str) as strict JSON.  When the top level is an
+    object, its members are read one by one, and so is the array under the
+    key named by stream: with on_item, each of its items goes to
+    on_item(index, item) and the array is replaced by its length, so only
+    one item is in memory at a time.  Raises JSONProblem."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise JSONProblem(f"not JSON (invalid UTF-8 at byte {e.start})") from None
+    else:
+        text = raw
+    if not text.strip():
+        raise JSONProblem("not JSON (empty input)")
+    dec = _Decoder()
+    pos = _WS.match(text, 0).end()
+    if text[pos] != "{":
+        doc, pos = dec.value(text, pos, "")
+    else:
+        doc, pos = _read_object(dec, text, pos, stream, on_item)
+    pos = _WS.match(text, pos).end()
+    if pos != len(text):
+        raise JSONProblem(_syntax(text, json.JSONDecodeError("Extra data", text, pos)))
+    return doc
+
+
+def _expect(text, pos, chars):
+    pos = _WS.match(text, pos).end()
+    if pos >= len(text) or text[pos] not in chars:
+        raise JSONProblem(_syntax(text, json.JSONDecodeError("Expecting", text, pos)))
+    return pos + 1, text[pos]
+
+
+def _read_object(dec, text, pos, stream, on_item):
+    doc = {}
+    pos += 1
+    pos = _WS.match(text, pos).end()
+    if text.startswith("}", pos):
+        return doc, pos + 1
+    while True:
+        pos = _WS.match(text, pos).end()
+        if not text.startswith('"', pos):
+            raise JSONProblem(_syntax(text, json.JSONDecodeError("Expecting", text, pos)))
+        key, pos = dec.value(text, pos, "")
+        if key in doc:
+            raise JSONProblem(f'duplicate key "{key}"')
+        pos, _ = _expect(text, pos, ":")
+        pos = _WS.match(text, pos).end()
+        if key == stream and text.startswith("[", pos):
+            doc[key], pos = _read_array(dec, text, pos, key, on_item)
+        else:
+            doc[key], pos = dec.value(text, pos, key)
+        pos, c = _expect(text, pos, ",}")
+        if c == "}":
+            return doc, pos
+
+
+def _read_array(dec, text, pos, where, on_item):
+    items = []
+    n = 0
+    pos += 1
+    pos = _WS.match(text, pos).end()
+    if text.startswith("]", pos):
+        return (0 if on_item else items), pos + 1
+    while True:
+        pos = _WS.match(text, pos).end()
+        item, pos = dec.value(text, pos, f"{where}[{n}]")
+        if on_item is not None:
+            on_item(n, item)
+        else:
+            items.append(item)
+        n += 1
+        pos, c = _expect(text, pos, ",]")
+        if c == "]":
+            return (n if on_item else items), pos
 
 
 def _is_int(v):
