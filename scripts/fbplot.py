@@ -77,14 +77,26 @@ def main(prog, body):
     try:
         body()
     except BadInput as e:
-        print(f"{prog}: {e}", file=sys.stderr)
+        print(f"{prog}: {one_line(str(e))}", file=sys.stderr)
         sys.exit(2)
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
-        print(f"{prog}: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"{prog}: {one_line(where + str(e.strerror or e))}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:   # noqa: BLE001 -- the last resort; every known cause is checked
+        print(f"{prog}: internal error: {type(e).__name__}: {one_line(str(e))}", file=sys.stderr)
+        sys.exit(2)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def one_line(text):
+    """text with control characters (newlines among them) and lone
+    surrogates shown as escapes, so a message stays one printable line."""
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 # --------------------------------------------------------------- output --
@@ -129,8 +141,32 @@ def pyplot():
     matplotlib.rcParams["svg.hashsalt"] = "fetchbench"
     matplotlib.rcParams["svg.fonttype"] = "none"   # text stays text
     matplotlib.rcParams["path.simplify"] = True
+    # a report's text (a URL with $x$, a file name) is never math
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
+
+
+_GLYPHS = None
+
+
+def drawable(text):
+    """text as the figure can show it: control characters, lone surrogates
+    and characters the font has no glyph for become escapes (\\x01,
+    \\u65e5), so nothing is drawn as a box or warned about on stderr."""
+    global _GLYPHS
+    if _GLYPHS is None:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+        path = font_manager.findfont(font_manager.FontProperties())
+        _GLYPHS = frozenset(FT2Font(path).get_charmap())
+    out = []
+    for ch in text:
+        if ch.isprintable() and (ord(ch) < 0x80 or ord(ch) in _GLYPHS):
+            out.append(ch)
+        else:
+            out.append(ascii(ch)[1:-1])
+    return "".join(out)
 
 
 # ---------------------------------------------------------------- input --
@@ -428,7 +464,11 @@ class Run:
         self.capacity = c.get(cfg, "capacity", "config.capacity", "int", nullable=True)
         self.delay_ms = c.get(cfg, "delay_ms", "config.delay_ms", "int", nullable=True)
         self.url = c.get(cfg, "url", "config.url", "str")
-        self.interrupted = bool(doc.get("interrupted", False))
+        self.interrupted = "interrupted" in doc and \
+            c.get(doc, "interrupted", "interrupted", "bool")
+        # this round's keys, absent from older reports
+        self.fetch_cap = c.get(cfg, "fetch_cap", "config.fetch_cap", "int", nullable=True) \
+            if "fetch_cap" in cfg else None
         s = c.get(doc, "summary", "summary", "obj")
         self.summary = s
         self.wall_us = c.get(s, "wall_us", "summary.wall_us", "int")
@@ -440,6 +480,8 @@ class Run:
         self.errors = c.get(errs, "total", "summary.errors.total", "int")
         self.peak_threads = c.get(s, "peak_threads", "summary.peak_threads", "int")
         self.threads_created = c.get(s, "threads_created", "summary.threads_created", "int")
+        self.threads_failed = c.get(s, "threads_failed", "summary.threads_failed", "int") \
+            if "threads_failed" in s else 0
         self.peak_connections = c.get(s, "peak_connections", "summary.peak_connections", "int")
 
         th = c.get(doc, "threads", "threads", "obj")
@@ -473,7 +515,8 @@ class Run:
             raise BadInput(f"{name}: no tasks (empty task list)")
         self._tasks(c, tasks)
 
-        end = max(self.wall_us, int(self.task_end_us.max()),
+        # at least 1 µs: a run whose every time is 0 still gets a time axis
+        end = max(1, self.wall_us, int(self.task_end_us.max()),
                   int(self.span_end_us.max()) if len(self.span_end_us) else 0)
         self.end_us = end
         le = np.where(self.lifetime_open, end, le)
@@ -543,7 +586,7 @@ class Run:
 
     def details(self):
         cfg = self.config
-        bits = [self.url]
+        bits = [drawable(self.url)]
         if self.delay_ms is not None:
             bits.append(f"delay {self.delay_ms} ms")
         if cfg.get("embedded_server"):
@@ -551,6 +594,10 @@ class Run:
         bits.append(plural(self.cache_hits, "cache hit"))
         bits.append(plural(self.errors, "error"))
         bits.append(plural(self.threads_created, "thread") + " created")
+        if self.threads_failed:
+            bits.append(plural(self.threads_failed, "thread start") + " failed")
+        if self.fetch_cap is not None:
+            bits.append(f"at most {self.fetch_cap:,} fetches at once")
         bits.append("peak " + plural(self.peak_connections, "connection"))
         if self.interrupted:
             bits.append("INTERRUPTED")
