@@ -10,6 +10,7 @@ line on stderr with exit status 2; nothing here prints a traceback for them.
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -76,14 +77,26 @@ def main(prog, body):
     try:
         body()
     except BadInput as e:
-        print(f"{prog}: {e}", file=sys.stderr)
+        print(f"{prog}: {one_line(str(e))}", file=sys.stderr)
         sys.exit(2)
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
-        print(f"{prog}: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"{prog}: {one_line(where + str(e.strerror or e))}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:   # noqa: BLE001 -- the last resort; every known cause is checked
+        print(f"{prog}: internal error: {type(e).__name__}: {one_line(str(e))}", file=sys.stderr)
+        sys.exit(2)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def one_line(text):
+    """text with control characters (newlines among them) and lone
+    surrogates shown as escapes, so a message stays one printable line."""
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 # --------------------------------------------------------------- output --
@@ -128,8 +141,32 @@ def pyplot():
     matplotlib.rcParams["svg.hashsalt"] = "fetchbench"
     matplotlib.rcParams["svg.fonttype"] = "none"   # text stays text
     matplotlib.rcParams["path.simplify"] = True
+    # a report's text (a URL with $x$, a file name) is never math
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
+
+
+_GLYPHS = None
+
+
+def drawable(text):
+    """text as the figure can show it: control characters, lone surrogates
+    and characters the font has no glyph for become escapes (\\x01,
+    \\u65e5), so nothing is drawn as a box or warned about on stderr."""
+    global _GLYPHS
+    if _GLYPHS is None:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+        path = font_manager.findfont(font_manager.FontProperties())
+        _GLYPHS = frozenset(FT2Font(path).get_charmap())
+    out = []
+    for ch in text:
+        if ch.isprintable() and (ord(ch) < 0x80 or ord(ch) in _GLYPHS):
+            out.append(ch)
+        else:
+            out.append(ascii(ch)[1:-1])
+    return "".join(out)
 
 
 # ---------------------------------------------------------------- input --
@@ -150,23 +187,213 @@ def load(path):
     except KeyboardInterrupt:
         raise
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BadInput(f"{name}: not JSON (invalid UTF-8 at byte {e.start})") from None
-    if not text.strip():
-        raise BadInput(f"{name}: not JSON (empty input)")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
-            body = text.rstrip()
-            line = body.count("\n") + 1
-            col = len(body) - 1 - body.rfind("\n")
-            raise BadInput(f"{name}: truncated JSON (ends at line {line} column {col})") from None
-        raise BadInput(f"{name}: not JSON (line {e.lineno} column {e.colno})") from None
-    except (ValueError, RecursionError):
-        raise BadInput(f"{name}: not JSON") from None
+        doc = read_json(raw)
+    except JSONProblem as e:
+        raise BadInput(f"{name}: {e}") from None
     return Run(name, doc)
+
+
+# ----------------------------------------------------------- strict JSON --
+#
+# Python's json module accepts what a report must not hold: NaN and
+# Infinity, numbers no C integer or double holds (it makes 1e400 infinite
+# and keeps 10**30 exact), and a repeated key (the last one wins, silently).
+# fetchbench compare refuses all of these, so the scripts and the tests
+# refuse them too, naming the field.  The top-level object is read value by
+# value and the task array task by task, so a consumer can stream a report
+# of a million tasks without building it as one tree.
+
+INT_MIN, INT_MAX = -2 ** 63, 2 ** 63 - 1
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+class JSONProblem(ValueError):
+    """Input that is not strict JSON; the message is one line without the
+    file's name."""
+
+
+class _Bad:
+    """Stands in for a value the hooks refused until its path is known."""
+    __slots__ = ("what",)
+
+    def __init__(self, what):
+        self.what = what
+
+
+class _DupDict(dict):
+    """A JSON object that repeated a key (kept: dup, the first repeated)."""
+    __slots__ = ("dup",)
+
+
+class _Decoder:
+    """A json.JSONDecoder whose hooks mark refused values; problems counts
+    them so a clean value is never walked a second time."""
+
+    def __init__(self):
+        self.problems = 0
+        self.json = json.JSONDecoder(object_pairs_hook=self._object, parse_int=self._int,
+                                     parse_float=self._float, parse_constant=self._constant)
+
+    def _object(self, pairs):
+        d = dict(pairs)
+        if len(d) == len(pairs):
+            return d
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                break
+            seen.add(k)
+        d = _DupDict(d)
+        d.dup = k
+        self.problems += 1
+        return d
+
+    def _int(self, s):
+        # 4,300 digits and more is a ValueError in int() itself
+        if len(s) <= 20:
+            v = int(s)
+            if INT_MIN <= v <= INT_MAX:
+                return v
+        self.problems += 1
+        return _Bad(f"number out of range ({_clip(s)})")
+
+    def _float(self, s):
+        v = float(s)
+        if v in (float("inf"), float("-inf")):
+            self.problems += 1
+            return _Bad(f"number out of range ({_clip(s)})")
+        return v
+
+    def _constant(self, s):
+        self.problems += 1
+        return _Bad(f"{s} is not JSON")
+
+    def value(self, text, pos, where):
+        """The JSON value at text[pos:] and the position after it; raises
+        JSONProblem naming the first refused field under where."""
+        before = self.problems
+        try:
+            v, end = self.json.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            raise JSONProblem(_syntax(text, e)) from None
+        except RecursionError:
+            raise JSONProblem(f"not JSON (nested too deeply at {where or 'top level'})") from None
+        if self.problems != before:
+            raise JSONProblem(_first_problem(v, where))
+        return v, end
+
+
+def _clip(s):
+    return s if len(s) <= 24 else s[:20] + "..."
+
+
+def _syntax(text, e):
+    if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
+        body = text.rstrip()
+        line = body.count("\n") + 1
+        col = len(body) - 1 - body.rfind("\n")
+        return f"truncated JSON (ends at line {line} column {col})"
+    return f"not JSON (line {e.lineno} column {e.colno})"
+
+
+def _join(where, key):
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+def _first_problem(v, where):
+    """The first refused value or repeated key in v, in document order."""
+    stack = [(v, where)]
+    while stack:
+        v, w = stack.pop()
+        if isinstance(v, _Bad):
+            return f"{w or 'top level'}: {v.what}"
+        if isinstance(v, _DupDict):
+            return f'duplicate key "{_join(w, v.dup)}"'
+        if isinstance(v, dict):
+            stack.extend(reversed([(x, _join(w, k)) for k, x in v.items()]))
+        elif isinstance(v, list):
+            stack.extend(reversed([(x, _join(w, i)) for i, x in enumerate(v)]))
+    return f"{where or 'top level'}: refused"
+
+
+def read_json(raw, stream="tasks", on_item=None):
+    """Parses raw (bytes or str) as strict JSON.  When the top level is an
+    object, its members are read one by one, and so is the array under the
+    key named by stream: with on_item, each of its items goes to
+    on_item(index, item) and the array is replaced by its length, so only
+    one item is in memory at a time.  Raises JSONProblem."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise JSONProblem(f"not JSON (invalid UTF-8 at byte {e.start})") from None
+    else:
+        text = raw
+    if not text.strip():
+        raise JSONProblem("not JSON (empty input)")
+    dec = _Decoder()
+    pos = _WS.match(text, 0).end()
+    if text[pos] != "{":
+        doc, pos = dec.value(text, pos, "")
+    else:
+        doc, pos = _read_object(dec, text, pos, stream, on_item)
+    pos = _WS.match(text, pos).end()
+    if pos != len(text):
+        raise JSONProblem(_syntax(text, json.JSONDecodeError("Extra data", text, pos)))
+    return doc
+
+
+def _expect(text, pos, chars):
+    pos = _WS.match(text, pos).end()
+    if pos >= len(text) or text[pos] not in chars:
+        raise JSONProblem(_syntax(text, json.JSONDecodeError("Expecting", text, pos)))
+    return pos + 1, text[pos]
+
+
+def _read_object(dec, text, pos, stream, on_item):
+    doc = {}
+    pos += 1
+    pos = _WS.match(text, pos).end()
+    if text.startswith("}", pos):
+        return doc, pos + 1
+    while True:
+        pos = _WS.match(text, pos).end()
+        if not text.startswith('"', pos):
+            raise JSONProblem(_syntax(text, json.JSONDecodeError("Expecting", text, pos)))
+        key, pos = dec.value(text, pos, "")
+        if key in doc:
+            raise JSONProblem(f'duplicate key "{key}"')
+        pos, _ = _expect(text, pos, ":")
+        pos = _WS.match(text, pos).end()
+        if key == stream and text.startswith("[", pos):
+            doc[key], pos = _read_array(dec, text, pos, key, on_item)
+        else:
+            doc[key], pos = dec.value(text, pos, key)
+        pos, c = _expect(text, pos, ",}")
+        if c == "}":
+            return doc, pos
+
+
+def _read_array(dec, text, pos, where, on_item):
+    items = []
+    n = 0
+    pos += 1
+    pos = _WS.match(text, pos).end()
+    if text.startswith("]", pos):
+        return (0 if on_item else items), pos + 1
+    while True:
+        pos = _WS.match(text, pos).end()
+        item, pos = dec.value(text, pos, f"{where}[{n}]")
+        if on_item is not None:
+            on_item(n, item)
+        else:
+            items.append(item)
+        n += 1
+        pos, c = _expect(text, pos, ",]")
+        if c == "]":
+            return (n if on_item else items), pos
 
 
 def _is_int(v):
@@ -237,7 +464,11 @@ class Run:
         self.capacity = c.get(cfg, "capacity", "config.capacity", "int", nullable=True)
         self.delay_ms = c.get(cfg, "delay_ms", "config.delay_ms", "int", nullable=True)
         self.url = c.get(cfg, "url", "config.url", "str")
-        self.interrupted = bool(doc.get("interrupted", False))
+        self.interrupted = "interrupted" in doc and \
+            c.get(doc, "interrupted", "interrupted", "bool")
+        # this round's keys, absent from older reports
+        self.fetch_cap = c.get(cfg, "fetch_cap", "config.fetch_cap", "int", nullable=True) \
+            if "fetch_cap" in cfg else None
         s = c.get(doc, "summary", "summary", "obj")
         self.summary = s
         self.wall_us = c.get(s, "wall_us", "summary.wall_us", "int")
@@ -249,6 +480,8 @@ class Run:
         self.errors = c.get(errs, "total", "summary.errors.total", "int")
         self.peak_threads = c.get(s, "peak_threads", "summary.peak_threads", "int")
         self.threads_created = c.get(s, "threads_created", "summary.threads_created", "int")
+        self.threads_failed = c.get(s, "threads_failed", "summary.threads_failed", "int") \
+            if "threads_failed" in s else 0
         self.peak_connections = c.get(s, "peak_connections", "summary.peak_connections", "int")
 
         th = c.get(doc, "threads", "threads", "obj")
@@ -282,7 +515,8 @@ class Run:
             raise BadInput(f"{name}: no tasks (empty task list)")
         self._tasks(c, tasks)
 
-        end = max(self.wall_us, int(self.task_end_us.max()),
+        # at least 1 µs: a run whose every time is 0 still gets a time axis
+        end = max(1, self.wall_us, int(self.task_end_us.max()),
                   int(self.span_end_us.max()) if len(self.span_end_us) else 0)
         self.end_us = end
         le = np.where(self.lifetime_open, end, le)
@@ -352,7 +586,7 @@ class Run:
 
     def details(self):
         cfg = self.config
-        bits = [self.url]
+        bits = [drawable(self.url)]
         if self.delay_ms is not None:
             bits.append(f"delay {self.delay_ms} ms")
         if cfg.get("embedded_server"):
@@ -360,6 +594,10 @@ class Run:
         bits.append(plural(self.cache_hits, "cache hit"))
         bits.append(plural(self.errors, "error"))
         bits.append(plural(self.threads_created, "thread") + " created")
+        if self.threads_failed:
+            bits.append(plural(self.threads_failed, "thread start") + " failed")
+        if self.fetch_cap is not None:
+            bits.append(f"at most {self.fetch_cap:,} fetches at once")
         bits.append("peak " + plural(self.peak_connections, "connection"))
         if self.interrupted:
             bits.append("INTERRUPTED")

@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Checks a fetchbench --trace file against the report of the same run.
 Usage: check_trace.py TRACE.json REPORT.json   (exit 1 naming the first problem)"""
-import json
+import pathlib
 import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
+sys.dont_write_bytecode = True
+import fbplot  # noqa: E402
 
 REQUIRED = {
     "X": ("name", "ph", "pid", "tid", "ts", "dur"),
@@ -17,11 +21,20 @@ def fail(msg):
     sys.exit(1)
 
 
+def load(path):
+    """The JSON at path, read as strictly as the plot scripts read reports
+    (no repeated keys, NaN or numbers beyond int64)."""
+    try:
+        with open(path, "rb") as f:
+            return fbplot.read_json(f.read(), stream=None)
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+    except fbplot.JSONProblem as e:
+        fail(f"{path}: {e}")
+
+
 def main(trace_path, report_path):
-    with open(trace_path) as f:
-        trace = json.load(f)
-    with open(report_path) as f:
-        report = json.load(f)
+    trace, report = load(trace_path), load(report_path)
     events = trace.get("traceEvents")
     if not isinstance(events, list) or not events:
         fail("no traceEvents")

@@ -25,8 +25,12 @@ expect_exit() {
 # jqv FILE FILTER: one raw value out of a JSON file.
 jqv() { jq -r "$2" "$1"; }
 
-# validate FILE: the file validates against the fetchbench/1 schema.
-validate() { /usr/bin/python3 "$FB_ROOT/tests/validate_json.py" "$1" || fail "$1 does not validate"; }
+# validate FILE: the file validates against the fetchbench/1 schema and
+# holds every report invariant (tests/check_report.py).
+validate() {
+    /usr/bin/python3 "$FB_ROOT/tests/validate_json.py" "$1" || fail "$1 does not validate"
+    /usr/bin/python3 "$FB_ROOT/tests/check_report.py" "$1" || fail "$1 breaks a report invariant"
+}
 
 # await_url OUT ERR: waits (up to 20 s: valgrind is slow) until a server
 # started in the background prints its http:// line to OUT; prints that URL

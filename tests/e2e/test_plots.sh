@@ -84,7 +84,7 @@ expect_bad() {
     esac
     [ ! -s "$SCRATCH/bad.out" ] || fail "'$*' wrote to stdout"
     [ -z "$(ls -A "$BAD")" ] || fail "'$*' left files: $(ls -A "$BAD")"
-    echo "ok (exit 2): $err"
+    printf "ok (exit 2): %s\n" "$err"
 }
 
 # --- real runs --------------------------------------------------------------
@@ -225,6 +225,102 @@ expect_bad "$COMPARE" "$good" -o "$BAD/x.png"
 expect_bad "$COMPARE" "$good" "$SCRATCH/truncated.json" -o "$BAD/x.png"
 expect_bad "$COMPARE" "$good" "$SCRATCH/nolock.json" -o "$BAD/x.gif"
 expect_bad "$COMPARE" --sweep "$good" "$SCRATCH/v2.json" -o "$BAD/x.png"
+
+# --- any report fetchbench can produce is plotted, or refused in one line ------
+# plots_clean CMD...: CMD exits 0, writes its image, and says nothing at all
+# (no traceback, no matplotlib warning about math text or missing glyphs).
+plots_clean() {
+    set +e; "$@" >"$SCRATCH/clean.out" 2>"$SCRATCH/clean.err"; rc=$?; set -e
+    [ "$rc" -eq 0 ] || fail "'$*': exit $rc: $(cat "$SCRATCH/clean.err")"
+    [ ! -s "$SCRATCH/clean.err" ] || fail "'$*' wrote to stderr: $(cat "$SCRATCH/clean.err")"
+    [ ! -s "$SCRATCH/clean.out" ] || fail "'$*' wrote to stdout"
+}
+
+# A URL matplotlib would take for math ($x$), with a backslash, %, braces,
+# markup, control characters and non-ASCII (the font has ü but not 日):
+# drawn as text, what the font lacks as escapes.
+jq '.config.url = "http://h/$x$/a\\b%41{}<&>/ü/日/\u0001\u0007/\ud83d\ude00/$\\alpha$"' \
+    "$good" >"$SCRATCH/url.json"
+plots_clean "$TIMELINE" "$SCRATCH/url.json" -o "$SCRATCH/url.svg"
+expect_image "$SCRATCH/url.svg" svg 936pt 500
+grep -qF 'http://h/$x$/a\b%41{}&lt;&amp;&gt;/ü/\u65e5/\x01\x07/' \
+    "$SCRATCH/url.svg" || fail "url.svg does not show the URL as text"
+plots_clean "$TIMELINE" "$SCRATCH/url.json" -o "$SCRATCH/url.png"
+plots_clean "$TIMELINE" "$SCRATCH/url.json" -o "$SCRATCH/url-title.png" --title 'cost: $5 \n 日'
+cp "$SCRATCH/url.json" "$SCRATCH/\$a\$.json"
+plots_clean "$COMPARE" "$SCRATCH/\$a\$.json" "$SCRATCH/nolock.json" -o "$SCRATCH/url-compare.svg"
+grep -qF '>$a$.json<' "$SCRATCH/url-compare.svg" || fail "url-compare.svg: file name not drawn as text"
+echo "ok: a URL of \$x\$, escapes, markup and non-ASCII drawn as text"
+
+# One task; every span of zero length; every time zero (a zero-width axis);
+# the largest integer allowed (2^63 - 1).
+fb --tasks 1 --mode nolock --delay-ms 20 --quiet >"$SCRATCH/one.json"
+validate "$SCRATCH/one.json"
+jq '.tasks |= map(.end_us = .start_us | .spans |= map(.end_us = .start_us))' \
+    "$good" >"$SCRATCH/instant.json"
+jq '.summary.wall_us = 0 | .tasks |= map(.start_us = 0 | .end_us = 0
+      | .spans |= map(.start_us = 0 | .end_us = 0))
+    | .threads.samples = [[0, 1]] | .threads.lifetimes |= map(.start_us = 0 | .end_us = 0)
+    | .server.in_service_samples = [[0, 1], [0, 0]]' "$good" >"$SCRATCH/zero.json"
+sed 's/"wall_us":[0-9]*,/"wall_us":9223372036854775807,/' "$good" >"$SCRATCH/maxint.json"
+for f in one instant zero maxint; do
+    plots_clean "$TIMELINE" "$SCRATCH/$f.json" -o "$SCRATCH/$f.png"
+    plots_clean "$TIMELINE" "$SCRATCH/$f.json" -o "$SCRATCH/$f.svg"
+    expect_image "$SCRATCH/$f.png" png 1430 300
+done
+grep -q '1 upstream request ' "$SCRATCH/one.svg" || fail "one.svg: no title for one task"
+plots_clean "$COMPARE" "$SCRATCH/one.json" "$SCRATCH/zero.json" "$SCRATCH/instant.json" \
+    -o "$SCRATCH/edge-compare.png"
+plots_clean "$COMPARE" --sweep "$SCRATCH/one.json" -o "$SCRATCH/sweep-one.png"
+plots_clean "$COMPARE" --sweep "$SCRATCH/zero.json" "$SCRATCH/instant.json" -o "$SCRATCH/sweep-zero.png"
+echo "ok: one task, zero-length spans, a zero-width axis, 2^63 - 1"
+
+# This round's report: the tls stage, fetch_cap, fd_limit, threads_failed,
+# in_service_samples_truncated, an error with its object, interrupted last.
+jq '.config.fetch_cap = 6 | .config.fd_limit = 1024 | .summary.errors.tls = 1
+    | .summary.errors.total = 1 | .summary.threads_failed = 2
+    | .server.in_service_samples_truncated = false
+    | .tasks[0] |= (.outcome = "error" | .error = {"stage": "tls", "message": "bad certificate"})
+    | (del(.interrupted) | .) + {"interrupted": false}' "$good" >"$SCRATCH/new.json"
+/usr/bin/python3 "$FB_ROOT/tests/validate_json.py" "$SCRATCH/new.json" || fail "new.json does not validate"
+plots_clean "$TIMELINE" "$SCRATCH/new.json" -o "$SCRATCH/new.svg"
+grep -q 'at most 6 fetches at once' "$SCRATCH/new.svg" || fail "new.svg: no fetch cap"
+grep -q '2 thread starts failed' "$SCRATCH/new.svg" || fail "new.svg: no failed thread starts"
+plots_clean "$COMPARE" "$SCRATCH/new.json" "$good" -o "$SCRATCH/new-compare.png"
+echo "ok: tls, fetch_cap, fd_limit, threads_failed"
+
+# Refused, naming the field: numbers beyond int64 or a double, NaN and
+# Infinity (Python's json takes them), a repeated key (as compare does).
+sed 's/"wall_us":[0-9]*,/"wall_us":9223372036854775808,/' "$good" >"$SCRATCH/int64.json"
+sed 's/"wall_us":[0-9]*,/"wall_us":1e400,/' "$good" >"$SCRATCH/double.json"
+sed 's/"start_us":0,/"start_us":NaN,/' "$good" >"$SCRATCH/nan.json"
+sed 's/"cache_hits":\([0-9]*\)/"cache_hits":-Infinity/' "$good" >"$SCRATCH/inf.json"
+sed 's/"wall_us":\([0-9]*\),/"wall_us":\1,"wall_us":1,/' "$good" >"$SCRATCH/dup.json"
+sed 's/"id":3,/"id":3,"id":3,/' "$good" >"$SCRATCH/dup-task.json"
+expect_bad "$TIMELINE" "$SCRATCH/int64.json" -o "$BAD/x.png"
+grep -qF 'int64.json: summary.wall_us: number out of range (9223372036854775808)' "$SCRATCH/bad.err" \
+    || fail "int64 not named"
+expect_bad "$TIMELINE" "$SCRATCH/double.json" -o "$BAD/x.png"
+grep -qF 'summary.wall_us: number out of range (1e400)' "$SCRATCH/bad.err" || fail "1e400 not named"
+expect_bad "$TIMELINE" "$SCRATCH/nan.json" -o "$BAD/x.png"
+grep -qF 'nan.json: tasks[0].start_us: NaN is not JSON' "$SCRATCH/bad.err" || fail "NaN not named"
+expect_bad "$COMPARE" "$good" "$SCRATCH/inf.json" -o "$BAD/x.png"
+grep -qF 'inf.json: summary.cache_hits: -Infinity is not JSON' "$SCRATCH/bad.err" \
+    || fail "-Infinity not named"
+for tool in "$TIMELINE" "$COMPARE --sweep"; do
+    expect_bad $tool "$SCRATCH/dup.json" -o "$BAD/x.png"
+    expect_eq "duplicate key message" "$(cat "$SCRATCH/bad.err")" \
+        "$(basename "${tool% *}"): $SCRATCH/dup.json: duplicate key \"summary.wall_us\""
+done
+expect_bad "$TIMELINE" "$SCRATCH/dup-task.json" -o "$BAD/x.png"
+grep -qF 'duplicate key "tasks[3].id"' "$SCRATCH/bad.err" || fail "task key not named"
+# a file name with a newline still gives one line
+cp "$SCRATCH/dup.json" "$SCRATCH/two
+lines.json"
+expect_bad "$TIMELINE" "$SCRATCH/two
+lines.json" -o "$BAD/x.png"
+jq '.interrupted = "no"' "$good" >"$SCRATCH/interrupted-str.json"
+expect_bad "$TIMELINE" "$SCRATCH/interrupted-str.json" -o "$BAD/x.png"
 
 # A failed run leaves an existing image as it was.
 cp "$SCRATCH/lock.png" "$SCRATCH/keep.png"
