@@ -51,13 +51,14 @@ static struct fb_cache_entry *find(const struct fb_cache *c, const char *key, ui
     return NULL;
 }
 
-const char *cache_get(const struct fb_cache *c, const char *key, size_t *len)
+int cache_get(const struct fb_cache *c, const char *key, const char **body, size_t *len)
 {
     struct fb_cache_entry *e = find(c, key, hash_key(key));
     if (e == NULL)
-        return NULL;
+        return 0;
+    *body = e->body;
     *len = e->len;
-    return e->body;
+    return 1;
 }
 
 static int grow(struct fb_cache *c)

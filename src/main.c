@@ -78,7 +78,8 @@ static int attempt(struct fb_attempt *a, const struct fb_config *cfg)
     r->run = &a->run;
     r->target = &a->target;
     r->server = &a->stats;
-    if (threads_snapshot(&r->lives, &r->nlives, &r->samples, &r->nsamples, &r->peak_threads) < 0) {
+    if (threads_snapshot(&r->lives, &r->nlives, &r->samples, &r->nsamples, &r->peak_threads,
+                         &r->threads_failed) < 0) {
         fputs("fetchbench: out of memory reading the thread log\n", stderr);
         return EXIT_RUN_FAILED;
     }
@@ -136,7 +137,7 @@ static int run_main(int argc, char **argv)
     raise_fd_limit(cfg.quiet);
 
     size_t nruns = 0;
-    int failed_runs = 0;
+    int failed_runs = 0, throttle_told = 0;
     /* A signal between two runs ends the series: the report keeps the runs
      * done so far. One before the first run still makes a (cancelled) run. */
     for (uint32_t i = 0; i < cfg.repeat && !(i && sig_pending()); i++) {
@@ -146,6 +147,12 @@ static int run_main(int argc, char **argv)
             goto out_curl;
         runs[nruns++] = a.report.summary;
         failed_runs += a.report.summary.errors_total != 0;
+        if (a.run.fd_bound && a.run.xfer.waited && !throttle_told && !cfg.quiet) {
+            fprintf(stderr, "fetchbench: the open-file limit (%" PRIu64 ") let at most %u fetches run at "
+                    "once; %" PRIu64 " waited for a slot (config.fetch_cap; raise the limit with "
+                    "ulimit -n)\n", a.run.fd_limit, a.run.fetch_cap, a.run.xfer.waited);
+            throttle_told = 1;
+        }
         if (cfg.repeat > 1 && !cfg.quiet)
             fprintf(stderr, "fetchbench: run %u/%u: %.3f s, %" PRIu64 " upstream requests\n", i + 1,
                     cfg.repeat, a.report.summary.wall_us / 1e6, a.report.summary.upstream_requests);

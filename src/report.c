@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonw.h"
@@ -18,7 +19,7 @@ static cJSON *config_json(const struct fb_report *r)
 
     cJSON_AddNumberToObject(o, "tasks", c->tasks);
     cJSON_AddStringToObject(o, "mode", c->mode->name);
-    cJSON_AddStringToObject(o, "url", t->url);
+    cJSON_AddStringToObject(o, "url", t->shown_url);
     if (t->embedded) {
         cJSON_AddNumberToObject(o, "delay_ms", c->delay_ms);
         if (c->capacity)
@@ -32,6 +33,14 @@ static cJSON *config_json(const struct fb_report *r)
     cJSON_AddNumberToObject(o, "timeout_ms", c->timeout_ms);
     cJSON_AddNumberToObject(o, "max_body", (double)c->max_body);
     cJSON_AddNumberToObject(o, "max_connections", c->max_connections);
+    if (r->run->fetch_cap)
+        cJSON_AddNumberToObject(o, "fetch_cap", r->run->fetch_cap);
+    else
+        cJSON_AddNullToObject(o, "fetch_cap");
+    if (r->run->fd_limit)
+        cJSON_AddNumberToObject(o, "fd_limit", (double)r->run->fd_limit);
+    else
+        cJSON_AddNullToObject(o, "fd_limit");
     cJSON_AddStringToObject(o, "host", t->host);
     cJSON_AddBoolToObject(o, "host_resolved", t->host_resolved);
     cJSON_AddBoolToObject(o, "embedded_server", t->embedded);
@@ -53,6 +62,7 @@ void report_summarize(struct fb_report *r)
     s->errors_total = run_errors_total(run);
     s->peak_threads = r->peak_threads;
     s->threads_created = r->nlives;
+    s->threads_failed = r->threads_failed;
     s->peak_connections = run->xfer.peak_connections;
 }
 
@@ -256,13 +266,65 @@ int report_write_json(FILE *f, const struct fb_report *r)
     return rc ? -1 : 0;
 }
 
+static int by_message(const void *a, const void *b)
+{
+    const struct fb_task_error *x = *(const struct fb_task_error *const *)a;
+    const struct fb_task_error *y = *(const struct fb_task_error *const *)b;
+    int c = strcmp(x->message ? x->message : "", y->message ? y->message : "");
+    return c ? c : (int)x->stage - (int)y->stage;
+}
+
+struct message_count {
+    const struct fb_task_error *e;
+    size_t n;
+};
+
+static int by_count(const void *a, const void *b)
+{
+    const struct message_count *x = a, *y = b;
+    return (x->n < y->n) - (x->n > y->n);
+}
+
+/* The distinct error messages with their counts, most frequent first: stage
+ * totals alone do not say what went wrong. */
+static void print_error_messages(FILE *f, const struct fb_run *run)
+{
+    enum { SHOWN = 5 };
+    const struct fb_task_error **sorted = malloc(run->nerrs * sizeof(*sorted));
+    struct message_count *groups = malloc(run->nerrs * sizeof(*groups));
+    size_t ngroups = 0;
+
+    if (run->nerrs == 0 || sorted == NULL || groups == NULL)
+        goto out;
+    for (size_t i = 0; i < run->nerrs; i++)
+        sorted[i] = &run->errs[i];
+    qsort(sorted, run->nerrs, sizeof(*sorted), by_message);
+    for (size_t i = 0; i < run->nerrs; i++) {
+        if (ngroups && by_message(&sorted[i], &groups[ngroups - 1].e) == 0) {
+            groups[ngroups - 1].n++;
+        } else {
+            groups[ngroups].e = sorted[i];
+            groups[ngroups++].n = 1;
+        }
+    }
+    qsort(groups, ngroups, sizeof(*groups), by_count);
+    for (size_t i = 0; i < ngroups && i < SHOWN; i++)
+        fprintf(f, "  %zu \u00d7 %s (%s)\n", groups[i].n,
+                groups[i].e->message ? groups[i].e->message : "", task_stage_name(groups[i].e->stage));
+    if (ngroups > SHOWN)
+        fprintf(f, "  and %zu more distinct messages (each task's is in the JSON)\n", ngroups - SHOWN);
+out:
+    free(sorted);
+    free(groups);
+}
+
 void report_print_summary(FILE *f, const struct fb_report *r)
 {
     const struct fb_run *run = r->run;
     const struct fb_config *c = run->cfg;
     const struct fb_summary *s = &r->summary;
 
-    fprintf(f, "fetchbench: %u tasks, mode %s, %s%s\n", c->tasks, c->mode->name, r->target->url,
+    fprintf(f, "fetchbench: %u tasks, mode %s, %s%s\n", c->tasks, c->mode->name, r->target->shown_url,
             run->interrupted || sig_pending() ? " (interrupted)" : "");
     fprintf(f, "  wall %.3f s | upstream requests %" PRIu64 " | server saw ", s->wall_us / 1e6,
             s->upstream_requests);
@@ -285,4 +347,5 @@ void report_print_summary(FILE *f, const struct fb_report *r)
         fprintf(f, ")");
     }
     fprintf(f, "\n");
+    print_error_messages(f, run);
 }

@@ -21,6 +21,7 @@ struct fb_report {
     struct fb_thread_sample *samples;
     size_t nsamples;
     uint32_t baseline, peak_threads;
+    size_t threads_failed;                  /* creations that failed */
     struct fb_summary summary;              /* report_summarize fills it */
     const struct fb_summary *runs;          /* every run of --repeat, or NULL */
     size_t nruns;

@@ -31,10 +31,11 @@ void run_mark(struct fb_run *run, struct fb_task *t, enum fb_mark m)
 
 int run_cache_lookup(struct fb_run *run, struct fb_task *t)
 {
+    const char *body;
     size_t len;
 
     run_mark(run, t, MARK_CACHE_CHECK);
-    int hit = cache_get(&run->cache, run->url, &len) != NULL;
+    int hit = cache_get(&run->cache, run->url, &body, &len);
     run_mark(run, t, MARK_CACHE_DONE);
     if (hit)
         run->cache_hits++;
@@ -175,14 +176,16 @@ static void cancel_unfinished(struct fb_run *run)
 }
 
 /* Transfers libcurl may hold at once before the rest queue: what the
- * open-file limit allows. A fresh fetch holds its socket and, while its name
- * resolves, the resolver's socket pair; some descriptors stay for the rest
- * of the process. */
-static unsigned fd_budget(void)
+ * open-file limit allows, 0 when it sets none. A fresh fetch holds its
+ * socket and, while its name resolves, the resolver's socket pair; some
+ * descriptors stay for the rest of the process. */
+static unsigned fd_budget(uint64_t *limit)
 {
     struct rlimit rl;
+    *limit = 0;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return 0;
+    *limit = rl.rlim_cur;
     rlim_t spare = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : rl.rlim_cur / 2;
     return (unsigned)(spare / 3 > 0 ? spare / 3 : 1);
 }
@@ -195,11 +198,18 @@ int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url
     run->mode = cfg->mode;
     run->ntasks = cfg->tasks;
 
+    /* --max-connections above what the descriptors allow would fail its
+     * connects with EMFILE: the fetches beyond the budget queue instead. */
+    unsigned budget = fd_budget(&run->fd_limit);
+    run->fetch_cap = cfg->max_connections;
+    run->fd_bound = budget && (run->fetch_cap == 0 || budget < run->fetch_cap);
+    if (run->fd_bound)
+        run->fetch_cap = budget;
     struct fb_xfer_opts xo = {
         .timeout_ms = cfg->timeout_ms,
         .max_body = cfg->max_body,
         .reuse_connections = cfg->max_connections > 0,
-        .max_inflight = cfg->max_connections ? cfg->max_connections : fd_budget(),
+        .max_inflight = run->fetch_cap,
     };
 
     run->base = event_base_new();

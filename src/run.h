@@ -42,6 +42,10 @@ struct fb_run {
     uint64_t t0_us;             /* absolute monotonic start */
     uint64_t wall_us;           /* start to the last task's end */
 
+    unsigned fetch_cap;         /* most fetches in libcurl at once; 0 = no limit */
+    int fd_bound;               /* the cap comes from the open-file limit */
+    uint64_t fd_limit;          /* the open-file soft limit; 0 = none */
+
     uint64_t cache_hits, cache_misses, fetched;
     uint64_t errors[STAGE_COUNT];
     struct fb_task_error *errs;

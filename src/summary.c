@@ -15,6 +15,7 @@ const struct fb_metric fb_metrics[] = {
     {"errors", METRIC_COUNT, 0},
     {"peak_threads", METRIC_MEASURE, 0},
     {"threads_created", METRIC_COUNT, 0},
+    {"threads_failed", METRIC_COUNT, 0},
     {"peak_connections", METRIC_MEASURE, 0},
     {NULL, 0, 0},
 };
@@ -61,6 +62,8 @@ int metric_value(const struct fb_summary *s, const char *name, double *out)
         *out = (double)s->peak_threads;
     else if (strcmp(name, "threads_created") == 0)
         *out = (double)s->threads_created;
+    else if (strcmp(name, "threads_failed") == 0)
+        *out = (double)s->threads_failed;
     else if (strcmp(name, "peak_connections") == 0)
         *out = (double)s->peak_connections;
     else
@@ -91,6 +94,7 @@ cJSON *summary_to_json(const struct fb_summary *s)
     cJSON_AddItemToObject(o, "errors", errors);
     cJSON_AddNumberToObject(o, "peak_threads", (double)s->peak_threads);
     cJSON_AddNumberToObject(o, "threads_created", (double)s->threads_created);
+    cJSON_AddNumberToObject(o, "threads_failed", (double)s->threads_failed);
     cJSON_AddNumberToObject(o, "peak_connections", (double)s->peak_connections);
     return o;
 }
@@ -126,6 +130,10 @@ int summary_from_json(const cJSON *obj, struct fb_summary *s, char *err, size_t 
         || get_count(obj, "peak_threads", &s->peak_threads, err, errlen) < 0
         || get_count(obj, "threads_created", &s->threads_created, err, errlen) < 0
         || get_count(obj, "peak_connections", &s->peak_connections, err, errlen) < 0)
+        return -1;
+    /* Reports before threads_failed existed had none. */
+    if (cJSON_GetObjectItemCaseSensitive(obj, "threads_failed")
+        && get_count(obj, "threads_failed", &s->threads_failed, err, errlen) < 0)
         return -1;
     if (cJSON_IsNull(server)) {
         s->server_requests = -1;

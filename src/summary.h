@@ -18,6 +18,7 @@ struct fb_summary {
     uint64_t errors[STAGE_COUNT];
     uint64_t errors_total;
     uint64_t peak_threads, threads_created, peak_connections;
+    uint64_t threads_failed;    /* thread starts that failed: not in threads_created */
 };
 
 /* How a metric is judged. Counts are the experiment's logic and must match

@@ -138,6 +138,7 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
     close(fd);
     t->child = pid;
     snprintf(t->url, sizeof(t->url), "http://%s:%d/delay/%u", t->host, port, delay_ms);
+    snprintf(t->shown_url, sizeof(t->shown_url), "%s", t->url);
     snprintf(t->control_url, sizeof(t->control_url), "http://%s:%d/stats", addr, port);
 
     /* The socket listens already; wait until the server behind it answers. */
@@ -160,12 +161,79 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
     return -1;
 }
 
+/* The index of the first byte that breaks UTF-8 (overlong forms, surrogates
+ * and code points past U+10FFFF included), or -1 when s is valid. */
+static long utf8_invalid_at(const unsigned char *s)
+{
+    const unsigned char *p = s;
+
+    while (*p) {
+        unsigned c = *p, n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                                     : (c & 0xf8) == 0xf0 ? 3 : 4;
+        if (n == 4 || c == 0xc0 || c == 0xc1 || c > 0xf4)
+            return p - s;
+        unsigned cp = n ? c & (0x3f >> n) : c;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return p - s;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff
+            || (cp >= 0xd800 && cp <= 0xdfff))
+            return p - s;
+        p += n + 1;
+    }
+    return -1;
+}
+
+/* s with every byte that is not printable ASCII as \xNN, for one-line
+ * messages: a hostile URL must not write escape sequences to a terminal. */
+static void printable(char *out, size_t outlen, const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && n + 5 < outlen; p++) {
+        if (*p >= 0x20 && *p < 0x7f)
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, outlen - n, "\\x%02X", *p);
+    }
+    out[n] = '\0';
+}
+
+/* url with its credentials replaced by "***": what every output shows. */
+static int redact(CURLU *u, const char *url, char *out, size_t outlen)
+{
+    char *user = NULL, *password = NULL, *shown = NULL;
+    int secret = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK
+              || curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK;
+    curl_free(user);
+    curl_free(password);
+    if (!secret) {
+        snprintf(out, outlen, "%s", url);
+        return 0;
+    }
+    CURLU *copy = curl_url_dup(u);
+    int rc = -1;
+    if (copy && curl_url_set(copy, CURLUPART_USER, "***", 0) == CURLUE_OK
+        && curl_url_set(copy, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK
+        && curl_url_set(copy, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK
+        && curl_url_get(copy, CURLUPART_URL, &shown, 0) == CURLUE_OK) {
+        snprintf(out, outlen, "%s", shown);
+        rc = 0;
+    }
+    curl_free(shown);
+    curl_url_cleanup(copy);
+    return rc;
+}
+
 int target_from_url(struct fb_target *t, const char *url, char *err, size_t errlen)
 {
-    char *scheme = NULL, *host = NULL;
+    char *scheme = NULL, *host = NULL, shown[256];
+    long bad;
     int rc = -1;
 
     memset(t, 0, sizeof(*t));
+    printable(shown, sizeof(shown), url);
     CURLU *u = curl_url();
     if (u == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -173,12 +241,18 @@ int target_from_url(struct fb_target *t, const char *url, char *err, size_t errl
     }
     if (strlen(url) >= sizeof(t->url)) {
         snprintf(err, errlen, "--url: longer than %zu bytes", sizeof(t->url) - 1);
+    } else if ((bad = utf8_invalid_at((const unsigned char *)url)) >= 0) {
+        /* The report is UTF-8 JSON; a URL's bytes are written as they are. */
+        snprintf(err, errlen, "--url: byte %ld is not UTF-8 (percent-encode it, e.g. %%%02X): '%s'",
+                 bad, (unsigned char)url[bad], shown);
     } else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK
                || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
                || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        snprintf(err, errlen, "--url: not a valid URL: '%s'", url);
+        snprintf(err, errlen, "--url: not a valid URL: '%s'", shown);
     } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         snprintf(err, errlen, "--url: unsupported scheme '%s' (use http or https)", scheme);
+    } else if (redact(u, url, t->shown_url, sizeof(t->shown_url)) < 0) {
+        snprintf(err, errlen, "out of memory");
     } else {
         snprintf(t->url, sizeof(t->url), "%s", url);
         snprintf(t->host, sizeof(t->host), "%s", host);

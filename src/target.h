@@ -9,7 +9,8 @@
  * started in a child process (its own threads and CPU are then not the
  * client's). */
 struct fb_target {
-    char url[2048];
+    char url[2048];             /* what is fetched: may hold credentials */
+    char shown_url[2048];       /* what every output shows: credentials as *** */
     char host[256];             /* the name the client connects to */
     int host_resolved;          /* does that name go through the resolver? */
     int embedded;

@@ -10,7 +10,7 @@ static const char *const outcome_names[] = {
 };
 
 static const char *const stage_names[STAGE_COUNT] = {
-    "resolve", "connect", "timeout", "http_status", "read", "body_too_large", "other",
+    "resolve", "connect", "tls", "timeout", "http_status", "read", "body_too_large", "other",
 };
 
 const char *task_state_name(enum fb_state s) { return state_names[s]; }
@@ -86,7 +86,10 @@ int task_spans(const struct fb_task *t, struct fb_span out[TASK_MAX_SPANS])
     n = add_between(t, out, n, STATE_LOCK_WAIT, MARK_LOCK_WAIT, MARK_LOCK_HELD);
     n = add_between(t, out, n, STATE_LOCK_HELD, MARK_LOCK_HELD, MARK_LOCK_RELEASED);
     n = add_between(t, out, n, STATE_CACHE_CHECK, MARK_CACHE_CHECK, MARK_CACHE_DONE);
+    /* A hit is read under the lock when there is one: it ends at the
+     * release, not a tick later when the task finishes. */
     if (t->outcome == OUTCOME_CACHE_HIT && task_has_mark(t, MARK_CACHE_DONE))
-        n = add_between(t, out, n, STATE_CACHE_HIT, MARK_CACHE_DONE, MARK_END);
+        n = add_between(t, out, n, STATE_CACHE_HIT, MARK_CACHE_DONE,
+                        task_has_mark(t, MARK_LOCK_RELEASED) ? MARK_LOCK_RELEASED : MARK_END);
     return add_fetch(t, out, n);
 }

@@ -47,6 +47,7 @@ enum fb_outcome {
 enum fb_stage {
     STAGE_RESOLVE,
     STAGE_CONNECT,
+    STAGE_TLS,          /* handshake or certificate */
     STAGE_TIMEOUT,
     STAGE_HTTP_STATUS,
     STAGE_READ,

@@ -15,8 +15,11 @@ typedef int pthread_create_fn(pthread_t *, const pthread_attr_t *, void *(*)(voi
  * so contention is not a concern; the log of changes is appended under the
  * same mutex and is therefore already in time order. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+/* Serialises creations (see pthread_create); never taken with mu held. */
+static pthread_mutex_t create_mu = PTHREAD_MUTEX_INITIALIZER;
 static int recording;
 static uint32_t live, peak;
+static size_t failed;           /* pthread_create calls that started nothing */
 static struct fb_thread_life *lives;
 static size_t nlives, caplives;
 static struct fb_thread_sample *log_;
@@ -48,12 +51,13 @@ static int log_change(uint64_t now)
     return 0;
 }
 
-static size_t record_start(uint32_t *gen)
+static size_t record_start(uint32_t *gen, uint32_t *peak_before, size_t *log_at)
 {
     size_t slot = SIZE_MAX;
 
     pthread_mutex_lock(&mu);
     *gen = generation;
+    *peak_before = peak;
     if (!recording)
         goto out;
     if (nlives == caplives) {
@@ -70,10 +74,30 @@ static size_t record_start(uint32_t *gen)
     lives[slot].end_us = 0;
     if (++live > peak)
         peak = live;
-    (void)log_change(now);
+    *log_at = log_change(now) == 0 ? nlog - 1 : SIZE_MAX;
 out:
     pthread_mutex_unlock(&mu);
     return slot;
+}
+
+/* A creation that failed: its slot is taken back, so threads_created counts
+ * only threads that ran, and the failure is counted apart. */
+static void record_failure(size_t slot, uint32_t gen, uint32_t peak_before, size_t log_at)
+{
+    pthread_mutex_lock(&mu);
+    if (gen == generation && slot == nlives - 1) {
+        nlives--;
+        live--;
+        peak = peak_before;
+        failed++;
+        /* The count never really rose: its sample goes, unless a thread
+         * ended meanwhile and logged after it. */
+        if (log_at != SIZE_MAX && log_at == nlog - 1)
+            nlog--;
+        else if (recording)
+            (void)log_change(clock_now_us());
+    }
+    pthread_mutex_unlock(&mu);
 }
 
 static void record_end(size_t slot, uint32_t gen)
@@ -123,13 +147,18 @@ int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *
         return real(th, attr, fn, arg); /* unrecorded beats not started */
     tr->fn = fn;
     tr->arg = arg;
-    tr->slot = record_start(&tr->generation);
+    /* Creation and its failure are recorded under one mutex held across
+     * the real call, so no other creation can take the next slot between. */
+    uint32_t peak_before = 0;
+    size_t log_at = SIZE_MAX;
+    pthread_mutex_lock(&create_mu);
+    tr->slot = record_start(&tr->generation, &peak_before, &log_at);
     int rc = real(th, attr, thread_main, tr);
-    if (rc != 0) {
-        if (tr->slot != SIZE_MAX)
-            record_end(tr->slot, tr->generation); /* never ran: a zero-length life */
+    if (rc != 0 && tr->slot != SIZE_MAX)
+        record_failure(tr->slot, tr->generation, peak_before, log_at);
+    pthread_mutex_unlock(&create_mu);
+    if (rc != 0)
         free(tr);
-    }
     return rc;
 }
 
@@ -150,7 +179,8 @@ void threads_stop(void)
 }
 
 int threads_snapshot(struct fb_thread_life **out_lives, size_t *out_nlives,
-                     struct fb_thread_sample **out_samples, size_t *out_nsamples, uint32_t *out_peak)
+                     struct fb_thread_sample **out_samples, size_t *out_nsamples, uint32_t *out_peak,
+                     size_t *out_failed)
 {
     int rc = -1;
 
@@ -171,6 +201,7 @@ int threads_snapshot(struct fb_thread_life **out_lives, size_t *out_nlives,
     *out_samples = s;
     *out_nsamples = nlog;
     *out_peak = peak;
+    *out_failed = failed;
     rc = 0;
 out:
     pthread_mutex_unlock(&mu);
@@ -186,6 +217,7 @@ void threads_reset(void)
     log_ = NULL;
     nlives = caplives = nlog = caplog = 0;
     live = peak = 0;
+    failed = 0;
     recording = 0;
     generation++;
     pthread_mutex_unlock(&mu);

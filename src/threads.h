@@ -25,10 +25,12 @@ void threads_start(uint32_t baseline);
 /* Stops recording; threads created later are not counted (their ends are
  * still recorded when they were created while recording). */
 void threads_stop(void);
-/* Copies of what was recorded; the caller frees *lives and *samples.
- * Returns 0, or -1 on out of memory. */
+/* Copies of what was recorded; the caller frees *lives and *samples. *failed
+ * gets the creations that failed (not in lives). Returns 0, or -1 on out of
+ * memory. */
 int threads_snapshot(struct fb_thread_life **lives, size_t *nlives,
-                     struct fb_thread_sample **samples, size_t *nsamples, uint32_t *peak);
+                     struct fb_thread_sample **samples, size_t *nsamples, uint32_t *peak,
+                     size_t *failed);
 /* Forgets everything recorded (frees the tables). */
 void threads_reset(void);
 /* Threads alive in this process now, from /proc/self/status (0 if unknown). */

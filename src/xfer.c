@@ -186,6 +186,21 @@ static enum fb_stage stage_of(CURLcode rc, const struct fb_transfer *t)
         return STAGE_RESOLVE;
     case CURLE_COULDNT_CONNECT:
         return STAGE_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+        return STAGE_TLS;
     case CURLE_OPERATION_TIMEDOUT:
         return STAGE_TIMEOUT;
     case CURLE_WRITE_ERROR:
@@ -224,8 +239,9 @@ static void admit_waiting(struct fb_xfer *x)
 
 /* What libcurl knows of t so far: status, where its clock started, and the
  * phases reached as offsets from there. ended_us is when libcurl reported
- * the transfer done, or 0 when it is being cancelled. */
-static void progress_of(const struct fb_transfer *t, uint64_t ended_us, struct fb_xfer_result *r)
+ * the transfer done (succeeded: with CURLE_OK), or 0 when it is cancelled. */
+static void progress_of(const struct fb_transfer *t, uint64_t ended_us, int succeeded,
+                        struct fb_xfer_result *r)
 {
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
     r->phase_us[PHASE_DNS] = phase_offset(t->easy, CURLINFO_NAMELOOKUP_TIME_T);
@@ -246,10 +262,14 @@ static void progress_of(const struct fb_transfer *t, uint64_t ended_us, struct f
         return;
     }
     /* libcurl's clock for the transfer started inside the first call after
-     * admission; a finished transfer says exactly where: its total time
-     * back from its end. */
+     * admission; a transfer that succeeded says exactly where: its total
+     * time back from its end. A failed one does not (libcurl leaves its
+     * total time as of its last progress update, often its first moment),
+     * so it is placed at that first call: exact while one loop turn starts
+     * few transfers, early by at most that call's length when it starts
+     * thousands. */
     r->start_us = t->first_action_us;
-    if (ended_us) {
+    if (ended_us && succeeded) {
         curl_off_t total = 0;
         curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total);
         if (total >= 0 && (uint64_t)total <= ended_us && ended_us - (uint64_t)total > r->start_us)
@@ -274,7 +294,7 @@ static void finish(struct fb_xfer *x, struct fb_transfer *t, CURLcode rc)
 {
     struct fb_xfer_result r = {0};
 
-    progress_of(t, x->action_end_us, &r);
+    progress_of(t, x->action_end_us, rc == CURLE_OK, &r);
 
     char status_line[64];
     if (rc != CURLE_OK) {
@@ -368,6 +388,7 @@ int xfer_fetch(struct fb_xfer *x, const char *url, struct fb_node *owner)
     t->owner = owner;
     t->url = url;
     if (x->opts.max_inflight && x->inflight >= x->opts.max_inflight) {
+        x->waited++;
         queue_push(&x->waiting, &t->node);
         return 0;
     }
@@ -411,7 +432,7 @@ void xfer_abort_all(struct fb_xfer *x, fb_xfer_done_fn *cb, void *ctx)
     x->unstarted = NULL;
     while ((t = x->active) != NULL) {
         struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "cancelled"};
-        progress_of(t, 0, &r);
+        progress_of(t, 0, 0, &r);
         unlink_active(x, t);
         if (cb)
             cb(ctx, t->owner, &r);

@@ -54,6 +54,7 @@ struct fb_xfer {
     struct fb_sock *socks;      /* sockets libcurl asked us to watch */
     unsigned inflight;
     uint64_t started;           /* requests made upstream */
+    uint64_t waited;            /* fetches that waited for a slot first */
     unsigned open_connections, peak_connections;
     uint64_t connections_opened;
 };

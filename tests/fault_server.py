@@ -6,11 +6,16 @@ Prints http://127.0.0.1:PORT once listening. Paths:
   /status/N    status N with a small body
   /big/N       200 with an N-byte body
   /hang        reads the request, never answers
+  /nocontent   204 with no body
+  /flaky/NAME  503 the first time NAME is asked for, 200 with a body after
 """
 import asyncio
 import socket
 import struct
 import sys
+
+
+flaky_seen = set()
 
 
 async def handle(reader, writer):
@@ -36,6 +41,14 @@ async def handle(reader, writer):
         n = int(path.split("/")[2])
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % n)
         writer.write(b"y" * n)
+    elif path.startswith("/flaky/"):
+        if path in flaky_seen:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        else:
+            flaky_seen.add(path)
+            writer.write(b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy")
+    elif path == "/nocontent":
+        writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
     elif path == "/hang":
         await asyncio.sleep(3600)
     else:

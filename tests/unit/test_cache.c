@@ -13,15 +13,30 @@ static char *dup_body(const char *s)
 Test(cache, miss_then_hit)
 {
     struct fb_cache c;
+    const char *b = NULL;
     size_t len = 0;
     cr_assert_eq(cache_init(&c), 0);
-    cr_assert_null(cache_get(&c, "http://a/", &len));
+    cr_assert_eq(cache_get(&c, "http://a/", &b, &len), 0);
     cr_assert_eq(cache_put(&c, "http://a/", dup_body("body-a"), 6), 0);
-    const char *b = cache_get(&c, "http://a/", &len);
+    cr_assert_eq(cache_get(&c, "http://a/", &b, &len), 1);
     cr_assert_not_null(b);
     cr_assert_eq(len, 6);
     cr_assert_arr_eq(b, "body-a", 6);
-    cr_assert_null(cache_get(&c, "http://b/", &len), "other keys still miss");
+    cr_assert_eq(cache_get(&c, "http://b/", &b, &len), 0, "other keys still miss");
+    cache_free(&c);
+}
+
+/* A 204 or an empty 200 is an answer: caching it must make the next lookup
+ * a hit, not a miss that fetches again. */
+Test(cache, empty_body_is_a_hit)
+{
+    struct fb_cache c;
+    const char *b = "unset";
+    size_t len = 99;
+    cache_init(&c);
+    cr_assert_eq(cache_put(&c, "http://a/", NULL, 0), 0);
+    cr_assert_eq(cache_get(&c, "http://a/", &b, &len), 1);
+    cr_assert_eq(len, 0);
     cache_free(&c);
 }
 
@@ -33,7 +48,9 @@ Test(cache, put_replaces_the_body)
     cache_put(&c, "k", dup_body("one"), 3);
     cache_put(&c, "k", dup_body("second"), 6);
     cr_assert_eq(c.count, 1);
-    cr_assert_arr_eq(cache_get(&c, "k", &len), "second", 6);
+    const char *b;
+    cr_assert_eq(cache_get(&c, "k", &b, &len), 1);
+    cr_assert_arr_eq(b, "second", 6);
     cr_assert_eq(len, 6);
     cache_free(&c);
 }
@@ -54,8 +71,8 @@ Test(cache, many_keys_survive_growth)
     for (int i = 0; i < 5000; i++) {
         snprintf(key, sizeof(key), "http://h/%d", i);
         snprintf(body, sizeof(body), "b%d", i);
-        const char *b = cache_get(&c, key, &len);
-        cr_assert_not_null(b, "key %d lost", i);
+        const char *b = NULL;
+        cr_assert_eq(cache_get(&c, key, &b, &len), 1, "key %d lost", i);
         cr_assert_eq(len, strlen(body));
         cr_assert_arr_eq(b, body, len);
     }

@@ -34,7 +34,7 @@ Test(threads, every_thread_is_recorded_with_start_and_end)
     pthread_t th[8];
     struct fb_thread_life *lives;
     struct fb_thread_sample *samples;
-    size_t nlives, nsamples;
+    size_t nlives, nsamples, failed;
     uint32_t peak;
 
     threads_start(1);
@@ -44,7 +44,7 @@ Test(threads, every_thread_is_recorded_with_start_and_end)
         pthread_join(th[i], NULL);
     threads_stop();
 
-    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak), 0);
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak, &failed), 0);
     cr_assert_eq(nlives, 8);
     for (size_t i = 0; i < nlives; i++) {
         cr_assert_neq(lives[i].end_us, 0, "thread %zu has no end (pthread_exit missed?)", i);
@@ -66,7 +66,7 @@ Test(threads, peak_counts_threads_alive_together)
     pthread_t th[5];
     struct fb_thread_life *lives;
     struct fb_thread_sample *samples;
-    size_t nlives, nsamples;
+    size_t nlives, nsamples, failed;
     uint32_t peak;
 
     threads_start(1);
@@ -75,7 +75,7 @@ Test(threads, peak_counts_threads_alive_together)
     for (int i = 0; i < 5; i++)
         pthread_join(th[i], NULL);
     threads_stop();
-    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak), 0);
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak, &failed), 0);
     cr_assert_eq(peak, 6, "five sleepers alive at once plus the main thread");
     free(lives);
     free(samples);
@@ -86,13 +86,42 @@ Test(threads, nothing_is_recorded_outside_a_recording)
     pthread_t th;
     struct fb_thread_life *lives;
     struct fb_thread_sample *samples;
-    size_t nlives, nsamples;
+    size_t nlives, nsamples, failed;
     uint32_t peak;
 
     pthread_create(&th, NULL, short_lived, NULL);
     pthread_join(th, NULL);
-    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak), 0);
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak, &failed), 0);
     cr_assert_eq(nlives, 0);
+    free(lives);
+    free(samples);
+}
+
+/* A creation that fails started no thread: it is counted apart, never as a
+ * thread created (with a zero-length life, as it once was). */
+Test(threads, a_failed_creation_is_not_a_thread)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    struct fb_thread_life *lives;
+    struct fb_thread_sample *samples;
+    size_t nlives, nsamples, failed;
+    uint32_t peak;
+
+    pthread_attr_init(&attr);
+    /* No machine maps a 64 TiB stack. */
+    cr_assert_eq(pthread_attr_setstacksize(&attr, (size_t)1 << 46), 0);
+    threads_start(1);
+    cr_assert_neq(pthread_create(&th, &attr, short_lived, NULL), 0);
+    cr_assert_neq(pthread_create(&th, &attr, short_lived, NULL), 0);
+    threads_stop();
+    pthread_attr_destroy(&attr);
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak, &failed), 0);
+    cr_assert_eq(nlives, 0, "no thread ran");
+    cr_assert_eq(failed, 2);
+    cr_assert_eq(peak, 1, "a thread that never ran was never alive");
+    cr_assert_eq(nsamples, 1, "nor did it change the live count");
+    cr_assert_eq(samples[nsamples - 1].count, 1);
     free(lives);
     free(samples);
 }
