@@ -53,8 +53,12 @@ static int load_side(struct side *s, const char *path, int allow_interrupted)
     int rc = -1;
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "fetchbench/1") != 0) {
-        fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 report (schema: %s)\n", path,
-                cJSON_IsString(schema) ? schema->valuestring : "missing");
+        /* The file's own text, so cut short and kept on one line. */
+        snprintf(err, sizeof(err), "%s", cJSON_IsString(schema) ? schema->valuestring : "missing");
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 report (schema: %.64s)\n", path, err);
         goto out;
     }
     /* Anywhere among the members: the writer puts it last, so that a signal

@@ -160,11 +160,6 @@ static int find_duplicate(const cJSON *node, struct path *p, char *err, size_t e
             }
         if (dup) {
             path_push(p, dup, 0);
-            /* Names are the document's: no control character may break the
-             * one-line message. */
-            for (char *c = p->buf; *c; c++)
-                if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                    *c = '?';
             snprintf(err, errlen, "duplicate key \"%s\"", p->buf);
         }
         free(m);
@@ -281,6 +276,12 @@ cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen)
         doc = NULL;
     }
 out:
+    /* Reasons quote the document (names, text near an error): no control
+     * character of it may break the one-line message. */
+    if (doc == NULL)
+        for (char *c = err; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
     free(copy);
     return doc;
 }

@@ -44,7 +44,8 @@ expect_exit 0 fb compare --threshold 200 "$SCRATCH/fast.json" "$SCRATCH/fast2.js
 printf 'not json' > "$SCRATCH/junk.json"
 head -c 300 "$SCRATCH/base.json" > "$SCRATCH/truncated.json"
 sed 's:"fetchbench/1":"fetchbench/9":' "$SCRATCH/base.json" > "$SCRATCH/v9.json"
-for f in junk truncated v9; do
+sed 's:"fetchbench/1":"fetchbench/1\\nx":' "$SCRATCH/base.json" > "$SCRATCH/newline.json"
+for f in junk truncated v9 newline; do
     expect_exit 2 fb compare "$SCRATCH/base.json" "$SCRATCH/$f.json" > /dev/null 2> "$SCRATCH/err"
     expect_eq "stderr lines for $f" "$(wc -l < "$SCRATCH/err")" 1
 done

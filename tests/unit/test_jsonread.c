@@ -200,3 +200,11 @@ Test(jsonread, report_file_is_read_whole)
     free(text);
     unlink(path);
 }
+
+Test(jsonread, reasons_stay_on_one_line)
+{
+    /* cJSON's error position quotes the text that follows it. */
+    const char *why = refusal("{\"summary\":{\"a\":\n\n1 2\n\n}}");
+    cr_assert_null(strchr(why, '\n'), "%s", why);
+    cr_assert(strstr(why, "not JSON") != NULL, "%s", why);
+}
