@@ -93,8 +93,8 @@ static int is_skipped_key(const char *key, size_t n)
 }
 
 /* Where find_duplicate is in the document, for the message: "summary.errors",
- * "repeats.runs[2]". A path longer than the buffer is cut short; the key
- * named last is the one that matters. */
+ * "repeats.runs[2]". A longer path (deep nesting, long names) is cut short:
+ * the message is one line of bounded length either way. */
 struct path {
     char buf[200];
     size_t len;
