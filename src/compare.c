@@ -1,6 +1,7 @@
 #include "compare.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,21 +17,29 @@
 #define DEFAULT_THRESHOLD_PCT 10.0
 #define ALPHA            0.05
 
-/* One side of the comparison: its runs' summaries. */
+/* One side of the comparison: its runs' summaries and what says whether
+ * they are comparable at all. */
 struct side {
     const char *path;
     struct fb_summary runs[MAX_RUNS];
     size_t n;
+    cJSON *config;              /* the report's "config", or NULL; owned */
+    int interrupted;
 };
 
-static int load_side(struct side *s, const char *path)
+/* Reads the report at path into s. Returns 0, or -1 after printing one line
+ * naming the file. An interrupted report is refused unless allow_interrupted
+ * (then a warning is printed and s->interrupted set). */
+static int load_side(struct side *s, const char *path, int allow_interrupted)
 {
     char err[256];
     size_t len;
 
     s->path = path;
     s->n = 0;
-    char *text = jsonread_file(path, MAX_REPORT_BYTES, &len, err, sizeof(err));
+    s->config = NULL;
+    s->interrupted = 0;
+    char *text = jsonread_report_file(path, MAX_REPORT_BYTES, &len, err, sizeof(err));
     if (text == NULL) {
         fprintf(stderr, "fetchbench compare: %s: %s\n", path, err);
         return -1;
@@ -44,9 +53,31 @@ static int load_side(struct side *s, const char *path)
     int rc = -1;
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "fetchbench/1") != 0) {
-        fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 report (schema: %s)\n", path,
-                cJSON_IsString(schema) ? schema->valuestring : "missing");
+        /* The file's own text, so cut short and kept on one line. */
+        snprintf(err, sizeof(err), "%s", cJSON_IsString(schema) ? schema->valuestring : "missing");
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 report (schema: %.64s)\n", path, err);
         goto out;
+    }
+    /* Anywhere among the members: the writer puts it last, so that a signal
+     * arriving while the report is written still marks it. Missing (a report
+     * cut short has no end to parse anyway) means not interrupted. */
+    const cJSON *interrupted = cJSON_GetObjectItemCaseSensitive(doc, "interrupted");
+    if (interrupted && !cJSON_IsBool(interrupted)) {
+        fprintf(stderr, "fetchbench compare: %s: interrupted: not true or false\n", path);
+        goto out;
+    }
+    if (cJSON_IsTrue(interrupted)) {
+        if (!allow_interrupted) {
+            fprintf(stderr, "fetchbench compare: %s: an interrupted run, its numbers cover part of "
+                            "the workload (--allow-interrupted compares it anyway)\n", path);
+            goto out;
+        }
+        fprintf(stderr, "fetchbench compare: WARNING: %s: an interrupted run, its numbers cover part "
+                        "of the workload; compared anyway (--allow-interrupted)\n", path);
+        s->interrupted = 1;
     }
     const cJSON *repeats = cJSON_GetObjectItemCaseSensitive(doc, "repeats");
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(repeats, "runs");
@@ -71,10 +102,55 @@ static int load_side(struct side *s, const char *path)
         }
         s->n = 1;
     }
+    /* --repeat runs share one config: the top-level one describes them all. */
+    s->config = cJSON_DetachItemFromObjectCaseSensitive(doc, "config");
     rc = 0;
 out:
     cJSON_Delete(doc);
     return rc;
+}
+
+/* The keys that make two runs the same experiment. */
+static const char *const workload_keys[] = {"tasks", "mode", "delay_ms", "capacity", "url",
+                                            "max_connections", NULL};
+
+size_t compare_workloads(const cJSON *base, const cJSON *cur, FILE *out, const char *prefix)
+{
+    size_t n = 0;
+    /* The embedded server listens on an ephemeral port, so its URLs differ
+     * from run to run; delay_ms and capacity say what it served. */
+    int both_embedded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(base, "embedded_server"))
+                        && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cur, "embedded_server"));
+
+    for (int i = 0; workload_keys[i]; i++) {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(base, workload_keys[i]);
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(cur, workload_keys[i]);
+        /* Missing from an older report: unknown, which is no difference. */
+        if (b == NULL || c == NULL || cJSON_Compare(b, c, 1))
+            continue;
+        if (strcmp(workload_keys[i], "url") == 0 && both_embedded)
+            continue;
+        /* Printed as JSON: a string from the file cannot break the line. */
+        char *bs = cJSON_PrintUnformatted(b), *cs = cJSON_PrintUnformatted(c);
+        fprintf(out, "%sworkloads differ: config.%s %s vs %s\n", prefix, workload_keys[i],
+                bs ? bs : "?", cs ? cs : "?");
+        free(bs);
+        free(cs);
+        n++;
+    }
+    return n;
+}
+
+/* Flushes stdout: 0, or -1 after one line on stderr saying why the output is
+ * incomplete (a closed pipe, a full disk: SIGPIPE is ignored by main). */
+static int finish_output(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    fprintf(stderr, "fetchbench compare: writing the output failed: %s\n",
+            errno ? strerror(errno) : "write error");
+    return -1;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -218,13 +294,21 @@ static int values(const struct side *s, const char *name, double *out)
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: fetchbench compare BASE.json NEW.json [--threshold PCT] [--counts-only]\n"
+               "                          [--allow-interrupted] [--allow-different]\n"
                "Compares the summaries of two reports (single runs or --repeat runs).\n"
                "Counts must match; times and thread peaks may be worse by PCT per cent\n"
                "(default %.0f) beyond the runs' spread, or, at 5+ runs a side, must pass\n"
                "a one-sided Mann-Whitney U test (p < 0.05) to count as a regression.\n"
                "--counts-only judges only the counts: a gate for machines of any speed.\n"
-               "Exit codes: 0 no regression; 1 regression; 2 bad usage or input.\n",
-            DEFAULT_THRESHOLD_PCT);
+               "Refused (exit 2): a file that does not begin like a report ({\"schema\":\n"
+               "\"fetchbench/...\" within its first %d bytes), a report with a duplicate\n"
+               "key, an interrupted run (--allow-interrupted: compared with a warning),\n"
+               "and two workloads that differ in config.tasks, mode, delay_ms, capacity,\n"
+               "url or max_connections (--allow-different: compared with a warning);\n"
+               "a key an older report lacks is unknown, not a difference.\n"
+               "Exit codes: 0 no regression; 1 regression, or the output could not be\n"
+               "written; 2 bad usage or input.\n",
+            DEFAULT_THRESHOLD_PCT, JSONREAD_PREFIX_MAX);
 }
 
 int compare_main(int argc, char **argv)
@@ -232,11 +316,16 @@ int compare_main(int argc, char **argv)
     static const struct option longopts[] = {
         {"threshold", required_argument, NULL, 't'},
         {"counts-only", no_argument, NULL, 'c'},
+        {"allow-interrupted", no_argument, NULL, 'I'},
+        {"allow-different", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static struct side base, cur; /* large: not on the stack */
     double threshold = DEFAULT_THRESHOLD_PCT;
-    int c, counts_only = 0;
+    double *bv = NULL, *cv = NULL;
+    int c, counts_only = 0, allow_interrupted = 0, allow_different = 0;
+    int code = 2;
 
     opterr = 0;
     optind = 1;
@@ -252,9 +341,15 @@ int compare_main(int argc, char **argv)
         case 'c':
             counts_only = 1;
             break;
+        case 'I':
+            allow_interrupted = 1;
+            break;
+        case 'D':
+            allow_different = 1;
+            break;
         case 'h':
             usage(stdout);
-            return 0;
+            return finish_output() < 0 ? 1 : 0;
         case ':':
             fprintf(stderr, "fetchbench compare: %s: missing value\n", argv[optind - 1]);
             return 2;
@@ -268,17 +363,24 @@ int compare_main(int argc, char **argv)
         return 2;
     }
 
-    static struct side base, cur; /* large: not on the stack */
-    if (load_side(&base, argv[optind]) < 0 || load_side(&cur, argv[optind + 1]) < 0)
-        return 2;
+    if (load_side(&base, argv[optind], allow_interrupted) < 0
+        || load_side(&cur, argv[optind + 1], allow_interrupted) < 0)
+        goto out;
+    size_t differences = compare_workloads(base.config, cur.config, stderr,
+                                           allow_different ? "fetchbench compare: WARNING: "
+                                                           : "fetchbench compare: ");
+    if (differences && !allow_different)
+        goto out;
+    if (differences)
+        fprintf(stderr, "fetchbench compare: WARNING: compared anyway (--allow-different): the "
+                        "verdict is about different experiments\n");
 
-    double *bv = malloc(base.n * sizeof(double)), *cv = malloc(cur.n * sizeof(double));
+    bv = malloc(base.n * sizeof(double));
+    cv = malloc(cur.n * sizeof(double));
     int regressions = 0;
     if (bv == NULL || cv == NULL) {
         fputs("fetchbench compare: out of memory\n", stderr);
-        free(bv);
-        free(cv);
-        return 2;
+        goto out;
     }
     printf("%-18s %14s %14s %14s %9s  %s\n", "metric", "base", "new", "delta", "delta%", "verdict");
     for (int i = 0; fb_metrics[i].name; i++) {
@@ -301,9 +403,23 @@ int compare_main(int argc, char **argv)
         printf("%-18s %14.0f %14.0f %+14.0f %9s  %s%s%s%s\n", m->name, b, n, n - b, rel, verdict_name[v],
                *why ? " (" : "", why, *why ? ")" : "");
     }
-    printf("%zu base run%s, %zu new run%s, threshold %.1f%%: %s\n", base.n, base.n == 1 ? "" : "s", cur.n,
-           cur.n == 1 ? "" : "s", threshold, regressions ? "REGRESSION" : "no regression");
+    /* The caveats go on the verdict line too: it is the line a CI log shows. */
+    printf("%zu base run%s, %zu new run%s, threshold %.1f%%: %s%s%s%s%s%s\n", base.n,
+           base.n == 1 ? "" : "s", cur.n, cur.n == 1 ? "" : "s", threshold,
+           regressions ? "REGRESSION" : "no regression",
+           base.interrupted || cur.interrupted || differences ? " (UNRELIABLE:" : "",
+           base.interrupted ? " the base run was interrupted;" : "",
+           cur.interrupted ? " the new run was interrupted;" : "",
+           differences ? " the workloads differ;" : "",
+           base.interrupted || cur.interrupted || differences ? " compared anyway)" : "");
+    code = regressions ? 1 : 0;
+    if (finish_output() < 0)
+        code = 1;
+out:
     free(bv);
     free(cv);
-    return regressions ? 1 : 0;
+    cJSON_Delete(base.config);
+    cJSON_Delete(cur.config);
+    base.config = cur.config = NULL;
+    return code;
 }

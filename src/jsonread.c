@@ -2,9 +2,11 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct scan {
     const char *p, *end;
@@ -90,6 +92,95 @@ static int is_skipped_key(const char *key, size_t n)
     return (n == 7 && memcmp(key, "\"tasks\"", 7) == 0) || (n == 9 && memcmp(key, "\"threads\"", 9) == 0);
 }
 
+/* Where find_duplicate is in the document, for the message: "summary.errors",
+ * "repeats.runs[2]". A longer path (deep nesting, long names) is cut short:
+ * the message is one line of bounded length either way. */
+struct path {
+    char buf[200];
+    size_t len;
+};
+
+static size_t path_push(struct path *p, const char *name, size_t index)
+{
+    size_t was = p->len;
+    int n;
+
+    if (name)
+        n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "%s%s", p->len ? "." : "", name);
+    else
+        n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "[%zu]", index);
+    if (n > 0)
+        p->len += (size_t)n < sizeof(p->buf) - p->len ? (size_t)n : sizeof(p->buf) - 1 - p->len;
+    return was;
+}
+
+struct member {
+    const char *name;
+    size_t index;
+};
+
+static int cmp_member(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Looks for two members of one object with the same name, anywhere under
+ * node. cJSON keeps both and answers lookups with the first, while Python's
+ * json (the plot scripts) keeps the last: a report with duplicates means
+ * different things to the two readers, so neither takes it. Returns 0 when
+ * there is none, 1 with the path of the first found in err, -1 out of
+ * memory. Recursion is bounded by cJSON's own nesting limit. */
+static int find_duplicate(const cJSON *node, struct path *p, char *err, size_t errlen)
+{
+    size_t n = 0, i = 0;
+    const cJSON *child;
+
+    cJSON_ArrayForEach(child, node) n++;
+    if (cJSON_IsObject(node) && n > 1) {
+        struct member *m = malloc(n * sizeof(*m));
+        if (m == NULL)
+            return -1;
+        cJSON_ArrayForEach(child, node) {
+            m[i].name = child->string ? child->string : "";
+            m[i].index = i;
+            i++;
+        }
+        /* Sorted by name, then by position: of each run of equal names the
+         * second is the first repeat in the document; report the earliest. */
+        qsort(m, n, sizeof(*m), cmp_member);
+        const char *dup = NULL;
+        size_t at = n;
+        for (i = 1; i < n; i++)
+            if (strcmp(m[i - 1].name, m[i].name) == 0 && m[i].index < at
+                && (i < 2 || strcmp(m[i - 2].name, m[i].name) != 0)) {
+                dup = m[i].name;
+                at = m[i].index;
+            }
+        if (dup) {
+            path_push(p, dup, 0);
+            snprintf(err, errlen, "duplicate key \"%s\"", p->buf);
+        }
+        free(m);
+        if (dup)
+            return 1;
+    }
+    i = 0;
+    cJSON_ArrayForEach(child, node) {
+        if (cJSON_IsObject(child) || cJSON_IsArray(child)) {
+            size_t was = path_push(p, cJSON_IsObject(node) ? (child->string ? child->string : "") : NULL, i);
+            int rc = find_duplicate(child, p, err, errlen);
+            if (rc != 0)
+                return rc;
+            p->len = was;
+            p->buf[was] = '\0';
+        }
+        i++;
+    }
+    return 0;
+}
+
 cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen)
 {
     struct scan s = {text, text + len, text};
@@ -99,6 +190,8 @@ cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen)
     char *copy = malloc(2 * len + 8);
     size_t n = 0;
     cJSON *doc = NULL;
+    struct path path = {"", 0};
+    int dup;
 
     if (copy == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -173,21 +266,70 @@ cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen)
          * approximately; the kind of error is what matters here. */
         snprintf(err, errlen, "not JSON (or nested too deeply) near '%.20s'",
                  cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+        goto out;
+    }
+    dup = find_duplicate(doc, &path, err, errlen);
+    if (dup != 0) {
+        if (dup < 0)
+            snprintf(err, errlen, "out of memory");
+        cJSON_Delete(doc);
+        doc = NULL;
     }
 out:
+    /* Reasons quote the document (names, text near an error): no control
+     * character of it may break the one-line message. */
+    if (doc == NULL)
+        for (char *c = err; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
     free(copy);
     return doc;
 }
 
-char *jsonread_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+/* Past JSON whitespace and then the literal lit at *p: 1 matched, 0 not,
+ * -1 the text ends first. */
+static int skip_literal(const char **p, const char *end, const char *lit)
+{
+    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r'))
+        (*p)++;
+    for (; *lit; lit++, (*p)++) {
+        if (*p == end)
+            return -1;
+        if (**p != *lit)
+            return 0;
+    }
+    return 1;
+}
+
+int jsonread_report_prefix(const char *text, size_t n)
+{
+    static const char *const parts[] = {"{", "\"schema\"", ":", "\"fetchbench/"};
+    const char *p = text;
+
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        int r = skip_literal(&p, text + n, parts[i]);
+        if (r != 1)
+            return r;
+    }
+    return 1;
+}
+
+char *jsonread_report_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     char *buf = NULL;
     size_t n = 0, cap = 0;
+    int report = -1; /* jsonread_report_prefix's answer so far */
+    struct stat st;
 
     if (f == NULL) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return NULL;
+    }
+    /* A regular file says its size: one too large is refused unread. */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+        snprintf(err, errlen, "larger than %zu bytes", max);
+        goto fail;
     }
     for (;;) {
         if (n == cap) {
@@ -195,7 +337,7 @@ char *jsonread_file(const char *path, size_t max, size_t *len, char *err, size_t
                 snprintf(err, errlen, "larger than %zu bytes", max);
                 goto fail;
             }
-            cap = cap ? cap * 2 : 65536;
+            cap = cap ? cap * 2 : JSONREAD_PREFIX_MAX;
             if (cap > max)
                 cap = max;
             char *p = realloc(buf, cap);
@@ -205,13 +347,29 @@ char *jsonread_file(const char *path, size_t max, size_t *len, char *err, size_t
             }
             buf = p;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
+        /* Small reads until the beginning has decided: a pipe that never
+         * ends, or gigabytes of something else, cost one prefix. */
+        size_t want = report < 0 ? 4096 : cap - n;
+        if (want > cap - n)
+            want = cap - n;
+        size_t got = fread(buf + n, 1, want, f);
         n += got;
+        if (report < 0) {
+            report = jsonread_report_prefix(buf, n);
+            if (report < 0 && n >= JSONREAD_PREFIX_MAX)
+                report = 0;
+            if (report == 0) {
+                snprintf(err, errlen, "not a fetchbench report (it does not begin with {\"schema\": \"fetchbench/...)");
+                goto fail;
+            }
+        }
         if (got == 0) {
             if (ferror(f)) {
                 snprintf(err, errlen, "cannot read: %s", strerror(errno));
                 goto fail;
             }
+            /* Shorter than a report's beginning: the parser says what is
+             * wrong with it. */
             break;
         }
     }

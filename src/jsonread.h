@@ -13,11 +13,24 @@ struct cJSON;
  *
  * Returns the document (caller cJSON_Deletes it), or NULL with a one-line
  * reason in err: "not JSON (line L column C)", "truncated", "not an object",
- * nested too deeply. text needs no terminating NUL. */
+ * nested too deeply, `duplicate key "summary.wall_us"` (two members of one
+ * object with one name, anywhere but inside the skipped members). text needs
+ * no terminating NUL. */
 struct cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen);
 
-/* Reads the file at path (at most max bytes) into a malloc'd buffer; returns
- * it and its length, or NULL with a reason in err. */
-char *jsonread_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+/* How far into a file jsonread_report_file looks for a report's beginning. */
+#define JSONREAD_PREFIX_MAX 65536
+
+/* Whether text[0..n) begins like a report: an object whose first member is
+ * "schema" with a string value starting "fetchbench/" (our writer always puts
+ * it first). Returns 1 yes, 0 no, -1 not known yet (the text ends first). */
+int jsonread_report_prefix(const char *text, size_t n);
+
+/* Reads the report at path ("-": stdin), at most max bytes, into a malloc'd
+ * buffer (caller frees); returns it and its length, or NULL with a reason in
+ * err. Whatever does not begin like a report (jsonread_report_prefix) is
+ * refused after at most JSONREAD_PREFIX_MAX bytes, and a regular file larger
+ * than max before any, so a 5 GB file or an endless pipe costs milliseconds. */
+char *jsonread_report_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
 
 #endif

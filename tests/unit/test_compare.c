@@ -105,45 +105,66 @@ Test(expect, rejects_bad_expressions)
         cr_assert_eq(expect_parse(bad[i], &e, err, sizeof(err)), -1, "accepted '%s'", bad[i]);
 }
 
-Test(jsonread, skips_tasks_and_threads_but_keeps_the_rest)
+/* Workloads: the keys that make two runs the same experiment. */
+static size_t workload_diffs(const char *base, const char *cur, char **lines)
 {
-    const char *doc = "{\"schema\":\"fetchbench/1\",\"threads\":{\"samples\":[[0,1]]},"
-                      "\"tasks\":[{\"id\":0,\"spans\":[{\"state\":\"x}]\"}]}],\"summary\":{\"wall_us\":5}}";
-    char err[256];
-    cJSON *j = jsonread_report(doc, strlen(doc), err, sizeof(err));
-    cr_assert_not_null(j, "%s", err);
-    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "tasks")));
-    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "threads")));
-    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"), "wall_us")->valueint, 5);
-    cJSON_Delete(j);
+    cJSON *b = cJSON_Parse(base), *c = cJSON_Parse(cur);
+    size_t size = 0;
+    FILE *out = open_memstream(lines, &size);
+    cr_assert_not_null(out);
+    size_t n = compare_workloads(b, c, out, "> ");
+    fclose(out);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    return n;
 }
 
-Test(jsonread, bad_documents_get_a_reason)
+Test(workloads, one_line_per_difference)
 {
-    char err[256];
-    static char deep[200001];
-    const char *bad[] = {"", "[]", "{", "{\"a\":", "{\"a\":1,}", "{\"tasks\":[1,2}", "{\"a\":1} x",
-                         "{\"tasks\":\"unterminated}", "not json", NULL};
-    for (int i = 0; bad[i]; i++) {
-        err[0] = '\0';
-        cr_assert_null(jsonread_report(bad[i], strlen(bad[i]), err, sizeof(err)), "accepted '%s'", bad[i]);
-        cr_assert_neq(err[0], '\0', "no reason for '%s'", bad[i]);
-    }
-    /* Found by the fuzzer: values shorter than the "null" replacing them. */
-    const char *short_values = "{\"tasks\":1,\"tasks\":1,\"threads\":2,\"tasks\":3,\"tasks\":4}";
-    cJSON *sv = jsonread_report(short_values, strlen(short_values), err, sizeof(err));
-    cr_assert_not_null(sv, "%s", err);
-    cJSON_Delete(sv);
-    /* Deep nesting: in a skipped member it is only scanned; elsewhere cJSON
-     * refuses it. Neither may crash. */
-    memset(deep, '[', 100000);
-    memset(deep + 100000, ']', 100000);
-    char *doc = malloc(200100);
-    snprintf(doc, 200100, "{\"tasks\":%s}", deep);
-    cJSON *j = jsonread_report(doc, strlen(doc), err, sizeof(err));
-    cr_assert_not_null(j);
-    cJSON_Delete(j);
-    snprintf(doc, 200100, "{\"summary\":%s}", deep);
-    cr_assert_null(jsonread_report(doc, strlen(doc), err, sizeof(err)));
-    free(doc);
+    char *lines;
+    size_t n = workload_diffs("{\"tasks\":20,\"mode\":\"lock\",\"delay_ms\":50,\"capacity\":8,"
+                              "\"url\":\"http://a/\",\"max_connections\":0,\"timeout_ms\":1}",
+                              "{\"tasks\":200,\"mode\":\"nolock\",\"delay_ms\":null,\"capacity\":8,"
+                              "\"url\":\"http://b/\",\"max_connections\":4,\"timeout_ms\":2}",
+                              &lines);
+    cr_assert_eq(n, 5, "%s", lines);
+    cr_assert_str_eq(lines, "> workloads differ: config.tasks 20 vs 200\n"
+                            "> workloads differ: config.mode \"lock\" vs \"nolock\"\n"
+                            "> workloads differ: config.delay_ms 50 vs null\n"
+                            "> workloads differ: config.url \"http://a/\" vs \"http://b/\"\n"
+                            "> workloads differ: config.max_connections 0 vs 4\n");
+    free(lines);
+}
+
+Test(workloads, missing_keys_are_unknown_not_different)
+{
+    char *lines;
+    cr_assert_eq(workload_diffs("{\"tasks\":20}", "{\"mode\":\"nolock\",\"max_connections\":4}", &lines), 0,
+                 "%s", lines);
+    free(lines);
+    cr_assert_eq(workload_diffs("{\"tasks\":20}", "null", &lines), 0, "no config at all: unknown");
+    free(lines);
+    cr_assert_eq(workload_diffs("{\"tasks\":20,\"mode\":\"lock\"}", "{\"tasks\":20,\"mode\":\"lock\"}", &lines), 0);
+    free(lines);
+}
+
+Test(workloads, embedded_server_urls_differ_by_port_only)
+{
+    char *lines;
+    cr_assert_eq(workload_diffs("{\"url\":\"http://h:1/delay/50\",\"embedded_server\":true}",
+                                "{\"url\":\"http://h:2/delay/50\",\"embedded_server\":true}", &lines), 0,
+                 "%s", lines);
+    free(lines);
+    cr_assert_eq(workload_diffs("{\"url\":\"http://h:1/delay/50\",\"embedded_server\":true}",
+                                "{\"url\":\"http://h:2/delay/50\",\"embedded_server\":false}", &lines), 1,
+                 "an external server against the embedded one");
+    free(lines);
+}
+
+Test(workloads, strings_from_the_file_stay_on_one_line)
+{
+    char *lines;
+    cr_assert_eq(workload_diffs("{\"url\":\"http://a/\\nx\"}", "{\"url\":\"http://b/\"}", &lines), 1);
+    cr_assert_eq(strchr(lines, '\n'), lines + strlen(lines) - 1, "%s", lines);
+    free(lines);
 }
