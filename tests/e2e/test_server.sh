@@ -47,8 +47,17 @@ expect_eq "GET /delay/0" "$(status "$SERVER_URL/delay/0")" "200 1024"
 expect_eq "GET /delay/50/url/http://x/y" "$(status "$SERVER_URL/delay/50/url/http://x/y")" "200 1024"
 type=$(curl -s -o /dev/null -w '%{content_type}' "$SERVER_URL/delay/0")
 expect_eq "Content-Type of /delay/0" "$type" "text/html"
-for path in /delay/ /delay/abc /delay/-5 /delay/5x "/delay/%35"; do
+for path in /delay/ /delay/abc /delay/-5 /delay/5x "/delay/%2D5" "/delay/%2535" "/delay/%3"; do
     expect_eq "GET $path" "$(status "$SERVER_URL$path" | cut -d' ' -f1)" 400
+done
+# Any spelling of a small number is that number: leading zeros (however
+# many) and percent-encoded digits. --max-time 3 fails a path read as the
+# 600 s cap; no X-Delay-Capped header either.
+for path in /delay/0001 /delay/00000000000000000000000000000000000000001 "/delay/%31" \
+            "/delay/%30%30%35/url/x"; do
+    expect_eq "GET $path" "$(status "$SERVER_URL$path" --max-time 3)" "200 1024"
+    capped=$(curl -s -D - -o /dev/null --max-time 3 "$SERVER_URL$path" | grep -ci '^x-delay-capped' || true)
+    expect_eq "X-Delay-Capped on $path" "$capped" 0
 done
 for path in / /nope /delay /delay/5/nope /stats/; do
     expect_eq "GET $path" "$(status "$SERVER_URL$path" | cut -d' ' -f1)" 404
@@ -62,9 +71,9 @@ code=$(status "$SERVER_URL/delay/0/url/$long" | cut -d' ' -f1)
 [ "$code" = 413 ] || [ "$code" = 400 ] || fail "20 KB URI: got $code, expected 413 or 400"
 
 stats
-expect_eq "requests after the answers above" "$(sv .requests)" 3
-expect_eq "completed" "$(sv .completed)" 3
-expect_eq "log entries (two per answered request)" "$(sv '.in_service_log | length')" 6
+expect_eq "requests after the answers above" "$(sv .requests)" 11
+expect_eq "completed" "$(sv .completed)" 11
+expect_eq "log entries (two per answered request)" "$(sv '.in_service_log | length')" 22
 curl -sf "$SERVER_URL/stats" >"$SCRATCH/plain.json"
 expect_eq "/stats without ?log=1 has no log" "$(jqv "$SCRATCH/plain.json" 'has("in_service_log")')" false
 
