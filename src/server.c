@@ -84,7 +84,7 @@ struct fb_delay_list {
 struct fb_server {
     struct event_base *base;
     struct evhttp *http;
-    struct event *sigint, *sigterm;
+    struct event *stop[2];           /* the signals that end the loop */
     struct event *reaper;            /* frees retired requests */
     int capacity;                    /* 0 = unlimited */
 
@@ -536,17 +536,16 @@ static void server_free(struct fb_server *srv)
         evhttp_free(srv->http);
     if (srv->reaper != NULL)
         event_free(srv->reaper);
-    if (srv->sigterm != NULL)
-        event_free(srv->sigterm);
-    if (srv->sigint != NULL)
-        event_free(srv->sigint);
+    for (size_t i = 0; i < sizeof srv->stop / sizeof srv->stop[0]; i++)
+        if (srv->stop[i] != NULL)
+            event_free(srv->stop[i]);
     if (srv->base != NULL)
         event_base_free(srv->base);
     free(srv->log);
     free(srv);
 }
 
-int server_run(int listen_fd, int capacity)
+int server_run(int listen_fd, int capacity, int stop_signal)
 {
     struct fb_server *srv = NULL;
     struct event_config *cfg;
@@ -580,14 +579,24 @@ int server_run(int listen_fd, int capacity)
         goto out;
     }
     srv->http = evhttp_new(srv->base);
-    srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
-    srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->reaper = event_new(srv->base, -1, 0, on_reap, srv);
-    if (srv->http == NULL || srv->sigint == NULL || srv->sigterm == NULL
-        || srv->reaper == NULL
-        || event_add(srv->sigint, NULL) != 0 || event_add(srv->sigterm, NULL) != 0) {
+    if (srv->http == NULL || srv->reaper == NULL) {
         why = "cannot set up the event loop";
         goto out;
+    }
+    /* libevent installs its own handler for each signal it watches; the
+     * embedded child leaves SIGINT/SIGTERM as its parent set them (ignored:
+     * a terminal's ^C is for the parent), so it watches only stop_signal. */
+    {
+        const int stops[2] = { stop_signal != 0 ? stop_signal : SIGINT,
+                               stop_signal != 0 ? 0 : SIGTERM };
+        for (size_t i = 0; i < 2 && stops[i] != 0; i++) {
+            srv->stop[i] = evsignal_new(srv->base, stops[i], on_signal, srv);
+            if (srv->stop[i] == NULL || event_add(srv->stop[i], NULL) != 0) {
+                why = "cannot set up the event loop";
+                goto out;
+            }
+        }
     }
 
     /* Every method reaches on_request, which answers 405 itself; evhttp
@@ -784,5 +793,5 @@ int server_main(int argc, char **argv)
     format_hostport(hostport, sizeof hostport, bind_addr, bound_port);
     printf("http://%s/\n", hostport);
     fflush(stdout);
-    return server_run(fd, capacity) == 0 ? 0 : 1;
+    return server_run(fd, capacity, 0) == 0 ? 0 : 1;
 }

@@ -64,7 +64,7 @@ static void child_main(int fd, uint32_t capacity)
     }
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     signal(SIGINT, SIG_IGN); /* a terminal's ^C is for the parent; it stops us */
-    _exit(server_run(fd, (int)capacity) == 0 ? 0 : 1);
+    _exit(server_run(fd, (int)capacity, 0) == 0 ? 0 : 1);
 }
 
 /* GET url with a short timeout; returns the body (caller frees) or NULL. */

@@ -162,4 +162,8 @@ grep -q 'usage: fetchbench serve' "$SCRATCH/help" || fail "--help prints no usag
 kill -TERM "$SERVER_PID"
 set +e; wait "$SERVER_PID"; rc=$?; set -e
 expect_eq "exit code after SIGTERM" "$rc" 0
+start_server
+kill -INT "$SERVER_PID"
+set +e; wait "$SERVER_PID"; rc=$?; set -e
+expect_eq "exit code after SIGINT" "$rc" 0
 echo "ok"
