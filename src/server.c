@@ -27,12 +27,14 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/tcp.h>
 
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
@@ -68,9 +70,11 @@ struct fb_delay_req {
     struct evhttp_request *req;     /* owned by evhttp */
     struct evhttp_connection *conn; /* owned by evhttp */
     struct event *timer;            /* fires when the delay is over */
-    struct event *watch;            /* readable socket = client hung up */
+    struct event *watch;            /* the client's end of the socket */
     unsigned delay_ms;
     int capped;
+    int can_probe;                  /* HTTP/1.1 or later: 1xx allowed */
+    int probed;                     /* a 102 went out after the client's FIN */
     enum fb_delay_state state;
     struct fb_delay_req *prev, *next; /* in exactly one fb_delay_list */
 };
@@ -280,7 +284,7 @@ static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Runs whenever evhttp frees the connection of a request we still hold: after
- * on_client_readable saw the client leave, or if evhttp failed it itself. */
+ * on_client_event saw the client leave, or if evhttp failed it itself. */
 static void on_conn_close(struct evhttp_connection *conn, void *arg)
 {
     struct fb_delay_req *d = arg;
@@ -297,24 +301,70 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
     promote(srv);
 }
 
+/* What the kernel knows of the client's end of a connection. */
+enum fb_peer { PEER_THERE, PEER_FIN, PEER_GONE };
+
+static enum fb_peer peer_state(evutil_socket_t fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+        return PEER_GONE;
+    if (info.tcpi_state == TCP_ESTABLISHED)
+        return PEER_THERE;
+    /* We never close first while a request waits, so the only other states
+     * are CLOSE_WAIT (the client sent FIN) and CLOSE (it reset). */
+    return info.tcpi_state == TCP_CLOSE_WAIT ? PEER_FIN : PEER_GONE;
+}
+
+/* A FIN alone does not say whether the client closed or only shut down its
+ * sending side, and a half-closed client is owed its answer. Only sending
+ * tells them apart: a closed socket answers data with RST. An interim 102
+ * is the one thing we may send before the answer (RFC 9110 15.2: HTTP/1.1
+ * clients must take an unexpected 1xx); evhttp has flushed everything it
+ * wrote before handing us the request, so the bytes cannot interleave.
+ * Returns 0 when it went out whole or the send buffer is full (a client that
+ * reads nothing; we cannot ask now and keep it), -1 when the client is gone
+ * or the stream would be torn by a partial write. */
+static int probe_peer(evutil_socket_t fd)
+{
+    static const char processing[] = "HTTP/1.1 102 Processing\r\n\r\n";
+    ssize_t n = send(fd, processing, sizeof processing - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+    if (n == (ssize_t)(sizeof processing - 1))
+        return 0;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    return -1;
+}
+
 /* evhttp 2.1 stops reading a connection while its request waits for an
- * answer, so it would notice a hung-up client only when writing to it. We
- * watch the socket ourselves: EOF or an error means the client left. */
-static void on_client_readable(evutil_socket_t fd, short what, void *arg)
+ * answer, so it would notice a client that left only when writing to it. We
+ * watch the socket ourselves, edge-triggered: the socket stays readable once
+ * a pipelined byte or a FIN is in, and a level-triggered watch would spin.
+ * Each edge (data, FIN, RST) brings us here, and the TCP state, not the
+ * bytes, says what happened; the RST that answers our 102 is an edge too. */
+static void on_client_event(evutil_socket_t fd, short what, void *arg)
 {
     struct fb_delay_req *d = arg;
-    char byte;
-    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 
-    if (n > 0) {
-        /* A pipelined next request. Watching on would spin (the watch is
-         * level-triggered and evhttp reads it only after our answer), so a
-         * hang-up is from now on noticed when the answer is written. */
-        return;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        event_add(d->watch, NULL);
-        return;
+    switch (peer_state(fd)) {
+    case PEER_THERE:
+        return; /* a pipelined request: evhttp reads it after our answer */
+    case PEER_FIN:
+        if (d->probed)
+            return;
+        /* HTTP/1.0 has no interim answers, so its FIN cannot be told from
+         * a close: we count it as gone rather than let a client that left
+         * hold a slot for the whole delay. */
+        if (d->can_probe && probe_peer(fd) == 0) {
+            d->probed = 1;
+            return;
+        }
+        break;
+    case PEER_GONE:
+        break;
     }
     /* Freeing the connection runs on_conn_close, which frees d's slot;
      * evhttp frees the request with the connection. */
@@ -338,10 +388,12 @@ static struct fb_delay_req *delay_new(struct fb_server *srv,
     d->conn = conn;
     d->delay_ms = ms;
     d->capped = capped;
+    d->can_probe = req->major > 1 || (req->major == 1 && req->minor >= 1);
     d->timer = evtimer_new(srv->base, on_delay_timer, d);
     if (d->timer == NULL)
         goto fail;
-    d->watch = event_new(srv->base, fd, EV_READ, on_client_readable, d);
+    d->watch = event_new(srv->base, fd, EV_READ | EV_CLOSED | EV_ET | EV_PERSIST,
+                         on_client_event, d);
     if (d->watch == NULL || event_add(d->watch, NULL) != 0)
         goto fail;
     evhttp_connection_set_closecb(conn, on_conn_close, d);
@@ -571,6 +623,8 @@ int server_run(int listen_fd, int capacity, int stop_signal)
     cfg = event_config_new();
     if (cfg != NULL) {
         event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        /* The client watch relies on it (epoll has it). */
+        event_config_require_features(cfg, EV_FEATURE_ET);
         srv->base = event_base_new_with_config(cfg);
         event_config_free(cfg);
     }
