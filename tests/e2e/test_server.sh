@@ -135,6 +135,18 @@ expect_eq "completed" "$(sv .completed)" 0
 expect_eq "GET /delay/0 after the abandoned ones" \
     "$(status "$SERVER_URL/delay/0" --max-time 3)" "200 1024"
 
+### Gone, half-closed and pipelining clients (tests/slot_client.py): a
+# client that leaves frees its slot at once, with or without a byte after
+# its request, queued or in service; a half-closed HTTP/1.1 client gets a
+# 102 and then its answer; an HTTP/1.0 one is taken for gone; a pipelined
+# request waiting in the socket does not make the server spin.
+for case in gone-extra-byte gone-extra-queued gone-close gone-reset \
+            half-close half-close-queued http10-half-close pipelined-stays; do
+    restart_server --capacity 1
+    /usr/bin/python3 "$FB_ROOT/tests/slot_client.py" "$case" "$SERVER_URL" "$SERVER_PID" \
+        >"$SCRATCH/slot.out" 2>&1 || fail "$(cat "$SCRATCH/slot.out")"
+done
+
 ### Command line
 port=${SERVER_URL##*:}
 expect_exit 1 fb serve --port "$port" >/dev/null 2>"$SCRATCH/err"
