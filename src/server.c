@@ -14,6 +14,7 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
@@ -29,7 +30,6 @@
 #include <sys/socket.h>
 #include <netinet/tcp.h>
 
-#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -50,7 +50,11 @@
 /* 10,000 concurrent connections plus stdio, the listener and epoll. */
 #define WANTED_FDS          10240
 #define ACCEPT_PAUSE_US     100000
-#define LOG_INITIAL_PAIRS   1024
+/* The in_service log keeps the newest LOG_RING changes, 16 bytes each: 1 MiB
+ * however long the server runs, and a run of 32,768 requests in full. */
+#define LOG_RING            65536u
+/* /stats?log=1 is formatted in pieces of this size into its evbuffer. */
+#define STATS_CHUNK         16384
 
 /* Exactly 1024 bytes, so a client can check the size it received. */
 #define PAGE_LINE "<p>fetchbench delay page: filler to reach one KiB.</p>\n"
@@ -61,6 +65,12 @@ static const char page[] =
     "</body></html>\n";
 
 enum fb_delay_state { DELAY_QUEUED, DELAY_IN_SERVICE, DELAY_DEAD };
+
+/* One change of the number of requests in service. */
+struct fb_log_entry {
+    uint64_t t_us;                   /* CLOCK_MONOTONIC */
+    uint64_t in_service;
+};
 
 struct fb_server;
 
@@ -99,9 +109,11 @@ struct fb_server {
     uint64_t requests, completed, abandoned;
     size_t max_in_service, max_queued;
 
-    int64_t *log;                    /* pairs (t_us, in_service) */
-    size_t log_pairs, log_cap;
-    int log_truncated;
+    /* A ring: change number k (from 0) lives at log[k % LOG_RING]; the
+     * oldest kept is log_total - min(log_total, LOG_RING). */
+    struct fb_log_entry *log;
+    uint64_t log_total;              /* changes ever logged */
+    uint64_t log_lost_t;             /* time of the newest change overwritten */
 };
 
 static void list_push(struct fb_delay_list *list, struct fb_delay_req *d)
@@ -130,23 +142,27 @@ static void list_remove(struct fb_delay_list *list, struct fb_delay_req *d)
     list->len--;
 }
 
-/* Appends (now, in_service). A failed allocation only truncates the log —
- * the server keeps serving, and /stats says the log is incomplete. */
+/* Records (now, in_service); once the ring is full each change overwrites
+ * the oldest, so memory stays fixed and /stats says what was lost. */
 static void log_in_service(struct fb_server *srv)
 {
-    if (srv->log_pairs == srv->log_cap) {
-        size_t cap = srv->log_cap ? srv->log_cap * 2 : LOG_INITIAL_PAIRS;
-        int64_t *grown = realloc(srv->log, cap * 2 * sizeof *grown);
-        if (grown == NULL) {
-            srv->log_truncated = 1;
-            return;
-        }
-        srv->log = grown;
-        srv->log_cap = cap;
-    }
-    srv->log[2 * srv->log_pairs] = (int64_t)clock_now_us();
-    srv->log[2 * srv->log_pairs + 1] = (int64_t)srv->active.len;
-    srv->log_pairs++;
+    struct fb_log_entry *e = &srv->log[srv->log_total % LOG_RING];
+
+    if (srv->log_total >= LOG_RING)
+        srv->log_lost_t = e->t_us;
+    e->t_us = clock_now_us();
+    e->in_service = srv->active.len;
+    srv->log_total++;
+}
+
+/* Sends a whole response with body (moved, caller still frees the empty
+ * evbuffer); evhttp owns req from here on. */
+static void reply_buffer(struct evhttp_request *req, int code, const char *reason,
+                         const char *type, struct evbuffer *body)
+{
+    if (type != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_send_reply(req, code, reason, body);
 }
 
 /* Sends a whole response with a copy of data as its body; evhttp owns req
@@ -438,13 +454,18 @@ static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
         srv->max_queued = srv->queue.len;
 }
 
-static int wants_log(const struct evhttp_uri *uri)
+/* Reads /stats's query: log=1 asks for the log, since=<µs on
+ * CLOCK_MONOTONIC> for only the changes at or after it. Unknown keys are
+ * ignored. Returns 0, or -1 when since is not a non-negative integer. */
+static int stats_query(const struct evhttp_uri *uri, int *log, uint64_t *since)
 {
     const char *query = evhttp_uri_get_query(uri);
     struct evkeyvalq params;
     const char *value;
-    int yes;
+    int rc = 0;
 
+    *log = 0;
+    *since = 0;
     if (query == NULL)
         return 0;
     if (evhttp_parse_query_str(query, &params) != 0) {
@@ -452,60 +473,111 @@ static int wants_log(const struct evhttp_uri *uri)
         return 0;
     }
     value = evhttp_find_header(&params, "log");
-    yes = value != NULL && strcmp(value, "1") == 0;
+    *log = value != NULL && strcmp(value, "1") == 0;
+    value = evhttp_find_header(&params, "since");
+    if (value != NULL && parse_u64(value, 0, UINT64_MAX, since) != 0)
+        rc = -1;
     evhttp_clear_headers(&params);
-    return yes;
+    return rc;
 }
 
-/* Adds "in_service_log": [[t_us, in_service], ...]; returns 0 or -1. */
-static int add_log(const struct fb_server *srv, cJSON *root)
+/* Writes v in decimal at p (room for 20 bytes); returns the length. */
+static size_t format_u64(char *p, uint64_t v)
 {
-    cJSON *list = cJSON_AddArrayToObject(root, "in_service_log");
+    char tmp[20];
+    size_t n = 0;
 
-    if (list == NULL)
-        return -1;
-    for (size_t i = 0; i < srv->log_pairs; i++) {
-        /* Doubles hold integers exactly up to 2^53 us, about 285 years. */
-        const double pair[2] = { (double)srv->log[2 * i],
-                                 (double)srv->log[2 * i + 1] };
-        cJSON *item = cJSON_CreateDoubleArray(pair, 2);
-        if (item == NULL)
-            return -1;
-        if (!cJSON_AddItemToArray(list, item)) {
-            cJSON_Delete(item);
-            return -1;
-        }
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* The number of the oldest kept change at or after since (log_total when
+ * none is): the ring is in time order, so a binary search. */
+static uint64_t log_find(const struct fb_server *srv, uint64_t since)
+{
+    uint64_t lo = srv->log_total > LOG_RING ? srv->log_total - LOG_RING : 0;
+    uint64_t hi = srv->log_total;
+
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (srv->log[mid % LOG_RING].t_us < since)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (srv->log_truncated && cJSON_AddTrueToObject(root, "in_service_log_truncated") == NULL)
+    return lo;
+}
+
+/* Appends ,"in_service_log":[[t_us,n],...] and the loss fields. Formatted
+ * by hand into a chunk, no tree: 65,536 pairs take a few milliseconds, which
+ * is all the loop stalls. Returns 0 or -1 (out of memory). */
+static int add_log(const struct fb_server *srv, struct evbuffer *out, uint64_t since)
+{
+    static const char head[] = ",\"in_service_log\":[";
+    char chunk[STATS_CHUNK];
+    size_t len = 0;
+    uint64_t lost = srv->log_total > LOG_RING ? srv->log_total - LOG_RING : 0;
+    int truncated = lost > 0 && srv->log_lost_t >= since;
+    uint64_t first = log_find(srv, since);
+
+    memcpy(chunk, head, sizeof head - 1);
+    len = sizeof head - 1;
+    for (uint64_t k = first; k < srv->log_total; k++) {
+        const struct fb_log_entry *e = &srv->log[k % LOG_RING];
+        /* One pair is at most 2 x 20 digits and 4 punctuation bytes. */
+        if (len > sizeof chunk - 48) {
+            if (evbuffer_add(out, chunk, len) != 0)
+                return -1;
+            len = 0;
+        }
+        if (k != first)
+            chunk[len++] = ',';
+        chunk[len++] = '[';
+        len += format_u64(chunk + len, e->t_us);
+        chunk[len++] = ',';
+        len += format_u64(chunk + len, e->in_service);
+        chunk[len++] = ']';
+    }
+    if (evbuffer_add(out, chunk, len) != 0)
         return -1;
-    return 0;
+    /* dropped counts the server's whole life; truncated says whether any
+     * lost change was at or after since, i.e. whether this log is whole. */
+    return evbuffer_add_printf(out, "],\"in_service_log_dropped\":%" PRIu64
+                               ",\"in_service_log_truncated\":%s",
+                               lost, truncated ? "true" : "false") < 0 ? -1 : 0;
 }
 
 static void serve_stats(struct fb_server *srv, struct evhttp_request *req,
                         const struct evhttp_uri *uri)
 {
-    cJSON *root = cJSON_CreateObject();
-    char *text = NULL;
-    /* cJSON's adders accept a NULL object, so one check at the end suffices
-     * for these; the log needs its own. */
-    int ok = cJSON_AddNumberToObject(root, "requests", (double)srv->requests) != NULL
-        && cJSON_AddNumberToObject(root, "in_service", (double)srv->active.len) != NULL
-        && cJSON_AddNumberToObject(root, "max_in_service", (double)srv->max_in_service) != NULL
-        && cJSON_AddNumberToObject(root, "queued", (double)srv->queue.len) != NULL
-        && cJSON_AddNumberToObject(root, "max_queued", (double)srv->max_queued) != NULL
-        && cJSON_AddNumberToObject(root, "completed", (double)srv->completed) != NULL
-        && cJSON_AddNumberToObject(root, "abandoned", (double)srv->abandoned) != NULL;
+    struct evbuffer *out;
+    uint64_t since;
+    int log;
 
-    if (ok && wants_log(uri))
-        ok = add_log(srv, root) == 0;
-    if (ok)
-        text = cJSON_PrintUnformatted(root);
-    if (text != NULL)
-        reply(req, HTTP_OK, "OK", "application/json", text, strlen(text));
-    else
+    if (stats_query(uri, &log, &since) != 0) {
+        reply_error(req, HTTP_BADREQUEST, "Bad Request");
+        return;
+    }
+    out = evbuffer_new();
+    if (out == NULL
+        || evbuffer_add_printf(out, "{\"requests\":%" PRIu64 ",\"in_service\":%zu"
+                               ",\"max_in_service\":%zu,\"queued\":%zu,\"max_queued\":%zu"
+                               ",\"completed\":%" PRIu64 ",\"abandoned\":%" PRIu64,
+                               srv->requests, srv->active.len, srv->max_in_service,
+                               srv->queue.len, srv->max_queued, srv->completed,
+                               srv->abandoned) < 0
+        || (log && add_log(srv, out, since) != 0)
+        || evbuffer_add(out, "}", 1) != 0)
         reply_error(req, HTTP_INTERNAL, "Internal Server Error");
-    cJSON_free(text);
-    cJSON_Delete(root);
+    else
+        reply_buffer(req, HTTP_OK, "OK", "application/json", out);
+    if (out != NULL)
+        evbuffer_free(out);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -618,6 +690,11 @@ int server_run(int listen_fd, int capacity, int stop_signal)
         goto out;
     }
     srv->capacity = capacity;
+    srv->log = calloc(LOG_RING, sizeof *srv->log);
+    if (srv->log == NULL) {
+        why = "out of memory";
+        goto out;
+    }
     /* libevent's default clock on Linux is CLOCK_MONOTONIC_COARSE (1-4 ms
      * steps); the delays are what this server exists to keep. */
     cfg = event_config_new();

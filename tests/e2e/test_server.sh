@@ -147,6 +147,35 @@ for case in gone-extra-byte gone-extra-queued gone-close gone-reset \
         >"$SCRATCH/slot.out" 2>&1 || fail "$(cat "$SCRATCH/slot.out")"
 done
 
+### The in_service log is a ring of the newest 65,536 changes: 33,000
+# requests make 66,000, so 464 are lost and /stats says so; since=<µs>
+# returns only the changes at or after it.
+restart_server
+/usr/bin/python3 "$FB_ROOT/tests/pipeline_load.py" "$SERVER_URL" 33000 \
+    >"$SCRATCH/load.out" 2>&1 || fail "$(cat "$SCRATCH/load.out")"
+stats
+expect_eq "requests after the load" "$(sv .requests)" 33000
+expect_eq "log entries kept" "$(sv '.in_service_log | length')" 65536
+expect_eq "log entries dropped" "$(sv .in_service_log_dropped)" 464
+expect_eq "log truncated (no since)" "$(sv .in_service_log_truncated)" true
+expect_eq "log in time order" "$(sv '[.in_service_log[][0]] | . == sort')" true
+since=$(sv '.in_service_log[100][0]')
+curl -sf "$SERVER_URL/stats?log=1&since=$since" >"$SCRATCH/since.json" || fail "GET /stats?since"
+expect_eq "entries at or after since" \
+    "$(jqv "$SCRATCH/since.json" "[.in_service_log[] | select(.[0] >= $since)] | length")" \
+    "$(jqv "$SCRATCH/since.json" '.in_service_log | length')"
+at_least "$(jqv "$SCRATCH/since.json" '.in_service_log | length')" 65436 \
+    || fail "since: $(jqv "$SCRATCH/since.json" '.in_service_log | length') entries"
+expect_eq "since after the lost ones: not truncated" \
+    "$(jqv "$SCRATCH/since.json" .in_service_log_truncated)" false
+last=$(sv '.in_service_log[-1][0]')
+curl -sf "$SERVER_URL/stats?log=1&since=$((last + 1))" >"$SCRATCH/since.json" || fail "GET /stats?since"
+expect_eq "since after the last change" "$(jqv "$SCRATCH/since.json" '.in_service_log | length')" 0
+for bad in abc -1 1.5 99999999999999999999999; do
+    expect_eq "GET /stats?log=1&since=$bad" \
+        "$(status "$SERVER_URL/stats?log=1&since=$bad" | cut -d' ' -f1)" 400
+done
+
 ### Command line
 port=${SERVER_URL##*:}
 expect_exit 1 fb serve --port "$port" >/dev/null 2>"$SCRATCH/err"
