@@ -520,13 +520,12 @@ static int add_log(const struct fb_server *srv, struct evbuffer *out, uint64_t s
 {
     static const char head[] = ",\"in_service_log\":[";
     char chunk[STATS_CHUNK];
-    size_t len = 0;
+    size_t len = sizeof head - 1;
     uint64_t lost = srv->log_total > LOG_RING ? srv->log_total - LOG_RING : 0;
     int truncated = lost > 0 && srv->log_lost_t >= since;
     uint64_t first = log_find(srv, since);
 
-    memcpy(chunk, head, sizeof head - 1);
-    len = sizeof head - 1;
+    memcpy(chunk, head, len);
     for (uint64_t k = first; k < srv->log_total; k++) {
         const struct fb_log_entry *e = &srv->log[k % LOG_RING];
         /* One pair is at most 2 x 20 digits and 4 punctuation bytes. */
@@ -851,10 +850,18 @@ static const char serve_usage[] =
     "\n"
     "Endpoints (GET only):\n"
     "  /delay/MS[/url/ANY]  a 1 KiB HTML page, MS milliseconds after the\n"
-    "                       request enters service (MS capped at 600000,\n"
-    "                       then the answer carries X-Delay-Capped: 1)\n"
-    "  /stats[?log=1]       counters as JSON; log=1 adds in_service_log,\n"
-    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC\n"
+    "                       request enters service (MS decimal, leading\n"
+    "                       zeros and %3N-encoded digits allowed; capped\n"
+    "                       at 600000, then with X-Delay-Capped: 1)\n"
+    "  /stats[?log=1[&since=US]]\n"
+    "                       counters as JSON; log=1 adds in_service_log,\n"
+    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC:\n"
+    "                       the newest 65536 changes, those at or after US;\n"
+    "                       in_service_log_truncated says if any was lost\n"
+    "\n"
+    "A client that closes its connection gives its place up at once. One\n"
+    "that only half-closes (HTTP/1.1) is sent '102 Processing' to tell the\n"
+    "two apart, then its answer; an HTTP/1.0 client's FIN counts as gone.\n"
     "\n"
     "Exit codes: 0 stopped by SIGINT/SIGTERM; 1 cannot serve (port in use,\n"
     "bad bind address); 2 bad usage.\n";
