@@ -14,6 +14,7 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
@@ -27,12 +28,13 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/tcp.h>
 
-#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
@@ -48,7 +50,11 @@
 /* 10,000 concurrent connections plus stdio, the listener and epoll. */
 #define WANTED_FDS          10240
 #define ACCEPT_PAUSE_US     100000
-#define LOG_INITIAL_PAIRS   1024
+/* The in_service log keeps the newest LOG_RING changes, 16 bytes each: 1 MiB
+ * however long the server runs, and a run of 32,768 requests in full. */
+#define LOG_RING            65536u
+/* /stats?log=1 is formatted in pieces of this size into its evbuffer. */
+#define STATS_CHUNK         16384
 
 /* Exactly 1024 bytes, so a client can check the size it received. */
 #define PAGE_LINE "<p>fetchbench delay page: filler to reach one KiB.</p>\n"
@@ -60,6 +66,12 @@ static const char page[] =
 
 enum fb_delay_state { DELAY_QUEUED, DELAY_IN_SERVICE, DELAY_DEAD };
 
+/* One change of the number of requests in service. */
+struct fb_log_entry {
+    uint64_t t_us;                   /* CLOCK_MONOTONIC */
+    uint64_t in_service;
+};
+
 struct fb_server;
 
 /* One /delay request between its arrival and its answer (or abandonment). */
@@ -68,9 +80,11 @@ struct fb_delay_req {
     struct evhttp_request *req;     /* owned by evhttp */
     struct evhttp_connection *conn; /* owned by evhttp */
     struct event *timer;            /* fires when the delay is over */
-    struct event *watch;            /* readable socket = client hung up */
+    struct event *watch;            /* the client's end of the socket */
     unsigned delay_ms;
     int capped;
+    int can_probe;                  /* HTTP/1.1 or later: 1xx allowed */
+    int probed;                     /* a 102 went out after the client's FIN */
     enum fb_delay_state state;
     struct fb_delay_req *prev, *next; /* in exactly one fb_delay_list */
 };
@@ -84,7 +98,7 @@ struct fb_delay_list {
 struct fb_server {
     struct event_base *base;
     struct evhttp *http;
-    struct event *sigint, *sigterm;  /* the signals that stop us */
+    struct event *stop[2];           /* the signals that end the loop */
     struct event *reaper;            /* frees retired requests */
     int capacity;                    /* 0 = unlimited */
 
@@ -95,9 +109,11 @@ struct fb_server {
     uint64_t requests, completed, abandoned;
     size_t max_in_service, max_queued;
 
-    int64_t *log;                    /* pairs (t_us, in_service) */
-    size_t log_pairs, log_cap;
-    int log_truncated;
+    /* A ring: change number k (from 0) lives at log[k % LOG_RING]; the
+     * oldest kept is log_total - min(log_total, LOG_RING). */
+    struct fb_log_entry *log;
+    uint64_t log_total;              /* changes ever logged */
+    uint64_t log_lost_t;             /* time of the newest change overwritten */
 };
 
 static void list_push(struct fb_delay_list *list, struct fb_delay_req *d)
@@ -126,23 +142,27 @@ static void list_remove(struct fb_delay_list *list, struct fb_delay_req *d)
     list->len--;
 }
 
-/* Appends (now, in_service). A failed allocation only truncates the log —
- * the server keeps serving, and /stats says the log is incomplete. */
+/* Records (now, in_service); once the ring is full each change overwrites
+ * the oldest, so memory stays fixed and /stats says what was lost. */
 static void log_in_service(struct fb_server *srv)
 {
-    if (srv->log_pairs == srv->log_cap) {
-        size_t cap = srv->log_cap ? srv->log_cap * 2 : LOG_INITIAL_PAIRS;
-        int64_t *grown = realloc(srv->log, cap * 2 * sizeof *grown);
-        if (grown == NULL) {
-            srv->log_truncated = 1;
-            return;
-        }
-        srv->log = grown;
-        srv->log_cap = cap;
-    }
-    srv->log[2 * srv->log_pairs] = (int64_t)clock_now_us();
-    srv->log[2 * srv->log_pairs + 1] = (int64_t)srv->active.len;
-    srv->log_pairs++;
+    struct fb_log_entry *e = &srv->log[srv->log_total % LOG_RING];
+
+    if (srv->log_total >= LOG_RING)
+        srv->log_lost_t = e->t_us;
+    e->t_us = clock_now_us();
+    e->in_service = srv->active.len;
+    srv->log_total++;
+}
+
+/* Sends a whole response with body (moved, caller still frees the empty
+ * evbuffer); evhttp owns req from here on. */
+static void reply_buffer(struct evhttp_request *req, int code, const char *reason,
+                         const char *type, struct evbuffer *body)
+{
+    if (type != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_send_reply(req, code, reason, body);
 }
 
 /* Sends a whole response with a copy of data as its body; evhttp owns req
@@ -280,7 +300,7 @@ static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Runs whenever evhttp frees the connection of a request we still hold: after
- * on_client_readable saw the client leave, or if evhttp failed it itself. */
+ * on_client_event saw the client leave, or if evhttp failed it itself. */
 static void on_conn_close(struct evhttp_connection *conn, void *arg)
 {
     struct fb_delay_req *d = arg;
@@ -297,24 +317,70 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
     promote(srv);
 }
 
+/* What the kernel knows of the client's end of a connection. */
+enum fb_peer { PEER_THERE, PEER_FIN, PEER_GONE };
+
+static enum fb_peer peer_state(evutil_socket_t fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+        return PEER_GONE;
+    if (info.tcpi_state == TCP_ESTABLISHED)
+        return PEER_THERE;
+    /* We never close first while a request waits, so the only other states
+     * are CLOSE_WAIT (the client sent FIN) and CLOSE (it reset). */
+    return info.tcpi_state == TCP_CLOSE_WAIT ? PEER_FIN : PEER_GONE;
+}
+
+/* A FIN alone does not say whether the client closed or only shut down its
+ * sending side, and a half-closed client is owed its answer. Only sending
+ * tells them apart: a closed socket answers data with RST. An interim 102
+ * is the one thing we may send before the answer (RFC 9110 15.2: HTTP/1.1
+ * clients must take an unexpected 1xx); evhttp has flushed everything it
+ * wrote before handing us the request, so the bytes cannot interleave.
+ * Returns 0 when it went out whole or the send buffer is full (a client that
+ * reads nothing; we cannot ask now and keep it), -1 when the client is gone
+ * or the stream would be torn by a partial write. */
+static int probe_peer(evutil_socket_t fd)
+{
+    static const char processing[] = "HTTP/1.1 102 Processing\r\n\r\n";
+    ssize_t n = send(fd, processing, sizeof processing - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+    if (n == (ssize_t)(sizeof processing - 1))
+        return 0;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    return -1;
+}
+
 /* evhttp 2.1 stops reading a connection while its request waits for an
- * answer, so it would notice a hung-up client only when writing to it. We
- * watch the socket ourselves: EOF or an error means the client left. */
-static void on_client_readable(evutil_socket_t fd, short what, void *arg)
+ * answer, so it would notice a client that left only when writing to it. We
+ * watch the socket ourselves, edge-triggered: the socket stays readable once
+ * a pipelined byte or a FIN is in, and a level-triggered watch would spin.
+ * Each edge (data, FIN, RST) brings us here, and the TCP state, not the
+ * bytes, says what happened; the RST that answers our 102 is an edge too. */
+static void on_client_event(evutil_socket_t fd, short what, void *arg)
 {
     struct fb_delay_req *d = arg;
-    char byte;
-    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 
-    if (n > 0) {
-        /* A pipelined next request. Watching on would spin (the watch is
-         * level-triggered and evhttp reads it only after our answer), so a
-         * hang-up is from now on noticed when the answer is written. */
-        return;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        event_add(d->watch, NULL);
-        return;
+    switch (peer_state(fd)) {
+    case PEER_THERE:
+        return; /* a pipelined request: evhttp reads it after our answer */
+    case PEER_FIN:
+        if (d->probed)
+            return;
+        /* HTTP/1.0 has no interim answers, so its FIN cannot be told from
+         * a close: we count it as gone rather than let a client that left
+         * hold a slot for the whole delay. */
+        if (d->can_probe && probe_peer(fd) == 0) {
+            d->probed = 1;
+            return;
+        }
+        break;
+    case PEER_GONE:
+        break;
     }
     /* Freeing the connection runs on_conn_close, which frees d's slot;
      * evhttp frees the request with the connection. */
@@ -338,10 +404,12 @@ static struct fb_delay_req *delay_new(struct fb_server *srv,
     d->conn = conn;
     d->delay_ms = ms;
     d->capped = capped;
+    d->can_probe = req->major > 1 || (req->major == 1 && req->minor >= 1);
     d->timer = evtimer_new(srv->base, on_delay_timer, d);
     if (d->timer == NULL)
         goto fail;
-    d->watch = event_new(srv->base, fd, EV_READ, on_client_readable, d);
+    d->watch = event_new(srv->base, fd, EV_READ | EV_CLOSED | EV_ET | EV_PERSIST,
+                         on_client_event, d);
     if (d->watch == NULL || event_add(d->watch, NULL) != 0)
         goto fail;
     evhttp_connection_set_closecb(conn, on_conn_close, d);
@@ -386,13 +454,18 @@ static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
         srv->max_queued = srv->queue.len;
 }
 
-static int wants_log(const struct evhttp_uri *uri)
+/* Reads /stats's query: log=1 asks for the log, since=<µs on
+ * CLOCK_MONOTONIC> for only the changes at or after it. Unknown keys are
+ * ignored. Returns 0, or -1 when since is not a non-negative integer. */
+static int stats_query(const struct evhttp_uri *uri, int *log, uint64_t *since)
 {
     const char *query = evhttp_uri_get_query(uri);
     struct evkeyvalq params;
     const char *value;
-    int yes;
+    int rc = 0;
 
+    *log = 0;
+    *since = 0;
     if (query == NULL)
         return 0;
     if (evhttp_parse_query_str(query, &params) != 0) {
@@ -400,60 +473,110 @@ static int wants_log(const struct evhttp_uri *uri)
         return 0;
     }
     value = evhttp_find_header(&params, "log");
-    yes = value != NULL && strcmp(value, "1") == 0;
+    *log = value != NULL && strcmp(value, "1") == 0;
+    value = evhttp_find_header(&params, "since");
+    if (value != NULL && parse_u64(value, 0, UINT64_MAX, since) != 0)
+        rc = -1;
     evhttp_clear_headers(&params);
-    return yes;
+    return rc;
 }
 
-/* Adds "in_service_log": [[t_us, in_service], ...]; returns 0 or -1. */
-static int add_log(const struct fb_server *srv, cJSON *root)
+/* Writes v in decimal at p (room for 20 bytes); returns the length. */
+static size_t format_u64(char *p, uint64_t v)
 {
-    cJSON *list = cJSON_AddArrayToObject(root, "in_service_log");
+    char tmp[20];
+    size_t n = 0;
 
-    if (list == NULL)
-        return -1;
-    for (size_t i = 0; i < srv->log_pairs; i++) {
-        /* Doubles hold integers exactly up to 2^53 us, about 285 years. */
-        const double pair[2] = { (double)srv->log[2 * i],
-                                 (double)srv->log[2 * i + 1] };
-        cJSON *item = cJSON_CreateDoubleArray(pair, 2);
-        if (item == NULL)
-            return -1;
-        if (!cJSON_AddItemToArray(list, item)) {
-            cJSON_Delete(item);
-            return -1;
-        }
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* The number of the oldest kept change at or after since (log_total when
+ * none is): the ring is in time order, so a binary search. */
+static uint64_t log_find(const struct fb_server *srv, uint64_t since)
+{
+    uint64_t lo = srv->log_total > LOG_RING ? srv->log_total - LOG_RING : 0;
+    uint64_t hi = srv->log_total;
+
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (srv->log[mid % LOG_RING].t_us < since)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (srv->log_truncated && cJSON_AddTrueToObject(root, "in_service_log_truncated") == NULL)
+    return lo;
+}
+
+/* Appends ,"in_service_log":[[t_us,n],...] and the loss fields. Formatted
+ * by hand into a chunk, no tree: 65,536 pairs take a few milliseconds, which
+ * is all the loop stalls. Returns 0 or -1 (out of memory). */
+static int add_log(const struct fb_server *srv, struct evbuffer *out, uint64_t since)
+{
+    static const char head[] = ",\"in_service_log\":[";
+    char chunk[STATS_CHUNK];
+    size_t len = sizeof head - 1;
+    uint64_t lost = srv->log_total > LOG_RING ? srv->log_total - LOG_RING : 0;
+    int truncated = lost > 0 && srv->log_lost_t >= since;
+    uint64_t first = log_find(srv, since);
+
+    memcpy(chunk, head, len);
+    for (uint64_t k = first; k < srv->log_total; k++) {
+        const struct fb_log_entry *e = &srv->log[k % LOG_RING];
+        /* One pair is at most 2 x 20 digits and 4 punctuation bytes. */
+        if (len > sizeof chunk - 48) {
+            if (evbuffer_add(out, chunk, len) != 0)
+                return -1;
+            len = 0;
+        }
+        if (k != first)
+            chunk[len++] = ',';
+        chunk[len++] = '[';
+        len += format_u64(chunk + len, e->t_us);
+        chunk[len++] = ',';
+        len += format_u64(chunk + len, e->in_service);
+        chunk[len++] = ']';
+    }
+    if (evbuffer_add(out, chunk, len) != 0)
         return -1;
-    return 0;
+    /* dropped counts the server's whole life; truncated says whether any
+     * lost change was at or after since, i.e. whether this log is whole. */
+    return evbuffer_add_printf(out, "],\"in_service_log_dropped\":%" PRIu64
+                               ",\"in_service_log_truncated\":%s",
+                               lost, truncated ? "true" : "false") < 0 ? -1 : 0;
 }
 
 static void serve_stats(struct fb_server *srv, struct evhttp_request *req,
                         const struct evhttp_uri *uri)
 {
-    cJSON *root = cJSON_CreateObject();
-    char *text = NULL;
-    /* cJSON's adders accept a NULL object, so one check at the end suffices
-     * for these; the log needs its own. */
-    int ok = cJSON_AddNumberToObject(root, "requests", (double)srv->requests) != NULL
-        && cJSON_AddNumberToObject(root, "in_service", (double)srv->active.len) != NULL
-        && cJSON_AddNumberToObject(root, "max_in_service", (double)srv->max_in_service) != NULL
-        && cJSON_AddNumberToObject(root, "queued", (double)srv->queue.len) != NULL
-        && cJSON_AddNumberToObject(root, "max_queued", (double)srv->max_queued) != NULL
-        && cJSON_AddNumberToObject(root, "completed", (double)srv->completed) != NULL
-        && cJSON_AddNumberToObject(root, "abandoned", (double)srv->abandoned) != NULL;
+    struct evbuffer *out;
+    uint64_t since;
+    int log;
 
-    if (ok && wants_log(uri))
-        ok = add_log(srv, root) == 0;
-    if (ok)
-        text = cJSON_PrintUnformatted(root);
-    if (text != NULL)
-        reply(req, HTTP_OK, "OK", "application/json", text, strlen(text));
-    else
+    if (stats_query(uri, &log, &since) != 0) {
+        reply_error(req, HTTP_BADREQUEST, "Bad Request");
+        return;
+    }
+    out = evbuffer_new();
+    if (out == NULL
+        || evbuffer_add_printf(out, "{\"requests\":%" PRIu64 ",\"in_service\":%zu"
+                               ",\"max_in_service\":%zu,\"queued\":%zu,\"max_queued\":%zu"
+                               ",\"completed\":%" PRIu64 ",\"abandoned\":%" PRIu64,
+                               srv->requests, srv->active.len, srv->max_in_service,
+                               srv->queue.len, srv->max_queued, srv->completed,
+                               srv->abandoned) < 0
+        || (log && add_log(srv, out, since) != 0)
+        || evbuffer_add(out, "}", 1) != 0)
         reply_error(req, HTTP_INTERNAL, "Internal Server Error");
-    cJSON_free(text);
-    cJSON_Delete(root);
+    else
+        reply_buffer(req, HTTP_OK, "OK", "application/json", out);
+    if (out != NULL)
+        evbuffer_free(out);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -536,10 +659,9 @@ static void server_free(struct fb_server *srv)
         evhttp_free(srv->http);
     if (srv->reaper != NULL)
         event_free(srv->reaper);
-    if (srv->sigterm != NULL)
-        event_free(srv->sigterm);
-    if (srv->sigint != NULL)
-        event_free(srv->sigint);
+    for (size_t i = 0; i < sizeof srv->stop / sizeof srv->stop[0]; i++)
+        if (srv->stop[i] != NULL)
+            event_free(srv->stop[i]);
     if (srv->base != NULL)
         event_base_free(srv->base);
     free(srv->log);
@@ -567,11 +689,18 @@ int server_run(int listen_fd, int capacity, int stop_signal)
         goto out;
     }
     srv->capacity = capacity;
+    srv->log = calloc(LOG_RING, sizeof *srv->log);
+    if (srv->log == NULL) {
+        why = "out of memory";
+        goto out;
+    }
     /* libevent's default clock on Linux is CLOCK_MONOTONIC_COARSE (1-4 ms
      * steps); the delays are what this server exists to keep. */
     cfg = event_config_new();
     if (cfg != NULL) {
         event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        /* The client watch relies on it (epoll has it). */
+        event_config_require_features(cfg, EV_FEATURE_ET);
         srv->base = event_base_new_with_config(cfg);
         event_config_free(cfg);
     }
@@ -580,14 +709,24 @@ int server_run(int listen_fd, int capacity, int stop_signal)
         goto out;
     }
     srv->http = evhttp_new(srv->base);
-    srv->sigint = evsignal_new(srv->base, stop_signal ? stop_signal : SIGINT, on_signal, srv);
-    srv->sigterm = stop_signal ? NULL : evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->reaper = event_new(srv->base, -1, 0, on_reap, srv);
-    if (srv->http == NULL || srv->sigint == NULL || (srv->sigterm == NULL && !stop_signal)
-        || srv->reaper == NULL || event_add(srv->sigint, NULL) != 0
-        || (srv->sigterm != NULL && event_add(srv->sigterm, NULL) != 0)) {
+    if (srv->http == NULL || srv->reaper == NULL) {
         why = "cannot set up the event loop";
         goto out;
+    }
+    /* libevent installs its own handler for each signal it watches; the
+     * embedded child leaves SIGINT/SIGTERM as its parent set them (ignored:
+     * a terminal's ^C is for the parent), so it watches only stop_signal. */
+    {
+        const int stops[2] = { stop_signal != 0 ? stop_signal : SIGINT,
+                               stop_signal != 0 ? 0 : SIGTERM };
+        for (size_t i = 0; i < 2 && stops[i] != 0; i++) {
+            srv->stop[i] = evsignal_new(srv->base, stops[i], on_signal, srv);
+            if (srv->stop[i] == NULL || event_add(srv->stop[i], NULL) != 0) {
+                why = "cannot set up the event loop";
+                goto out;
+            }
+        }
     }
 
     /* Every method reaches on_request, which answers 405 itself; evhttp
@@ -711,10 +850,18 @@ static const char serve_usage[] =
     "\n"
     "Endpoints (GET only):\n"
     "  /delay/MS[/url/ANY]  a 1 KiB HTML page, MS milliseconds after the\n"
-    "                       request enters service (MS capped at 600000,\n"
-    "                       then the answer carries X-Delay-Capped: 1)\n"
-    "  /stats[?log=1]       counters as JSON; log=1 adds in_service_log,\n"
-    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC\n"
+    "                       request enters service (MS decimal, leading\n"
+    "                       zeros and %3N-encoded digits allowed; capped\n"
+    "                       at 600000, then with X-Delay-Capped: 1)\n"
+    "  /stats[?log=1[&since=US]]\n"
+    "                       counters as JSON; log=1 adds in_service_log,\n"
+    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC:\n"
+    "                       the newest 65536 changes, those at or after US;\n"
+    "                       in_service_log_truncated says if any was lost\n"
+    "\n"
+    "A client that closes its connection gives its place up at once. One\n"
+    "that only half-closes (HTTP/1.1) is sent '102 Processing' to tell the\n"
+    "two apart, then its answer; an HTTP/1.0 client's FIN counts as gone.\n"
     "\n"
     "Exit codes: 0 stopped by SIGINT/SIGTERM; 1 cannot serve (port in use,\n"
     "bad bind address); 2 bad usage.\n";

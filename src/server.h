@@ -11,7 +11,7 @@
 /* Opens a listening TCP socket on addr:port (port 0 = ephemeral), non-blocking, SO_REUSEADDR, large backlog. Returns the fd and stores the bound port in *port_out, or returns -1 with a one-line reason in err. */
 int server_listen(const char *addr, int port, int *port_out, char *err, size_t errlen);
 
-/* Serves on listen_fd (takes ownership) with at most `capacity` requests in service at once (0 = unlimited) until stop_signal arrives (0: SIGINT or SIGTERM; otherwise only that one, and SIGINT/SIGTERM keep the caller's disposition); returns 0, or -1 after printing one line to stderr. Creates and frees its own event_base. Ignores SIGPIPE for the whole process. */
+/* Serves on listen_fd (takes ownership) with at most `capacity` requests in service at once (0 = unlimited) until stop_signal arrives; stop_signal 0 means SIGINT or SIGTERM, any other signal number means only that one, SIGINT and SIGTERM then keeping the dispositions the caller gave them. Returns 0, or -1 after printing one line to stderr. Creates and frees its own event_base. Ignores SIGPIPE for the whole process. */
 int server_run(int listen_fd, int capacity, int stop_signal);
 
 /* `fetchbench serve [--port P] [--bind ADDR] [--capacity K]`: argv[0] is "serve". Returns the process exit code: 0 ok, 2 usage error (one line naming the bad flag/value), 1 when it cannot run (port in use, bad bind address). */

@@ -47,8 +47,17 @@ expect_eq "GET /delay/0" "$(status "$SERVER_URL/delay/0")" "200 1024"
 expect_eq "GET /delay/50/url/http://x/y" "$(status "$SERVER_URL/delay/50/url/http://x/y")" "200 1024"
 type=$(curl -s -o /dev/null -w '%{content_type}' "$SERVER_URL/delay/0")
 expect_eq "Content-Type of /delay/0" "$type" "text/html"
-for path in /delay/ /delay/abc /delay/-5 /delay/5x "/delay/%35"; do
+for path in /delay/ /delay/abc /delay/-5 /delay/5x "/delay/%2D5" "/delay/%2535" "/delay/%3"; do
     expect_eq "GET $path" "$(status "$SERVER_URL$path" | cut -d' ' -f1)" 400
+done
+# Any spelling of a small number is that number: leading zeros (however
+# many) and percent-encoded digits. --max-time 3 fails a path read as the
+# 600 s cap; no X-Delay-Capped header either.
+for path in /delay/0001 /delay/00000000000000000000000000000000000000001 "/delay/%31" \
+            "/delay/%30%30%35/url/x"; do
+    expect_eq "GET $path" "$(status "$SERVER_URL$path" --max-time 3)" "200 1024"
+    capped=$(curl -s -D - -o /dev/null --max-time 3 "$SERVER_URL$path" | grep -ci '^x-delay-capped' || true)
+    expect_eq "X-Delay-Capped on $path" "$capped" 0
 done
 for path in / /nope /delay /delay/5/nope /stats/; do
     expect_eq "GET $path" "$(status "$SERVER_URL$path" | cut -d' ' -f1)" 404
@@ -62,9 +71,9 @@ code=$(status "$SERVER_URL/delay/0/url/$long" | cut -d' ' -f1)
 [ "$code" = 413 ] || [ "$code" = 400 ] || fail "20 KB URI: got $code, expected 413 or 400"
 
 stats
-expect_eq "requests after the answers above" "$(sv .requests)" 3
-expect_eq "completed" "$(sv .completed)" 3
-expect_eq "log entries (two per answered request)" "$(sv '.in_service_log | length')" 6
+expect_eq "requests after the answers above" "$(sv .requests)" 11
+expect_eq "completed" "$(sv .completed)" 11
+expect_eq "log entries (two per answered request)" "$(sv '.in_service_log | length')" 22
 curl -sf "$SERVER_URL/stats" >"$SCRATCH/plain.json"
 expect_eq "/stats without ?log=1 has no log" "$(jqv "$SCRATCH/plain.json" 'has("in_service_log")')" false
 
@@ -126,6 +135,47 @@ expect_eq "completed" "$(sv .completed)" 0
 expect_eq "GET /delay/0 after the abandoned ones" \
     "$(status "$SERVER_URL/delay/0" --max-time 3)" "200 1024"
 
+### Gone, half-closed and pipelining clients (tests/slot_client.py): a
+# client that leaves frees its slot at once, with or without a byte after
+# its request, queued or in service; a half-closed HTTP/1.1 client gets a
+# 102 and then its answer; an HTTP/1.0 one is taken for gone; a pipelined
+# request waiting in the socket does not make the server spin.
+for case in gone-extra-byte gone-extra-queued gone-close gone-reset \
+            half-close half-close-queued http10-half-close pipelined-stays; do
+    restart_server --capacity 1
+    /usr/bin/python3 "$FB_ROOT/tests/slot_client.py" "$case" "$SERVER_URL" "$SERVER_PID" \
+        >"$SCRATCH/slot.out" 2>&1 || fail "$(cat "$SCRATCH/slot.out")"
+done
+
+### The in_service log is a ring of the newest 65,536 changes: 33,000
+# requests make 66,000, so 464 are lost and /stats says so; since=<µs>
+# returns only the changes at or after it.
+restart_server
+/usr/bin/python3 "$FB_ROOT/tests/pipeline_load.py" "$SERVER_URL" 33000 \
+    >"$SCRATCH/load.out" 2>&1 || fail "$(cat "$SCRATCH/load.out")"
+stats
+expect_eq "requests after the load" "$(sv .requests)" 33000
+expect_eq "log entries kept" "$(sv '.in_service_log | length')" 65536
+expect_eq "log entries dropped" "$(sv .in_service_log_dropped)" 464
+expect_eq "log truncated (no since)" "$(sv .in_service_log_truncated)" true
+expect_eq "log in time order" "$(sv '[.in_service_log[][0]] | . == sort')" true
+since=$(sv '.in_service_log[100][0]')
+curl -sf "$SERVER_URL/stats?log=1&since=$since" >"$SCRATCH/since.json" || fail "GET /stats?since"
+expect_eq "entries at or after since" \
+    "$(jqv "$SCRATCH/since.json" "[.in_service_log[] | select(.[0] >= $since)] | length")" \
+    "$(jqv "$SCRATCH/since.json" '.in_service_log | length')"
+at_least "$(jqv "$SCRATCH/since.json" '.in_service_log | length')" 65436 \
+    || fail "since: $(jqv "$SCRATCH/since.json" '.in_service_log | length') entries"
+expect_eq "since after the lost ones: not truncated" \
+    "$(jqv "$SCRATCH/since.json" .in_service_log_truncated)" false
+last=$(sv '.in_service_log[-1][0]')
+curl -sf "$SERVER_URL/stats?log=1&since=$((last + 1))" >"$SCRATCH/since.json" || fail "GET /stats?since"
+expect_eq "since after the last change" "$(jqv "$SCRATCH/since.json" '.in_service_log | length')" 0
+for bad in abc -1 1.5 99999999999999999999999; do
+    expect_eq "GET /stats?log=1&since=$bad" \
+        "$(status "$SERVER_URL/stats?log=1&since=$bad" | cut -d' ' -f1)" 400
+done
+
 ### Command line
 port=${SERVER_URL##*:}
 expect_exit 1 fb serve --port "$port" >/dev/null 2>"$SCRATCH/err"
@@ -153,4 +203,8 @@ grep -q 'usage: fetchbench serve' "$SCRATCH/help" || fail "--help prints no usag
 kill -TERM "$SERVER_PID"
 set +e; wait "$SERVER_PID"; rc=$?; set -e
 expect_eq "exit code after SIGTERM" "$rc" 0
+start_server
+kill -INT "$SERVER_PID"
+set +e; wait "$SERVER_PID"; rc=$?; set -e
+expect_eq "exit code after SIGINT" "$rc" 0
 echo "ok"
