@@ -71,7 +71,7 @@ static int attempt(struct fb_attempt *a, const struct fb_config *cfg)
         return EXIT_RUN_FAILED;
     }
     a->ran = 1;
-    target_server_stats(&a->target, &a->stats);
+    target_server_stats(&a->target, a->run.t0_us, &a->stats);
     target_stop(&a->target);
 
     struct fb_report *r = &a->report;

@@ -144,7 +144,7 @@ static void write_server(struct fb_jsonw *w, const struct fb_report *r)
         jw_i64(w, s->log[i][1]);
         jw_str(w, "]");
     }
-    jw_str(w, "]}");
+    jw_str(w, s->log_truncated ? "], \"in_service_samples_truncated\": true}" : "]}");
 }
 
 static void write_threads(struct fb_jsonw *w, const struct fb_report *r)

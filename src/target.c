@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -275,14 +276,15 @@ static uint64_t number(const cJSON *obj, const char *key, int *ok)
     return (uint64_t)v->valuedouble;
 }
 
-void target_server_stats(const struct fb_target *t, struct fb_server_stats *s)
+void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb_server_stats *s)
 {
-    char url[160];
+    char url[200];
 
     memset(s, 0, sizeof(*s));
     if (!t->embedded || t->child == 0)
         return;
-    snprintf(url, sizeof(url), "%s?log=1", t->control_url);
+    /* Only this run's part of the server's (bounded) log. */
+    snprintf(url, sizeof(url), "%s?log=1&since=%" PRIu64, t->control_url, since_us);
     char *body = http_get(url, 2000);
     cJSON *doc = body ? cJSON_Parse(body) : NULL;
     free(body);
@@ -307,6 +309,7 @@ void target_server_stats(const struct fb_target *t, struct fb_server_stats *s)
             }
         }
     }
+    s->log_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "in_service_log_truncated"));
     s->valid = ok;
     cJSON_Delete(doc);
 }

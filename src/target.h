@@ -24,6 +24,7 @@ struct fb_server_stats {
     uint64_t requests, in_service, max_in_service, queued, max_queued;
     int64_t (*log)[2];          /* [monotonic µs, in service]; caller frees */
     size_t nlog;
+    int log_truncated;          /* the server's ring lost part of this run's log */
 };
 
 /* Starts `fetchbench serve` in a child on an ephemeral loopback port and
@@ -34,8 +35,9 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
 /* Checks url (http or https, with a host) and fills t. Returns 0, or -1 with
  * a reason in err. */
 int target_from_url(struct fb_target *t, const char *url, char *err, size_t errlen);
-/* Reads the embedded server's /stats; s->valid says whether it answered. */
-void target_server_stats(const struct fb_target *t, struct fb_server_stats *s);
+/* Reads the embedded server's /stats, with its in-service log from since_us
+ * (absolute monotonic µs) on; s->valid says whether it answered. */
+void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb_server_stats *s);
 /* Stops the child, if any (its stop signal, then SIGKILL after 2 s). */
 void target_stop(struct fb_target *t);
 
