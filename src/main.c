@@ -126,7 +126,7 @@ static int run_main(int argc, char **argv)
     const char *json_path = cfg.output ? cfg.output : "-";
     code = EXIT_USAGE;
     if (stdfds_closed(STDOUT_FILENO)
-        && (outfile_same(json_path, "-") || (cfg.trace && outfile_same(cfg.trace, "-")))) {
+        && (outfile_is_stdout(json_path) || (cfg.trace && outfile_is_stdout(cfg.trace)))) {
         fputs("fetchbench: stdout is closed; use --output FILE\n", stderr);
         goto out;
     }

@@ -191,6 +191,24 @@ int outfile_same(const char *a, const char *b)
     return strcmp(ia.name, ib.name) == 0;
 }
 
+int outfile_is_stdout(const char *path)
+{
+    char target[PATH_MAX], dir[PATH_MAX];
+    struct stat st, fds;
+    int in_proc;
+
+    if (strcmp(path, "-") == 0)
+        return 1;
+    /* /dev/stdout, /dev/fd/1, /proc/self/fd/1: the chain ends at a link
+     * named 1 in our own descriptor directory. */
+    if (follow_links(path, target, sizeof(target), &in_proc) < 0 || !in_proc)
+        return 0;
+    const char *slash = strrchr(target, '/');
+    return slash && strcmp(slash + 1, "1") == 0 && dir_of(target, dir, sizeof(dir)) == 0
+           && stat(dir, &st) == 0 && stat("/proc/self/fd", &fds) == 0 && st.st_dev == fds.st_dev
+           && st.st_ino == fds.st_ino;
+}
+
 static const char *display_name(const struct fb_outfile *o)
 {
     return o->kind == OUTFILE_STDOUT ? "stdout" : o->path;

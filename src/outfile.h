@@ -35,6 +35,8 @@ int outfile_classify(const char *path, char *target, size_t targetlen, char *err
  * "./x" and "x", hard links, "-" and what stdout is), else 0. Two names of
  * the null device are not the same: nothing written there can be lost. */
 int outfile_same(const char *a, const char *b);
+/* 1 when path is "-" or names descriptor 1 (/dev/stdout, /dev/fd/1), else 0. */
+int outfile_is_stdout(const char *path);
 /* Prepares the output before the run: creates the temporary, opens a
  * device. path must outlive o. Returns 0, or -1 with a one-line reason in
  * err and nothing created. */

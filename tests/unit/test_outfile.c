@@ -251,3 +251,16 @@ Test(outfile, a_fifo_is_opened_only_when_written)
     cr_assert_eq(lstat(in_dir("fifo"), &st), 0);
     cr_assert(S_ISFIFO(st.st_mode), "still a FIFO");
 }
+
+Test(outfile, knows_the_names_of_stdout)
+{
+    cr_assert_eq(outfile_is_stdout("-"), 1);
+    cr_assert_eq(outfile_is_stdout("/dev/stdout"), 1);
+    cr_assert_eq(outfile_is_stdout("/dev/fd/1"), 1);
+    cr_assert_eq(outfile_is_stdout("/proc/self/fd/1"), 1);
+    cr_assert_eq(symlink("/dev/stdout", in_dir("out")), 0);
+    cr_assert_eq(outfile_is_stdout(in_dir("out")), 1);
+    cr_assert_eq(outfile_is_stdout("/dev/stderr"), 0);
+    cr_assert_eq(outfile_is_stdout("/dev/null"), 0);
+    cr_assert_eq(outfile_is_stdout(in_dir("1")), 0);
+}
