@@ -191,22 +191,29 @@ int outfile_same(const char *a, const char *b)
     return strcmp(ia.name, ib.name) == 0;
 }
 
-int outfile_is_stdout(const char *path)
+/* The descriptor N when path (followed) is a link named N in our own
+ * descriptor directory (/dev/stdout, /dev/fd/N, /proc/self/fd/N), else -1. */
+static int own_fd(const char *path)
 {
     char target[PATH_MAX], dir[PATH_MAX];
     struct stat st, fds;
-    int in_proc;
+    int in_proc, n;
+    char end;
 
-    if (strcmp(path, "-") == 0)
-        return 1;
-    /* /dev/stdout, /dev/fd/1, /proc/self/fd/1: the chain ends at a link
-     * named 1 in our own descriptor directory. */
     if (follow_links(path, target, sizeof(target), &in_proc) < 0 || !in_proc)
-        return 0;
+        return -1;
     const char *slash = strrchr(target, '/');
-    return slash && strcmp(slash + 1, "1") == 0 && dir_of(target, dir, sizeof(dir)) == 0
-           && stat(dir, &st) == 0 && stat("/proc/self/fd", &fds) == 0 && st.st_dev == fds.st_dev
-           && st.st_ino == fds.st_ino;
+    if (slash == NULL || sscanf(slash + 1, "%d%c", &n, &end) != 1 || n < 0)
+        return -1;
+    if (dir_of(target, dir, sizeof(dir)) < 0 || stat(dir, &st) != 0 || stat("/proc/self/fd", &fds) != 0
+        || st.st_dev != fds.st_dev || st.st_ino != fds.st_ino)
+        return -1;
+    return n;
+}
+
+int outfile_is_stdout(const char *path)
+{
+    return strcmp(path, "-") == 0 || own_fd(path) == STDOUT_FILENO;
 }
 
 static const char *display_name(const struct fb_outfile *o)
@@ -218,7 +225,12 @@ static const char *display_name(const struct fb_outfile *o)
  * is never truncated or replaced (a file behind /dev/stdout is the shell's). */
 static int open_through(struct fb_outfile *o, char *err, size_t errlen)
 {
-    int fd = open(o->target, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+    /* One of our descriptors is shared, not reopened: reopening a pipe
+     * whose reader has gone would wait forever, and the shell's offset and
+     * append mode are what "> /dev/stdout" means. */
+    int own = own_fd(o->target);
+    int fd = own >= 0 ? fcntl(own, F_DUPFD_CLOEXEC, 3)
+                      : open(o->target, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", o->path, strerror(errno));
         return -1;
@@ -237,20 +249,20 @@ static int open_through(struct fb_outfile *o, char *err, size_t errlen)
 static int open_temporary(struct fb_outfile *o, char *err, size_t errlen)
 {
     struct stat st;
-    int fd = -1;
+    int fd = -1, existed;
+    mode_t mode;
 
     if (snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", o->target) >= (int)sizeof(o->tmp)) {
         snprintf(err, errlen, "%s: %s", o->path, strerror(ENAMETOOLONG));
         goto fail;
     }
-    int existed = stat(o->target, &st) == 0;
+    existed = stat(o->target, &st) == 0;
     fd = mkostemp(o->tmp, O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", o->path, strerror(errno));
         o->tmp[0] = '\0';
         goto fail;
     }
-    mode_t mode;
     if (existed) {
         /* Only root may give a file away; anyone else gets the file as
          * their own, as any editor's save would. Before fchmod: chown
@@ -300,7 +312,7 @@ int outfile_open(struct fb_outfile *o, const char *path, char *err, size_t errle
     case OUTFILE_THROUGH:
         /* Opening a FIFO waits for a reader; that is for when the report is
          * ready, not before the run (its reader may start later). */
-        if (stat(o->target, &st) == 0 && S_ISFIFO(st.st_mode)) {
+        if (stat(o->target, &st) == 0 && S_ISFIFO(st.st_mode) && own_fd(o->target) < 0) {
             o->is_fifo = 1;
             return 0;
         }

@@ -108,6 +108,24 @@ report "$SCRATCH/fd1.json"
 run --output /dev/stdout | cat > "$SCRATCH/piped.json"
 report "$SCRATCH/piped.json"
 [ -L /dev/stdout ] || fail "/dev/stdout is no longer a link"
+# A pipe whose reader has gone: a write error, not a wait for a new reader.
+{ set +e; timeout 60 $TEST_PREFIX "$FETCHBENCH" --tasks 2 --delay-ms 50 --quiet --output /dev/stdout \
+    2> "$SCRATCH/err"; echo $? > "$SCRATCH/rc"; } | true
+expect_eq "exit with the reader gone" "$(cat "$SCRATCH/rc")" 1
+grep -q "Broken pipe" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+# stdout a socket (as under a service manager): /proc cannot reopen it, the
+# descriptor itself is written.
+/usr/bin/python3 - "$FETCHBENCH" "$SCRATCH/socket.json" <<'EOF_PY' || fail "--output /dev/stdout onto a socket"
+import socket, subprocess, sys
+ours, theirs = socket.socketpair()
+cmd = [sys.argv[1]]
+p = subprocess.Popen(cmd + ["--tasks", "2", "--delay-ms", "50", "--quiet", "--output", "/dev/stdout"],
+                     stdout=theirs)
+theirs.close()
+data = b"".join(iter(lambda: ours.recv(65536), b""))
+sys.exit(p.wait() or open(sys.argv[2], "wb").write(data) == 0)
+EOF_PY
+report "$SCRATCH/socket.json"
 echo keep > "$SCRATCH/appended"
 run --output /dev/stdout >> "$SCRATCH/appended"
 expect_eq "the line before" "$(head -n 1 "$SCRATCH/appended")" keep
