@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 
 #include "mode.h"
 #include "parse.h"
+#include "stdfds.h"
 
 #define MAX_TASKS       100000000u
 #define MAX_DELAY_MS    600000u
@@ -64,7 +66,9 @@ void cli_usage(FILE *f)
         "      --max-body BYTES     larger responses fail (default %u)\n"
         "      --max-connections C  reuse connections, at most C open (default: a new\n"
         "                           connection and name resolution per fetch)\n"
-        "  -o, --output FILE        write the JSON to FILE (atomically) instead of stdout\n"
+        "  -o, --output FILE        write the JSON to FILE instead of stdout (- is stdout):\n"
+        "                           a regular file (a symlink's target) is replaced\n"
+        "                           atomically, a FIFO or device is written through\n"
         "      --trace FILE         also write a Chrome trace (open it in Perfetto)\n"
         "      --repeat R           R runs; the report keeps every run's summary and\n"
         "                           their median/min/max, and details the last run\n"
@@ -98,6 +102,26 @@ static int usage_error(const char *fmt, ...)
     va_end(ap);
     fputs(" (see --help)\n", stderr);
     return -1;
+}
+
+/* After printing what was asked for on stdout: was it written? Returns the
+ * exit code; a write error (a full disk, a closed stdout) is one line and 1,
+ * as for the report. */
+static int stdout_done(const char *what)
+{
+    int failed = 0, saved = 0;
+
+    errno = 0;
+    if (stdfds_closed(STDOUT_FILENO)) {
+        failed = 1;
+        saved = EBADF; /* it went to the /dev/null that stdfds_guard put there */
+    } else if (fflush(stdout) != 0 || ferror(stdout)) {
+        failed = 1;
+        saved = errno ? errno : EIO;
+    }
+    if (failed)
+        fprintf(stderr, "fetchbench: %s: writing stdout failed: %s\n", what, strerror(saved));
+    return failed ? EXIT_RUN_FAILED : EXIT_OK;
 }
 
 static int number_u32(const char *flag, const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -196,11 +220,11 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
             break;
         case 'h':
             cli_usage(stdout);
-            *exit_code = EXIT_OK;
+            *exit_code = stdout_done("--help");
             return -1;
         case 'V':
             printf("fetchbench %s\n", FB_VERSION);
-            *exit_code = EXIT_OK;
+            *exit_code = stdout_done("--version");
             return -1;
         case ':':
             rc = usage_error("%s: missing value", argv[optind - 1]);

@@ -2,11 +2,13 @@
  * main wires the pieces together: command line -> target -> run(s) ->
  * report, and owns the exit code. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "compare.h"
@@ -16,6 +18,7 @@
 #include "run.h"
 #include "server.h"
 #include "sig.h"
+#include "stdfds.h"
 #include "target.h"
 #include "threads.h"
 #include "trace.h"
@@ -88,22 +91,25 @@ static int attempt(struct fb_attempt *a, const struct fb_config *cfg)
     return 0;
 }
 
-/* Writes one output: to its atomic file when given, else to stdout. */
+/* Writes one output and commits it: renamed into place, or flushed. */
 static int write_output(struct fb_outfile *o, int (*write)(FILE *, const struct fb_report *),
                         const struct fb_report *r)
 {
     char err[512];
+    FILE *f = outfile_stream(o, err, sizeof(err));
 
-    int rc = 0;
-
-    if (write(o->f ? o->f : stdout, r) < 0) {
-        fprintf(stderr, "fetchbench: writing %s failed\n", o->path ? o->path : "the report");
-        rc = -1;
-    } else if (o->f && outfile_commit(o, err, sizeof(err)) < 0) {
-        fprintf(stderr, "fetchbench: %s\n", err);
-        rc = -1;
+    errno = 0;
+    if (f && write(f, r) < 0) {
+        snprintf(err, sizeof(err), "writing %s failed: %s", o->kind == OUTFILE_STDOUT ? "stdout" : o->path,
+                 strerror(errno ? errno : EIO));
+        f = NULL;
     }
-    return rc;
+    if (f == NULL || outfile_commit(o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: %s\n", err);
+        outfile_abort(o);
+        return -1;
+    }
+    return 0;
 }
 
 static int run_main(int argc, char **argv)
@@ -118,16 +124,30 @@ static int run_main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     if (cli_parse(argc, argv, &cfg, &code) < 0)
         goto out;
-    /* Before any run, so a bad path costs nothing. */
-    if ((cfg.output && outfile_open(&json_out, cfg.output, err, sizeof(err)) < 0)
-        || (cfg.trace && outfile_open(&trace_out, cfg.trace, err, sizeof(err)) < 0)) {
-        fprintf(stderr, "fetchbench: %s\n", err);
-        code = EXIT_USAGE;
+    /* Before any run, so a bad path costs nothing. No --output is "-". */
+    const char *json_path = cfg.output ? cfg.output : "-";
+    code = EXIT_USAGE;
+    if (stdfds_closed(STDOUT_FILENO)
+        && (outfile_is_stdout(json_path) || (cfg.trace && outfile_is_stdout(cfg.trace)))) {
+        fputs("fetchbench: stdout is closed; use --output FILE\n", stderr);
+        goto out;
+    }
+    if (cfg.trace && outfile_same(json_path, cfg.trace)) {
+        fprintf(stderr, "fetchbench: --trace %s: the same file as the report%s (see --help)\n", cfg.trace,
+                cfg.output ? "'s --output" : " on stdout");
+        goto out;
+    }
+    if (outfile_open(&json_out, json_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: --output: %s\n", err);
+        goto out;
+    }
+    if (cfg.trace && outfile_open(&trace_out, cfg.trace, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: --trace: %s\n", err);
         goto out;
     }
     /* A second ^C kills us wherever we are: the temporaries go with us. */
-    guard_json = json_out.f ? sig_guard_path(json_out.tmp) : -1;
-    guard_trace = trace_out.f ? sig_guard_path(trace_out.tmp) : -1;
+    guard_json = outfile_tmp_path(&json_out) ? sig_guard_path(outfile_tmp_path(&json_out)) : -1;
+    guard_trace = outfile_tmp_path(&trace_out) ? sig_guard_path(outfile_tmp_path(&trace_out)) : -1;
     runs = calloc(cfg.repeat, sizeof(*runs));
     if (runs == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("fetchbench: cannot initialise (out of memory?)\n", stderr);
@@ -200,10 +220,9 @@ out_curl:
     attempt_free(&a);
     curl_global_cleanup();
 out:
-    if (json_out.f)
-        outfile_abort(&json_out);
-    if (trace_out.f)
-        outfile_abort(&trace_out);
+    /* Removes any temporary left; safe on a committed or unopened output. */
+    outfile_abort(&json_out);
+    outfile_abort(&trace_out);
     sig_forget(guard_json);
     sig_forget(guard_trace);
     free(runs);
@@ -213,6 +232,13 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* First: while fd 0, 1 or 2 is closed, the next file or socket lands
+     * there and a message to stderr would go into it. */
+    if (stdfds_guard() < 0) {
+        fprintf(stderr, "fetchbench: cannot put /dev/null on a closed standard descriptor: %s\n",
+                strerror(errno));
+        return EXIT_RUN_FAILED;
+    }
     /* A closed reader of our stdout is a write error, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)

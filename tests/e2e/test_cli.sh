@@ -37,4 +37,14 @@ grep -q "^fetchbench [0-9]" "$SCRATCH/version" || fail "--version: $(cat "$SCRAT
 
 # A report that cannot be written is an error, not a silent success.
 expect_exit 1 fb --tasks 3 --delay-ms 0 --quiet > /dev/full 2> "$SCRATCH/err"
-grep -q "writing the report failed" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+grep -q "writing stdout failed: No space left on device" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+expect_eq "stderr lines for a full stdout" "$(wc -l < "$SCRATCH/err")" 1
+# So is --help or --version that cannot be written (a full disk, a closed stdout).
+for flag in --help --version; do
+    expect_exit 1 fb $flag > /dev/full 2> "$SCRATCH/err"
+    expect_eq "stderr lines for $flag > /dev/full" "$(wc -l < "$SCRATCH/err")" 1
+    grep -q -- "$flag: writing stdout failed: No space left on device" "$SCRATCH/err" \
+        || fail "$(cat "$SCRATCH/err")"
+    expect_exit 1 fb $flag >&- 2> "$SCRATCH/err"
+    grep -q -- "$flag: writing stdout failed" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+done

@@ -8,5 +8,14 @@ for mode in lock nolock; do
     /usr/bin/python3 "$FB_ROOT/tests/check_trace.py" "$SCRATCH/$mode.trace.json" "$SCRATCH/$mode.json" \
         || fail "$mode trace"
 done
+# "-" is stdout, for a trace as for the plot scripts: the report goes to a file.
+fb --tasks 5 --delay-ms 50 --quiet --output "$SCRATCH/dash.json" --trace - > "$SCRATCH/dash.trace.json"
+/usr/bin/python3 "$FB_ROOT/tests/check_trace.py" "$SCRATCH/dash.trace.json" "$SCRATCH/dash.json" \
+    || fail "--trace -"
 # A bad trace path is a usage error before anything runs.
 expect_exit 2 fb --tasks 1 --trace "$SCRATCH/no/such/dir/t.json" > /dev/null 2>&1
+expect_exit 2 fb --tasks 1 --trace "$SCRATCH" > /dev/null 2>&1
+# The trace and the report in one file: refused, whichever way it is named.
+expect_exit 2 fb --tasks 1 --output "$SCRATCH/both.json" --trace "$SCRATCH/./both.json" 2> /dev/null
+expect_exit 2 fb --tasks 1 --trace - > /dev/null 2>&1
+[ ! -e "$SCRATCH/both.json" ] || fail "both.json was written"
