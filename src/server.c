@@ -905,6 +905,10 @@ int server_main(int argc, char **argv)
             break;
         case 'h':
             fputs(serve_usage, stdout);
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, SERVE_PREFIX "--help: writing stdout failed: %s\n", strerror(errno));
+                return 1;
+            }
             return 0;
         case ':':
             fprintf(stderr, SERVE_PREFIX "%s: missing value\n", argv[optind - 1]);

@@ -208,3 +208,8 @@ kill -INT "$SERVER_PID"
 set +e; wait "$SERVER_PID"; rc=$?; set -e
 expect_eq "exit code after SIGINT" "$rc" 0
 echo "ok"
+
+# serve --help that cannot be written says so and fails, like the report.
+set +e; "$FETCHBENCH" serve --help > /dev/full 2> "$SCRATCH/help.err"; rc=$?; set -e
+expect_eq "serve --help onto /dev/full" "$rc" 1
+expect_eq "one line" "$(wc -l < "$SCRATCH/help.err")" 1
