@@ -38,15 +38,33 @@ def main(argv):
     peaks = sorted(r["peak"] for r in rows)
     print(f"\npeak live threads over {runs} runs: min {peaks[0]}, median {statistics.median(peaks)}, "
           f"max {peaks[-1]}")
-    # The peak is about how many lives overlap: creation window against life.
-    for r in rows:
-        r["ratio"] = r["median_life_us"] / r["window_us"] if r["window_us"] else float("inf")
-    lo = [r["peak"] for r in rows if r["ratio"] < 1]
-    hi = [r["peak"] for r in rows if r["ratio"] >= 1]
-    if lo and hi:
-        print(f"runs where a thread lives shorter than the creation window: median peak "
-              f"{statistics.median(lo)} ({len(lo)} runs); longer: {statistics.median(hi)} ({len(hi)} runs)")
+    # How many lives overlap: rank correlation of the peak with how long the
+    # threads lived and with how long the loop took to create them.
+    print(f"Spearman rank correlation of the peak with the median life: "
+          f"{spearman([r['peak'] for r in rows], [r['median_life_us'] for r in rows]):+.2f}, "
+          f"with the creation window: "
+          f"{spearman([r['peak'] for r in rows], [r['window_us'] for r in rows]):+.2f}")
 
+
+def ranks(xs):
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    r = [0.0] * len(xs)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            r[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return r
+
+
+def spearman(xs, ys):
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = statistics.mean(rx), statistics.mean(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    return cov / (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
 
 if __name__ == "__main__":
     main(sys.argv[1:])
