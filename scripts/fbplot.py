@@ -32,7 +32,7 @@ LABELS = {
     "lock_held": "lock held",
     "cache_check": "cache check",
     "cache_hit": "cache hit",
-    "queued": "queued for a connection",
+    "queued": "queued (libcurl has not started it)",
     "dns": "DNS",
     "connect": "connect",
     "request": "request (to first byte)",

@@ -19,6 +19,7 @@ struct fb_transfer {
     struct fb_transfer *next_unstarted; /* in x->unstarted until libcurl runs it */
     uint64_t first_action_us;   /* the first call into libcurl after admission:
                                  * libcurl starts the transfer's clock in it */
+    uint64_t socket_us;         /* when libcurl opened its first socket, or 0 */
     char *body;
     size_t len, cap;
     int too_large;
@@ -41,7 +42,6 @@ static void socket_action(struct fb_xfer *x, curl_socket_t fd, int flags)
     uint64_t before = clock_now_us();
 
     curl_multi_socket_action(x->multi, fd, flags, &running);
-    x->action_end_us = clock_now_us();
     /* libcurl runs every transfer added since the last call (their timers
      * expire at once) and starts each one's clock there, not when it was
      * added: at a million tasks that is one long loop turn later. */
@@ -135,9 +135,12 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg, voi
  * are counted exactly. */
 static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    struct fb_xfer *x = arg;
+    struct fb_transfer *t = arg;
+    struct fb_xfer *x = t->x;
     curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
     if (fd != CURL_SOCKET_BAD) {
+        if (t->socket_us == 0)
+            t->socket_us = clock_now_us();
         x->connections_opened++;
         if (++x->open_connections > x->peak_connections)
             x->peak_connections = x->open_connections;
@@ -238,10 +241,8 @@ static void admit_waiting(struct fb_xfer *x)
 }
 
 /* What libcurl knows of t so far: status, where its clock started, and the
- * phases reached as offsets from there. ended_us is when libcurl reported
- * the transfer done (succeeded: with CURLE_OK), or 0 when it is cancelled. */
-static void progress_of(const struct fb_transfer *t, uint64_t ended_us, int succeeded,
-                        struct fb_xfer_result *r)
+ * phases reached as offsets from there. */
+static void progress_of(const struct fb_transfer *t, struct fb_xfer_result *r)
 {
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
     r->phase_us[PHASE_DNS] = phase_offset(t->easy, CURLINFO_NAMELOOKUP_TIME_T);
@@ -261,19 +262,19 @@ static void progress_of(const struct fb_transfer *t, uint64_t ended_us, int succ
         r->start_us = 0; /* libcurl never ran it */
         return;
     }
-    /* libcurl's clock for the transfer started inside the first call after
-     * admission; a transfer that succeeded says exactly where: its total
-     * time back from its end. A failed one does not (libcurl leaves its
-     * total time as of its last progress update, often its first moment),
-     * so it is placed at that first call: exact while one loop turn starts
-     * few transfers, early by at most that call's length when it starts
-     * thousands. */
+    /* libcurl's clock for the transfer starts inside the first call after
+     * admission, after whatever else that call starts first (thousands of
+     * transfers, in a stampede). Where the transfer opened a socket, the
+     * start is exactly that moment minus its name lookup, on our clock. Its
+     * end minus its total time is not: libcurl tears the connection down
+     * after stopping the clock, 0.1-1 ms later, and a failed transfer's
+     * total time is stale. */
     r->start_us = t->first_action_us;
-    if (ended_us && succeeded) {
-        curl_off_t total = 0;
-        curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total);
-        if (total >= 0 && (uint64_t)total <= ended_us && ended_us - (uint64_t)total > r->start_us)
-            r->start_us = ended_us - (uint64_t)total;
+    if (t->socket_us) {
+        curl_off_t lookup = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
+        if (lookup >= 0 && (uint64_t)lookup < t->socket_us && t->socket_us - (uint64_t)lookup > r->start_us)
+            r->start_us = t->socket_us - (uint64_t)lookup;
     }
 }
 
@@ -294,7 +295,7 @@ static void finish(struct fb_xfer *x, struct fb_transfer *t, CURLcode rc)
 {
     struct fb_xfer_result r = {0};
 
-    progress_of(t, x->action_end_us, rc == CURLE_OK, &r);
+    progress_of(t, &r);
 
     char status_line[64];
     if (rc != CURLE_OK) {
@@ -352,7 +353,9 @@ static int admit(struct fb_xfer *x, struct fb_transfer *t)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->opts.timeout_ms);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+    /* The transfer, to time its socket; a socket's close may come after
+     * its transfer is gone (a kept connection), so that one gets x. */
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, x);
     if (!x->opts.reuse_connections) {
@@ -432,7 +435,7 @@ void xfer_abort_all(struct fb_xfer *x, fb_xfer_done_fn *cb, void *ctx)
     x->unstarted = NULL;
     while ((t = x->active) != NULL) {
         struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "cancelled"};
-        progress_of(t, 0, 0, &r);
+        progress_of(t, &r);
         unlink_active(x, t);
         if (cb)
             cb(ctx, t->owner, &r);

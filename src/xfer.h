@@ -50,7 +50,6 @@ struct fb_xfer {
     struct fb_queue waiting;    /* transfers not yet handed to libcurl */
     struct fb_transfer *active; /* in libcurl, doubly linked */
     struct fb_transfer *unstarted; /* added to libcurl since its last call */
-    uint64_t action_end_us;     /* when the last call into libcurl returned */
     struct fb_sock *socks;      /* sockets libcurl asked us to watch */
     unsigned inflight;
     uint64_t started;           /* requests made upstream */

@@ -204,7 +204,7 @@ jq 'del(.threads)' "$good" >"$SCRATCH/nothreads.json"
 # connection slot, which big no-lock runs hit)
 jq '.tasks[3].spans[0] |= (.state = "queued" | .end_us = .start_us + 1000)' "$good" >"$SCRATCH/queued.json"
 "$TIMELINE" "$SCRATCH/queued.json" -o "$SCRATCH/queued.svg"
-grep -q '>queued for a connection<' "$SCRATCH/queued.svg" || fail "queued.svg: no queued state"
+grep -q '>queued (libcurl has not started it)<' "$SCRATCH/queued.svg" || fail "queued.svg: no queued state"
 
 expect_bad "$TIMELINE" "$SCRATCH/notjson.json" -o "$BAD/x.png"
 grep -q 'not JSON (line 3 column 18)' "$SCRATCH/bad.err" || fail "position not reported"
