@@ -89,10 +89,13 @@ expect_eq "exit code when only the first of three runs failed" "$rc" 1
 ) || fail "300 fetches under 200 descriptors failed: $(tail -3 "$SCRATCH/fds.err")"
 validate "$SCRATCH/fds.json"
 expect_eq "no errors" "$(jqv "$SCRATCH/fds.json" .summary.errors.total)" 0
-expect_eq "the cap recorded" "$(jqv "$SCRATCH/fds.json" .config.fetch_cap)" 45
-expect_eq "the limit recorded" "$(jqv "$SCRATCH/fds.json" .config.fd_limit)" 200
-[ "$(jqv "$SCRATCH/fds.json" .summary.peak_connections)" -le 45 ] || fail "more connections than the cap"
-expect_eq "told once" "$(grep -c 'open-file limit (200) let at most 45 fetches' "$SCRATCH/fds.err")" 1
+# (valgrind keeps a few descriptors for itself: the limit may read lower.)
+limit=$(jqv "$SCRATCH/fds.json" .config.fd_limit)
+[ "$limit" -le 200 ] && [ "$limit" -gt 150 ] || fail "the limit recorded: $limit"
+cap=$(( (limit - 64) / 3 ))
+expect_eq "the cap recorded" "$(jqv "$SCRATCH/fds.json" .config.fetch_cap)" "$cap"
+[ "$(jqv "$SCRATCH/fds.json" .summary.peak_connections)" -le "$cap" ] || fail "more connections than the cap"
+expect_eq "told once" "$(grep -c "open-file limit ($limit) let at most $cap fetches" "$SCRATCH/fds.err")" 1
 
 # Threads: a resolver thread that cannot start is not a thread created.
 # (The embedded server's URL names this machine when that resolves to
