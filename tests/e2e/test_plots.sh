@@ -293,7 +293,7 @@ echo "ok: tls, fetch_cap, fd_limit, threads_failed"
 # Infinity (Python's json takes them), a repeated key (as compare does).
 sed 's/"wall_us":[0-9]*,/"wall_us":9223372036854775808,/' "$good" >"$SCRATCH/int64.json"
 sed 's/"wall_us":[0-9]*,/"wall_us":1e400,/' "$good" >"$SCRATCH/double.json"
-sed 's/"start_us":0,/"start_us":NaN,/' "$good" >"$SCRATCH/nan.json"
+sed '/"id":0,/s/"start_us":[0-9]*,/"start_us":NaN,/' "$good" >"$SCRATCH/nan.json"
 sed 's/"cache_hits":\([0-9]*\)/"cache_hits":-Infinity/' "$good" >"$SCRATCH/inf.json"
 sed 's/"wall_us":\([0-9]*\),/"wall_us":\1,"wall_us":1,/' "$good" >"$SCRATCH/dup.json"
 sed 's/"id":3,/"id":3,"id":3,/' "$good" >"$SCRATCH/dup-task.json"
