@@ -55,9 +55,7 @@ static int load_side(struct side *s, const char *path, int allow_interrupted)
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "fetchbench/1") != 0) {
         /* The file's own text, so cut short and kept on one line. */
         snprintf(err, sizeof(err), "%s", cJSON_IsString(schema) ? schema->valuestring : "missing");
-        for (char *p = err; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                *p = '?';
+        jsonread_one_line(err);
         fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 report (schema: %.64s)\n", path, err);
         goto out;
     }

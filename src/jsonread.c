@@ -279,11 +279,16 @@ out:
     /* Reasons quote the document (names, text near an error): no control
      * character of it may break the one-line message. */
     if (doc == NULL)
-        for (char *c = err; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                *c = '?';
+        jsonread_one_line(err);
     free(copy);
     return doc;
+}
+
+void jsonread_one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
 }
 
 /* Past JSON whitespace and then the literal lit at *p: 1 matched, 0 not,

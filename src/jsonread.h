@@ -18,6 +18,10 @@ struct cJSON;
  * no terminating NUL. */
 struct cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen);
 
+/* Replaces every control byte of s with '?', in place: text quoted from a
+ * file must not break a one-line message. */
+void jsonread_one_line(char *s);
+
 /* How far into a file jsonread_report_file looks for a report's beginning. */
 #define JSONREAD_PREFIX_MAX 65536
 

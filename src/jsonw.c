@@ -42,7 +42,7 @@ void jw_str(struct fb_jsonw *w, const char *s)
     jw_raw(w, s, strlen(s));
 }
 
-void jw_u64(struct fb_jsonw *w, uint64_t v)
+size_t jw_format_u64(char *out, uint64_t v)
 {
     char tmp[20];
     size_t n = 0;
@@ -51,7 +51,14 @@ void jw_u64(struct fb_jsonw *w, uint64_t v)
         tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    jw_raw(w, tmp + sizeof(tmp) - n, n);
+    memcpy(out, tmp + sizeof(tmp) - n, n);
+    return n;
+}
+
+void jw_u64(struct fb_jsonw *w, uint64_t v)
+{
+    char digits[20];
+    jw_raw(w, digits, jw_format_u64(digits, v));
 }
 
 void jw_i64(struct fb_jsonw *w, int64_t v)

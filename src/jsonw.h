@@ -24,6 +24,9 @@ int jw_flush(struct fb_jsonw *w);
 void jw_raw(struct fb_jsonw *w, const char *s, size_t n);
 void jw_str(struct fb_jsonw *w, const char *s);   /* raw text, no quoting */
 void jw_u64(struct fb_jsonw *w, uint64_t v);
+/* Writes v in decimal at out (room for 20 bytes, no NUL); returns the length.
+ * For writers of other buffers (the server's evbuffer chunks). */
+size_t jw_format_u64(char *out, uint64_t v);
 void jw_i64(struct fb_jsonw *w, int64_t v);
 /* Writes item unformatted; returns -1 when cJSON runs out of memory. */
 int jw_cjson(struct fb_jsonw *w, const struct cJSON *item);

@@ -47,6 +47,13 @@ static cJSON *config_json(const struct fb_report *r)
     return o;
 }
 
+/* Stopped by a signal in the loop, or one arrived since, up to this call:
+ * the report says so if the signal came before its end was written. */
+static int interrupted(const struct fb_run *run)
+{
+    return run->interrupted || sig_pending();
+}
+
 void report_summarize(struct fb_report *r)
 {
     const struct fb_run *run = r->run;
@@ -260,7 +267,7 @@ int report_write_json(FILE *f, const struct fb_report *r)
     }
     /* Last, so that a signal that arrives while the report is written (into
      * a slow pipe, say) still marks it. */
-    jw_str(&w, run->interrupted || sig_pending() ? "\n ],\n \"interrupted\": true}\n"
+    jw_str(&w, interrupted(run) ? "\n ],\n \"interrupted\": true}\n"
                                                  : "\n ],\n \"interrupted\": false}\n");
     rc |= jw_flush(&w);
     return rc ? -1 : 0;
@@ -325,7 +332,7 @@ void report_print_summary(FILE *f, const struct fb_report *r)
     const struct fb_summary *s = &r->summary;
 
     fprintf(f, "fetchbench: %u tasks, mode %s, %s%s\n", c->tasks, c->mode->name, r->target->shown_url,
-            run->interrupted || sig_pending() ? " (interrupted)" : "");
+            interrupted(run) ? " (interrupted)" : "");
     fprintf(f, "  wall %.3f s | upstream requests %" PRIu64 " | server saw ", s->wall_us / 1e6,
             s->upstream_requests);
     if (s->server_requests >= 0)

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "delaypath.h"
 #include "fdlimit.h"
+#include "jsonw.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -481,21 +482,6 @@ static int stats_query(const struct evhttp_uri *uri, int *log, uint64_t *since)
     return rc;
 }
 
-/* Writes v in decimal at p (room for 20 bytes); returns the length. */
-static size_t format_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (size_t i = 0; i < n; i++)
-        p[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* The number of the oldest kept change at or after since (log_total when
  * none is): the ring is in time order, so a binary search. */
 static uint64_t log_find(const struct fb_server *srv, uint64_t since)
@@ -537,9 +523,9 @@ static int add_log(const struct fb_server *srv, struct evbuffer *out, uint64_t s
         if (k != first)
             chunk[len++] = ',';
         chunk[len++] = '[';
-        len += format_u64(chunk + len, e->t_us);
+        len += jw_format_u64(chunk + len, e->t_us);
         chunk[len++] = ',';
-        len += format_u64(chunk + len, e->in_service);
+        len += jw_format_u64(chunk + len, e->in_service);
         chunk[len++] = ']';
     }
     if (evbuffer_add(out, chunk, len) != 0)

@@ -39,7 +39,8 @@ static void drain_finished(struct fb_xfer *x);
 static void socket_action(struct fb_xfer *x, curl_socket_t fd, int flags)
 {
     int running;
-    uint64_t before = clock_now_us();
+    /* Only transfers added since the last call await their start. */
+    uint64_t before = x->unstarted ? clock_now_us() : 0;
 
     curl_multi_socket_action(x->multi, fd, flags, &running);
     /* libcurl runs every transfer added since the last call (their timers
@@ -248,6 +249,7 @@ static void progress_of(const struct fb_transfer *t, struct fb_xfer_result *r)
     r->phase_us[PHASE_DNS] = phase_offset(t->easy, CURLINFO_NAMELOOKUP_TIME_T);
     r->phase_us[PHASE_CONNECT] = phase_offset(t->easy, CURLINFO_CONNECT_TIME_T);
     r->phase_us[PHASE_FIRST_BYTE] = phase_offset(t->easy, CURLINFO_STARTTRANSFER_TIME_T);
+    uint32_t lookup = r->phase_us[PHASE_DNS]; /* as libcurl said, before the fixes below */
     /* A phase reached in under a microsecond still counts as reached (0
      * means "not reached"); a reused connection reports no connect time at
      * all but a name lookup: the phases are made monotonic, so no span ends
@@ -270,12 +272,8 @@ static void progress_of(const struct fb_transfer *t, struct fb_xfer_result *r)
      * after stopping the clock, 0.1-1 ms later, and a failed transfer's
      * total time is stale. */
     r->start_us = t->first_action_us;
-    if (t->socket_us) {
-        curl_off_t lookup = 0;
-        curl_easy_getinfo(t->easy, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
-        if (lookup >= 0 && (uint64_t)lookup < t->socket_us && t->socket_us - (uint64_t)lookup > r->start_us)
-            r->start_us = t->socket_us - (uint64_t)lookup;
-    }
+    if (t->socket_us > lookup && t->socket_us - lookup > r->start_us)
+        r->start_us = t->socket_us - lookup;
 }
 
 static void unlink_active(struct fb_xfer *x, struct fb_transfer *t)
