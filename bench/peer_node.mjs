@@ -159,7 +159,8 @@ class Run {
             }
             return true;
         } catch (e) { // counted by kind: a failure must not hide
-            this.errors[errorKind(e)] = (this.errors[errorKind(e)] || 0) + 1;
+            const kind = errorKind(e);
+            this.errors[kind] = (this.errors[kind] || 0) + 1;
             return false;
         }
     }
