@@ -48,8 +48,11 @@ sys.path.insert(0, BENCH)
 import report  # noqa: E402
 
 PYTHON = "/usr/bin/python3"  # Debian's: the one with aiohttp and matplotlib
-SECTIONS = ("overhead", "peer", "fetch", "server", "sweep")
-SCHEMA = "fetchbench-bench/1"
+SECTIONS = ("overhead", "peer", "engine", "fetch", "server", "sweep")
+# Measured per build (before/after): they go under builds[LABEL]; the others
+# (the fetch path and the server) stay in the top-level sections.
+BUILD_SECTIONS = ("overhead", "peer", "engine")
+SCHEMA = "fetchbench-bench/2"
 T0 = time.monotonic()
 
 
@@ -120,7 +123,10 @@ def measure(argv, stdout=subprocess.DEVNULL, timeout_s=900):
             fields = [ln for ln in lines if ln.strip()][-1:]
             try:
                 kb, user, system = fields[0].split()
-                rec.update(maxrss_kb=int(kb), utime_s=float(user), stime_s=float(system))
+                # CPU stays wait4's (µs; it covers time's child too): %U/%S have
+                # 10 ms steps, 2-3% of a 10^6-task run
+                rec.update(maxrss_kb=int(kb), time_utime_s=float(user),
+                           time_stime_s=float(system))
             except (IndexError, ValueError):
                 rec["maxrss_kb"] = None  # killed before time could report
     return rec
@@ -178,24 +184,85 @@ class Server:
         self.stop()
 
 
-def read_report_head(path):
-    """config, summary and the server's counters of a fetchbench report,
-    from its head: the report streams them before the per-task timeline."""
+def read_report(path):
+    """schema, config and one {mode, summary, server} per run of a fetchbench
+    report, v1 (`fetchbench/1`: one run, its summary at the top level) or v2
+    (`fetchbench/2`: runs[i].summary).
+
+    Reads the file line by line and skips the per-task lines (both versions
+    stream one task per line, `{"id":...`), so a report of 10^7 tasks costs
+    one pass and no memory; what is left is small and parsed with
+    raw_decode at each key.  An unescaped `"summary":` can only be a key (in
+    a string its quotes would be escaped), and tasks carry no such key."""
+    parts = []
     with open(path, "rb") as f:
-        head = f.read(1 << 20).decode("utf-8", "replace")
+        for raw in f:
+            line = raw.decode("utf-8", "replace")
+            if not line.lstrip().startswith('{"id":'):
+                parts.append(line)
+    text = "".join(parts)
     dec = json.JSONDecoder()
-    out = {}
-    for key in ("config", "summary"):
-        i = head.find(f'"{key}":')
-        if i < 0:
-            raise ValueError(f"{path}: no {key} in the report's head")
-        out[key], _ = dec.raw_decode(head, head.index("{", i))
-    i = head.find('"server":')
-    out["server"] = None
-    if i >= 0 and not head[i + 9:].lstrip().startswith("null"):
-        part = head[i:head.find("[", i) if head.find("[", i) > 0 else i + 400]
-        out["server"] = {k: int(v) for k, v in re.findall(r'"(\w+)":\s*(\d+)', part)}
-    return out
+
+    def value_at(i):
+        j = i
+        while text[j] in ' \t\r\n:':
+            j += 1
+        return dec.raw_decode(text, j)[0]
+
+    m = re.search(r'"schema":\s*"([^"]*)"', text)
+    if not m:
+        raise ValueError(f"{path}: not a fetchbench report (no schema)")
+    schema = m.group(1)
+    if schema not in ("fetchbench/1", "fetchbench/2"):
+        raise ValueError(f"{path}: unknown report schema {schema!r}")
+    i = text.find('"config":')
+    if i < 0:
+        raise ValueError(f"{path}: no config")
+    config = value_at(i + len('"config":'))
+    runs = []
+    for m in re.finditer(r'"summary":', text):
+        summary = value_at(m.end())
+        if schema == "fetchbench/1":
+            mode = config.get("mode")
+        else:
+            k = text.rfind('"mode":', 0, m.start())
+            mode = value_at(k + len('"mode":')) if k >= 0 else None
+        # the run's server object follows its summary (v2: after keys/load)
+        nxt = text.find('"summary":', m.end())
+        k = text.find('"server":', m.end(), nxt if nxt > 0 else len(text))
+        server = value_at(k + len('"server":')) if k >= 0 else None
+        runs.append({"mode": mode, "summary": summary,
+                     "server": server if isinstance(server, dict) else None})
+    if not runs:
+        raise ValueError(f"{path}: no summary in the report")
+    return {"schema": schema, "config": config, "runs": runs}
+
+
+# The peers: each prints one JSON object (wall_us, upstream_requests, errors)
+# and is run as `ARGV -n N --mode MODE --url URL`.
+NODE = shutil.which("node") or shutil.which("nodejs")
+PEERS = {
+    "asyncio": {"tool": "peer_asyncio", "argv": [PYTHON, os.path.join(BENCH, "peer_asyncio.py")],
+                "shown": f"{PYTHON} bench/peer_asyncio.py"},
+    "node-fetch": {"tool": "peer_node_fetch",
+                   "argv": [NODE, os.path.join(BENCH, "peer_node.mjs"), "--client", "fetch"],
+                   "shown": "node bench/peer_node.mjs --client fetch"},
+    "node-http": {"tool": "peer_node_http",
+                  "argv": [NODE, os.path.join(BENCH, "peer_node.mjs"), "--client", "http"],
+                  "shown": "node bench/peer_node.mjs --client http"},
+}
+
+
+def peer_argv(peer, n, mode, url, display=False):
+    head = [PEERS[peer]["shown"]] if display else PEERS[peer]["argv"]
+    return [*head, "-n", n, "--mode", mode, "--url", url]
+
+
+def cpu_us_per_task(rec, n):
+    """Process CPU time (user + system, all its threads) per task, in µs."""
+    if rec.get("utime_s") is None or rec.get("stime_s") is None:
+        return None
+    return (rec["utime_s"] + rec["stime_s"]) * 1e6 / n
 
 
 WALL_RE = re.compile(r"^\s*wall ([0-9.]+) s\b", re.M)
@@ -216,47 +283,52 @@ class Bench:
         self.runs = args.runs
         self.quick = args.quick
 
-    # -- overhead and peer: one loop, so the peer's runs interleave with ours
+    # -- overhead and peer: one loop, so the peers' runs interleave with ours
 
     def tasks_loop(self, want_overhead, want_peer):
         a = self.args
         delay_ms = 200 if self.quick else 1000
-        sizes = [10**3, 10**4] if self.quick else [10**3, 10**4, 10**5, 10**6]
+        sizes = a.sizes or ([10**3, 10**4] if self.quick else [10**3, 10**4, 10**5, 10**6, 10**7])
+        peers = [p for p in a.peers if want_peer]
         fb_runs, peer_runs = [], []
         plan = [("lock", n) for n in sizes]
-        if want_peer and a.peer_nolock_tasks:
+        if peers and a.peer_nolock_tasks:
             plan.append(("nolock", a.peer_nolock_tasks))
         with Server(self.fb) as srv:
             url = srv.base + f"delay/{delay_ms}"
             log(f"tasks: server {srv.base}, delay {delay_ms} ms, sizes {sizes}, "
-                f"{self.runs} runs each" + (", peer interleaved (ABAB)" if want_peer else ""))
+                f"{self.runs} runs each" + (f", peers {', '.join(peers)} interleaved "
+                                            "(A B C … A B C …)" if peers else ""))
             for mode, n in plan:
                 for r in range(self.runs):
                     fb_runs.append(self.one_fb_tasks(srv, url, delay_ms, mode, n, r))
-                    if want_peer and n <= a.peer_max_tasks:
-                        peer_runs.append(self.one_peer(srv, url, delay_ms, mode, n, r))
+                    if n <= a.peer_max_tasks:
+                        for peer in peers:
+                            peer_runs.append(self.one_peer(peer, srv, url, delay_ms, mode, n, r))
             server_log = srv.errors()
+        commands = {"server": "fetchbench serve --port 0",
+                    "fetchbench": f"fetchbench -n N --mode lock --url "
+                                  f"http://127.0.0.1:PORT/delay/{delay_ms} > /dev/null"}
+        for peer in peers:
+            commands[peer] = " ".join(peer_argv(peer, "N", "lock",
+                                                f"http://127.0.0.1:PORT/delay/{delay_ms}",
+                                                display=True))
         config = {"delay_ms": delay_ms, "sizes": sizes, "runs": self.runs,
-                  "peer_max_tasks": a.peer_max_tasks,
-                  "peer_nolock_tasks": a.peer_nolock_tasks if want_peer else None,
-                  "commands": {
-                      "server": "fetchbench serve --port 0",
-                      "fetchbench": f"fetchbench -n N --mode lock --url "
-                                    f"http://127.0.0.1:PORT/delay/{delay_ms} > /dev/null",
-                      "peer": f"{PYTHON} bench/peer_asyncio.py -n N --mode lock --url "
-                              f"http://127.0.0.1:PORT/delay/{delay_ms}"}}
-        if want_peer and a.peer_nolock_tasks:
+                  "peers": peers, "peer_max_tasks": a.peer_max_tasks,
+                  "peer_nolock_tasks": a.peer_nolock_tasks if peers else None,
+                  "commands": commands}
+        if peers and a.peer_nolock_tasks:
             n = a.peer_nolock_tasks
-            config["commands"]["nolock fetchbench"] = (
-                f"fetchbench -n {n} --mode nolock --url "
-                f"http://127.0.0.1:PORT/delay/{delay_ms} > /dev/null")
-            config["commands"]["nolock peer"] = (
-                f"{PYTHON} bench/peer_asyncio.py -n {n} --mode nolock --url "
-                f"http://127.0.0.1:PORT/delay/{delay_ms}")
+            commands["nolock fetchbench"] = (f"fetchbench -n {n} --mode nolock --url "
+                                             f"http://127.0.0.1:PORT/delay/{delay_ms} > /dev/null")
+            for peer in peers:
+                commands[f"nolock {peer}"] = " ".join(peer_argv(
+                    peer, str(n), "nolock", f"http://127.0.0.1:PORT/delay/{delay_ms}",
+                    display=True))
         out = {}
         if want_overhead:
-            own = dict(config, commands={k: v for k, v in config["commands"].items()
-                                         if k in ("server", "fetchbench")})
+            own = dict(config, peers=[], commands={k: v for k, v in commands.items()
+                                                  if k in ("server", "fetchbench")})
             out["overhead"] = {"config": own,
                                "runs": [x for x in fb_runs if x["mode"] == "lock"],
                                "server_stderr": tail(server_log)}
@@ -266,7 +338,11 @@ class Bench:
         return out
 
     def per_task(self, rec, delay_ms, n):
+        # Two costs per task, the same for every tool: (wall - delay)/N, where
+        # the delay is the run's idle time (every task waits for the one fetch),
+        # and process CPU time (user + system, every thread)/N.
         rec["overhead_us_per_task"] = (rec["wall_s"] - delay_ms / 1000) * 1e6 / n
+        rec["cpu_us_per_task"] = cpu_us_per_task(rec, n)
         rec["rss_bytes_per_task"] = rec["maxrss_kb"] * 1024 / n if rec["maxrss_kb"] else None
         if rec.get("internal_wall_s") is not None:
             rec["internal_overhead_us_per_task"] = \
@@ -278,9 +354,11 @@ class Bench:
         if m["rc"] != 0:
             rec["stderr"] = tail(m["stderr"])
         self.per_task(rec, delay_ms, rec["tasks"])
-        log(f"  {label:<10} {rec['mode']} N={rec['tasks']:>7} run {rec['run'] + 1}/{self.runs}: "
+        log(f"  {label:<15} {rec['mode']} N={rec['tasks']:>8} run {rec['run'] + 1}/{self.runs}: "
             f"wall {m['wall_s']:.3f} s, {rec['overhead_us_per_task']:.3f} µs/task, "
-            f"{rec['rss_bytes_per_task']:.0f} B/task, rc {m['rc']}, server saw {rec['server_requests']}")
+            f"cpu {fmt_num(rec['cpu_us_per_task'], 3)} µs/task, "
+            f"{fmt_num(rec['rss_bytes_per_task'])} B/task, rc {m['rc']}, "
+            f"server saw {rec['server_requests']}")
         return rec
 
     def one_fb_tasks(self, srv, url, delay_ms, mode, n, r):
@@ -291,22 +369,100 @@ class Bench:
                "server_requests": srv.stats()["requests"] - before}
         return self.finish_task_record(rec, m, delay_ms, "fetchbench")
 
-    def one_peer(self, srv, url, delay_ms, mode, n, r):
+    def one_peer(self, peer, srv, url, delay_ms, mode, n, r):
         before = srv.stats()["requests"]
         with tempfile.TemporaryFile() as out:
-            m = measure([PYTHON, os.path.join(BENCH, "peer_asyncio.py"), "-n", str(n),
-                         "--mode", mode, "--url", url], stdout=out)
+            m = measure(peer_argv(peer, str(n), mode, url), stdout=out)
             out.seek(0)
             try:
                 doc = json.loads(out.read() or b"null")
             except ValueError:
                 doc = None
-        rec = {"tool": "peer_asyncio", "mode": mode, "tasks": n, "run": r,
+        rec = {"tool": PEERS[peer]["tool"], "mode": mode, "tasks": n, "run": r,
                "internal_wall_s": doc["wall_us"] / 1e6 if doc else None,
                "upstream_requests": doc["upstream_requests"] if doc else None,
                "errors": doc["errors"] if doc else None,
                "server_requests": srv.stats()["requests"] - before}
-        return self.finish_task_record(rec, m, delay_ms, "peer")
+        if doc and doc.get("node"):
+            rec["runtime"] = f"node {doc['node']}, undici {doc.get('undici')}"
+        return self.finish_task_record(rec, m, delay_ms, peer)
+
+    # -- engine: the targets of the engine rebuild (10^6, 10^7, the multi-mode workload)
+
+    def engine(self):
+        """The multi-mode Poisson/Zipf invocation, timed from outside with its
+        JSON to /dev/null, then once more with -o FILE to read each run's
+        summary (the lock runs at 10^6 and 10^7 are the overhead section's)."""
+        a = self.args
+        w = {"tasks": 10_000 if self.quick else a.engine_tasks, "rate": a.engine_rate,
+             "keys": a.engine_keys, "zipf": a.engine_zipf, "ttl_ms": a.engine_ttl_ms,
+             "delay_ms": a.engine_delay_ms, "modes": a.engine_modes}
+        runs = []
+        tmp = tempfile.mkdtemp(prefix="fb-bench-engine-", dir=scratch_dir())
+        try:
+            with Server(self.fb) as srv:
+                url = srv.base + f"delay/{w['delay_ms']}/url/{{key}}"
+                argv = [self.fb, "--mode", w["modes"], "--rate", str(w["rate"]),
+                        "--tasks", str(w["tasks"]), "--keys", str(w["keys"]),
+                        "--zipf", str(w["zipf"]), "--ttl-ms", str(w["ttl_ms"]), "--url", url]
+                log(f"engine: {' '.join(argv[1:])} > /dev/null, {self.runs} runs, then one "
+                    "more with -o FILE to read each run's summary")
+                for r in range(self.runs):
+                    runs.append(self.one_engine(srv, argv, w, r, None))
+                    if runs[-1]["rc"] == 2:
+                        log("engine: the binary refuses the workload (usage error): "
+                            "not run again")
+                        break
+                if runs[-1]["rc"] != 2:
+                    path = os.path.join(tmp, "engine.json")
+                    runs.append(self.one_engine(srv, argv + ["-o", path, "-q"], w,
+                                                len(runs), path))
+                server_log = srv.errors()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        ws = w["modes"]
+        config = dict(w, runs=self.runs, commands={
+            "server": "fetchbench serve --port 0",
+            "multi-mode": f"fetchbench --mode {ws} --rate {w['rate']} --tasks {w['tasks']} "
+                          f"--keys {w['keys']} --zipf {w['zipf']} --ttl-ms {w['ttl_ms']} "
+                          f"--url 'http://127.0.0.1:PORT/delay/{w['delay_ms']}/url/{{key}}' "
+                          "> /dev/null",
+            "multi-mode (checked)": "the same with -o FILE -q, once, its runs[i].summary read"})
+        return {"engine": {"config": config, "runs": runs, "server_stderr": tail(server_log)}}
+
+    def one_engine(self, srv, argv, w, r, path):
+        before = srv.stats()["requests"]
+        m = measure(argv)
+        nmodes = len(w["modes"].split(","))
+        total = w["tasks"] * nmodes
+        rec = {"tool": "fetchbench", "what": "multi-mode", "run": r, "checked": path is not None,
+               "tasks": w["tasks"], "modes": nmodes, "total_tasks": total,
+               "server_requests": srv.stats()["requests"] - before}
+        rec.update({k: v for k, v in m.items() if k != "stderr"})
+        if m["rc"] != 0:
+            rec["stderr"] = tail(m["stderr"])
+        rec["cpu_us_per_task"] = cpu_us_per_task(rec, total)
+        rec["wall_us_per_task"] = m["wall_s"] * 1e6 / total
+        rec["rss_bytes_per_task"] = m["maxrss_kb"] * 1024 / total if m["maxrss_kb"] else None
+        if path:
+            try:
+                rep = read_report(path)
+                rec["schema"] = rep["schema"]
+                rec["per_run"] = [{"mode": x["mode"], **{k: x["summary"].get(k) for k in (
+                    "tasks", "wall_us", "upstream_requests", "cache_hits", "cache_misses",
+                    "outcomes", "peak_connections")},
+                    "errors": (x["summary"].get("errors") or {}).get("total")}
+                    for x in rep["runs"]]
+            except (OSError, ValueError, KeyError) as e:
+                rec["report_error"] = str(e)
+        log(f"  multi-mode run {r + 1}{' (checked)' if path else ''}: wall {m['wall_s']:.2f} s, "
+            f"cpu {m['utime_s'] + m['stime_s']:.2f} s = {fmt_num(rec['cpu_us_per_task'], 3)} "
+            f"µs/task, {fmt_num(rec['rss_bytes_per_task'])} B/task, rc {m['rc']}, server saw "
+            f"{rec['server_requests']}" + (f": {tail(m['stderr'], 200)}" if m["rc"] else ""))
+        for x in rec.get("per_run", []):
+            log(f"    {x['mode']}: {x['tasks']} tasks, wall {x['wall_us']} µs, upstream "
+                f"{x['upstream_requests']}, errors {x['errors']}")
+        return rec
 
     # -- fetch path
 
@@ -345,8 +501,8 @@ class Bench:
         rec = {"tool": "fetchbench", "run": r, "requests": n}
         rec.update({k: v for k, v in m.items() if k != "stderr"})
         try:
-            head = read_report_head(path)
-            s = head["summary"]
+            run = read_report(path)["runs"][0]
+            s = run["summary"]
             rec.update(wall_us=s["wall_us"], upstream_requests=s["upstream_requests"],
                        errors=s["errors"]["total"], peak_connections=s["peak_connections"],
                        rps=s["upstream_requests"] / (s["wall_us"] / 1e6))
@@ -491,14 +647,14 @@ class Bench:
         rec = {"tool": "fetchbench", "tasks": n, "mode": mode, "run": r}
         rec.update({k: v for k, v in m.items() if k != "stderr"})
         try:
-            head = read_report_head(path)
-            s = head["summary"]
+            run = read_report(path)["runs"][0]
+            s = run["summary"]
             rec.update(wall_us=s["wall_us"], upstream_requests=s["upstream_requests"],
                        server_requests=s["server_requests"], errors=s["errors"]["total"],
                        peak_threads=s["peak_threads"], threads_created=s["threads_created"],
                        peak_connections=s["peak_connections"],
-                       max_in_service=(head["server"] or {}).get("max_in_service"),
-                       max_queued=(head["server"] or {}).get("max_queued"))
+                       max_in_service=(run["server"] or {}).get("max_in_service"),
+                       max_queued=(run["server"] or {}).get("max_queued"))
         except (OSError, ValueError, KeyError) as e:
             rec.update(wall_us=None, error=str(e), stderr=tail(m["stderr"]))
         log(f"  {mode:>6} N={n:>6} run {r + 1}/{self.runs}: wall "
@@ -584,11 +740,13 @@ def machine_facts(fb, nofile):
         "loadavg_start": os.getloadavg(),
         "fetchbench": first(capture([fb, "--version"])),
         "git_commit": git + ("-dirty" if dirty else "") if git else None,
+        "harness_commit": git + ("-dirty" if dirty else "") if git else None,
         "curl": first(capture(["curl", "--version"])),
         "libcurl": capture(["pkg-config", "--modversion", "libcurl"]),
         "libevent": capture(["pkg-config", "--modversion", "libevent"]),
         "python": platform.python_version() + f" ({sys.executable})",
         "aiohttp": aiohttp_v,
+        "node": capture([NODE, "--version"]) if NODE else None,
         "wrk": first(capture(["dpkg-query", "-W", "-f", "${Version}", "wrk"])),
         "hey": first(capture(["dpkg-query", "-W", "-f", "${Version}", "hey"])),
         "nofile": nofile,
@@ -597,12 +755,34 @@ def machine_facts(fb, nofile):
 
 
 def load_previous(path):
+    """The results document to add to: ours, or the previous schema's, whose
+    fetch/server/sweep sections are kept (its overhead and peer, measured
+    before builds had labels, are superseded by builds[LABEL])."""
     try:
         with open(path) as f:
             doc = json.load(f)
-        return doc if doc.get("schema") == SCHEMA else None
     except (OSError, ValueError):
         return None
+    if doc.get("schema") == SCHEMA:
+        return doc
+    if doc.get("schema") == "fetchbench-bench/1":
+        kept = {k: v for k, v in doc.get("sections", {}).items() if k not in BUILD_SECTIONS}
+        return {"schema": SCHEMA, "sections": kept, "builds": {}}
+    return None
+
+
+def binary_facts(fb):
+    """What the measured binary is: its path, --version and the commit of the
+    git tree it sits in (a worktree of another commit says so)."""
+    real = os.path.realpath(fb)
+    top = capture(["git", "-C", os.path.dirname(real), "rev-parse", "--show-toplevel"])
+    commit = capture(["git", "-C", top, "rev-parse", "--short", "HEAD"]) if top else None
+    dirty = capture(["git", "-C", top, "status", "--porcelain", "--untracked-files=no"]) \
+        if top else None
+    subject = capture(["git", "-C", top, "log", "-1", "--format=%s"]) if top else None
+    return {"version": (capture([fb, "--version"]) or "").split("\n")[0] or None,
+            "commit": commit + ("-dirty" if dirty else "") if commit else None,
+            "commit_subject": subject}
 
 
 def write_atomic(path, text):
@@ -622,10 +802,32 @@ def parse_args(argv):
                    help="a fast smoke version: small sizes, short runs; writes to build/bench-quick "
                         "unless --out-dir is given")
     p.add_argument("--out-dir", help="where results go (default results/bench)")
-    p.add_argument("--fetchbench", default=os.path.join(ROOT, "fetchbench"),
-                   help="the binary (default: the repo's ./fetchbench)")
+    p.add_argument("--fetchbench",
+                   default=os.environ.get("FETCHBENCH") or os.path.join(ROOT, "fetchbench"),
+                   help="the binary to measure (default: $FETCHBENCH, else the repo's "
+                        "./fetchbench); before/after = two runs with two binaries")
+    p.add_argument("--label", default="current",
+                   help="the name the overhead/peer/engine figures are kept under in "
+                        "results.json's builds, e.g. before, after (default current); the "
+                        "Targets table shows one column per label")
+    p.add_argument("--sizes", help="N of the overhead/peer loop, comma-separated "
+                                   "(default 1000,10000,100000,1000000,10000000)")
+    p.add_argument("--peers", default="asyncio,node-fetch,node-http",
+                   help="peers of the peer section, comma-separated, from "
+                        + ",".join(PEERS) + " (default all)")
     p.add_argument("--peer-max-tasks", type=int, default=10**6,
-                   help="largest N the peer runs (default 1000000)")
+                   help="largest N the peers run (default 1000000)")
+    p.add_argument("--engine-tasks", type=int, default=10**6,
+                   help="--tasks of the engine's multi-mode run (default 1000000)")
+    p.add_argument("--engine-rate", type=int, default=500_000,
+                   help="--rate of the engine's multi-mode run, arrivals/s (default 500000)")
+    p.add_argument("--engine-keys", type=int, default=1000, help="--keys (default 1000)")
+    p.add_argument("--engine-zipf", type=float, default=1.0, help="--zipf (default 1)")
+    p.add_argument("--engine-ttl-ms", type=int, default=50, help="--ttl-ms (default 50)")
+    p.add_argument("--engine-delay-ms", type=int, default=1,
+                   help="the server's delay for the multi-mode run (default 1)")
+    p.add_argument("--engine-modes", default="lock,nolock",
+                   help="--mode of the multi-mode run (default lock,nolock)")
     p.add_argument("--peer-nolock-tasks", type=int, default=1000,
                    help="N of the extra nolock peer comparison; 0 skips it (default 1000)")
     p.add_argument("--connections", type=int, default=50,
@@ -645,14 +847,32 @@ def parse_args(argv):
     if bad or not args.only:
         p.error(f"--only: unknown section {', '.join(bad) or '(none)'}; "
                 f"choose from {','.join(SECTIONS)}")
+    if args.sizes:
+        try:
+            args.sizes = [int(float(x)) for x in args.sizes.split(",") if x.strip()]
+        except ValueError:
+            p.error(f"--sizes: not a list of numbers: {args.sizes}")
+        if not args.sizes or min(args.sizes) < 1:
+            p.error("--sizes: each N must be at least 1")
+    args.peers = [x.strip() for x in args.peers.split(",") if x.strip()]
+    bad = [x for x in args.peers if x not in PEERS]
+    if bad:
+        p.error(f"--peers: unknown peer {', '.join(bad)}; choose from {','.join(PEERS)}")
+    if not NODE and any(x.startswith("node") for x in args.peers):
+        p.error("--peers: node is not installed (scripts/setup bench), or leave out "
+                "node-fetch,node-http")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", args.label):
+        p.error(f"--label: letters, digits, '.', '_' and '-' only, not {args.label!r}")
     if args.runs is None:
         args.runs = 2 if args.quick else 5
     if args.runs < 1:
         p.error("--runs: must be at least 1")
     for name in ("connections", "fetch_requests", "wrk_seconds", "hold_connections",
-                 "peer_max_tasks"):
+                 "peer_max_tasks", "engine_tasks", "engine_rate", "engine_keys"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')}: must be at least 1")
+    if args.engine_zipf < 0 or args.engine_ttl_ms < 0 or args.engine_delay_ms < 0:
+        p.error("--engine-zipf, --engine-ttl-ms, --engine-delay-ms: must not be negative")
     if args.peer_nolock_tasks < 0 or args.hold_probe < 0 or args.sweep_delay_ms < 0:
         p.error("--peer-nolock-tasks, --hold-probe, --sweep-delay-ms: must not be negative")
     if args.out_dir is None:
@@ -671,14 +891,21 @@ def main():
     bench = Bench(args)
     os.makedirs(args.out_dir, exist_ok=True)
     results_path = os.path.join(args.out_dir, "results.json")
-    doc = load_previous(results_path) or {"schema": SCHEMA, "sections": {}}
+    doc = load_previous(results_path) or {"schema": SCHEMA, "sections": {}, "builds": {}}
     doc["machine"] = machine_facts(args.fetchbench, nofile)
+    build = None
+    if any(x in args.only for x in BUILD_SECTIONS):
+        build = doc["builds"].setdefault(args.label, {"sections": {}})
+        build.update(label=args.label, fetchbench=binary_facts(args.fetchbench),
+                     machine=doc["machine"])
+        log(f"measuring {args.fetchbench} ({build['fetchbench']['version']}, commit "
+            f"{build['fetchbench']['commit']}) as '{args.label}'")
     command = " ".join(shlex.quote(x) for x in [PYTHON, "bench/run.py", *sys.argv[1:]])
 
     steps = []
     if "overhead" in args.only or "peer" in args.only:
         steps.append(lambda: bench.tasks_loop("overhead" in args.only, "peer" in args.only))
-    for name in ("fetch", "server", "sweep"):
+    for name in ("engine", "fetch", "server", "sweep"):
         if name in args.only:
             steps.append(getattr(bench, name))
     failed = []
@@ -695,12 +922,14 @@ def main():
             sec["meta"] = {"started": started.isoformat(timespec="seconds"),
                            "duration_s": round(time.monotonic() - t, 1),
                            "runs": args.runs, "quick": args.quick, "command": command,
-                           "loadavg_end": os.getloadavg()}
+                           "loadavg_end": os.getloadavg(), "fetchbench": args.fetchbench,
+                           "label": args.label if name in BUILD_SECTIONS else None}
             sec["summary"] = report.summarize(name, sec)
-            doc["sections"][name] = sec
+            (build["sections"] if name in BUILD_SECTIONS else doc["sections"])[name] = sec
         # after each section, so an interrupted run keeps what it finished
         doc["machine"]["loadavg_end"] = os.getloadavg()
         doc["targets"] = report.targets(doc)
+        doc["engine_targets"] = report.engine_targets(doc)
         doc["generated"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
         write_atomic(results_path, json.dumps(doc, indent=1) + "\n")
         write_atomic(os.path.join(args.out_dir, "README.md"), report.markdown(doc))
@@ -709,6 +938,9 @@ def main():
     for t in doc.get("targets", []):
         log(f"  {'met    ' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a    '} "
             f"{t['what']}: {t['measured_text']} (target {t['target_text']})")
+    for t in doc.get("engine_targets", []):
+        cells = ", ".join(f"{k}: {v['text']}" for k, v in t["by_label"].items())
+        log(f"  {t['verdict_text']:<8} {t['what']} (target {t['target_text']}): {cells}")
     return 1 if failed else 0
 
 
