@@ -27,6 +27,7 @@
 
 import http from "node:http";
 import https from "node:https";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const USAGE = "usage: peer_node.mjs --url URL [--tasks N] [--mode lock|nolock] " +
@@ -37,7 +38,7 @@ const USAGE = "usage: peer_node.mjs --url URL [--tasks N] [--mode lock|nolock] "
 // first waiter (it stays locked), so no later arrival can overtake.  The
 // waiters are a head-indexed array, not Array.shift: shift on a million
 // entries copies the array each time (V8 cannot trim large arrays in place).
-class Mutex {
+export class Mutex {
     constructor() {
         this.locked = false;
         this.waiters = [];
@@ -233,8 +234,11 @@ function parse(argv) {
              client: values.client };
 }
 
-const args = parse(process.argv.slice(2));
-const report = await experiment(args);
-report.maxrss_kb = process.resourceUsage().maxRSS; // kilobytes, as getrusage's
-process.stdout.write(JSON.stringify(report) + "\n");
-process.exitCode = report.errors.total === 0 ? 0 : 1;
+// Run only as a program: bench/test_bench.py imports Mutex to check its order.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+    const args = parse(process.argv.slice(2));
+    const report = await experiment(args);
+    report.maxrss_kb = process.resourceUsage().maxRSS; // kilobytes, as getrusage's
+    process.stdout.write(JSON.stringify(report) + "\n");
+    process.exitCode = report.errors.total === 0 ? 0 : 1;
+}

@@ -1,16 +1,22 @@
 #!/usr/bin/python3
 """run.py — fetchbench's benchmarks, against its peers, in one command.
 
-    /usr/bin/python3 bench/run.py [--only overhead,peer,fetch,server,sweep]
+    /usr/bin/python3 bench/run.py [--only overhead,peer,engine,fetch,server,sweep]
                                   [--runs 5] [--quick] [--out-dir DIR]
+                                  [--fetchbench PATH] [--label LABEL]
 
 Sections (all by default):
   overhead  fetchbench's per-task cost: lock mode, one URL, delay 1000 ms,
-            N = 10^3..10^6, full timeline written to stdout > /dev/null;
-            (process wall - delay)/N and peak RSS/N.
+            N = 10^3..10^7, full timeline written to stdout > /dev/null;
+            process CPU time/N, (process wall - delay)/N and peak RSS/N.
   peer      the same experiment as plain asyncio + aiohttp
-            (bench/peer_asyncio.py), its runs interleaved with fetchbench's
-            (ABAB) against the same server; ratios of overhead and memory.
+            (bench/peer_asyncio.py) and Node.js (bench/peer_node.mjs, with
+            its built-in fetch and with http.get), each N's runs interleaved
+            with fetchbench's (A B C D A B C D ...) against the same server;
+            ratios of cost and memory, pair by pair.
+  engine    the multi-mode workload: --mode lock,nolock --rate R --tasks
+            10^6 --keys 1000 --zipf 1 --ttl-ms T, CPU time per task; one more
+            invocation writes the report and each run's summary is read.
   fetch     the fetch path: nolock, delay 0, 100,000 fetches over C reused
             connections, against wrk and hey at the same concurrency.
   server    the embedded server: requests/s under wrk (keep-alive and
@@ -18,11 +24,18 @@ Sections (all by default):
             holds (bench/hold_conns.py, 10,000 connections).
   sweep     N = 10..100,000, both modes, against a capacity-8 server.
 
-Every run is timed from outside (time.monotonic around the child, peak RSS
-from os.wait4).  Results: DIR/results.json (every raw run, plus
-median/min/max), DIR/README.md (tables, targets, machine, commands) and
-DIR/sweep.png.  Running a subset keeps the other sections already in
-DIR/results.json.  Progress goes to stderr.
+Before/after: overhead, peer and engine measure one binary (--fetchbench,
+or $FETCHBENCH) and are kept under builds[--label] in results.json, so two
+runs of this harness with two binaries (e.g. --label before with a build of
+the v1 core, --label after with the new one) fill the README's table of
+targets side by side.  Reports are read in both formats (fetchbench/1 and
+fetchbench/2's runs[i].summary).
+
+Every run is timed from outside (time.monotonic around the child, CPU times
+from os.wait4, peak RSS from GNU time).  Results: DIR/results.json (every
+raw run, plus median/min/max), DIR/README.md (tables, targets, machine,
+commands) and DIR/sweep.png.  Running a subset keeps the other sections
+already in DIR/results.json.  Progress goes to stderr.
 """
 import argparse
 import datetime
