@@ -23,7 +23,7 @@ struct fb_named {
  * aggregates, what --expect and `compare` judge. */
 struct fb_summary {
     /* Fixed fields: every one 8 bytes wide (summary_aggregate walks them). */
-    uint64_t tasks;
+    int64_t tasks;              /* -1: unknown (v1) */
     uint64_t wall_us;
     uint64_t upstream_requests;
     int64_t server_requests;    /* -1: unknown (no server to ask) */
@@ -33,7 +33,7 @@ struct fb_summary {
     uint64_t peak_threads, threads_created, peak_connections;
     uint64_t threads_failed;    /* thread starts that failed: not in threads_created */
     int64_t p50_us, p90_us, p99_us, p99_9_us, max_us, mean_us; /* -1: unknown (v1, no tasks) */
-    uint64_t wait_us;           /* all tasks' time in wait states */
+    int64_t wait_us;            /* all tasks' time in wait states; -1: unknown (v1) */
     /* Then the named ones. */
     size_t nnamed;
     struct fb_named named[SUMMARY_MAX_NAMED];
@@ -47,13 +47,13 @@ enum fb_metric_kind { METRIC_COUNT, METRIC_MEASURE };
 struct fb_metric {
     const char *name;           /* as in the JSON summary; *_ms are derived */
     enum fb_metric_kind kind;
-    int higher_is_better;
+    int higher_is_better;       /* 1, 0 (lower is better), -1 neither: a change is a difference */
 };
 
 /* The fixed metrics, in report order; NULL-name terminated. */
 extern const struct fb_metric fb_metrics[];
 
-/* How name is judged, or -1 when no report could have it. Accepts the
+/* How name is judged: 0, or -1 when no report could have it. Accepts the
  * fixed names, the derived ones (wall_ms, wall_s, errors, errors.total,
  * errors.STAGE, p50_ms p90_ms p99_ms p99_9_ms max_ms mean_ms wait_ms), and
  * the named families "outcomes.X" and "counters.X" (counts) and
@@ -63,7 +63,8 @@ int metric_kind(const char *name, enum fb_metric_kind *kind, int *higher_is_bett
  * server, a percentile of a v1 report, a counter this run does not have). */
 int metric_value(const struct fb_summary *s, const char *name, double *out);
 
-/* Adds (or sets) a named figure; ignores it when the table is full. */
+/* Adds (or sets) a named figure; ignores it when the table is full or the
+ * name does not fit SUMMARY_NAME_MAX. */
 void summary_set_named(struct fb_summary *s, const char *name, uint64_t value);
 /* The named figure, or -1 when s has none. */
 int summary_get_named(const struct fb_summary *s, const char *name, uint64_t *out);
