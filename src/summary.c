@@ -332,7 +332,7 @@ static int get_family(const cJSON *obj, const char *key, const char *prefix, con
                       struct fb_summary *s, char *err, size_t errlen)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key), *m;
-    char name[SUMMARY_NAME_MAX + 1], where[128];
+    char name[SUMMARY_NAME_MAX + 1], where[160];
 
     if (f == NULL)
         return 0;
@@ -343,7 +343,7 @@ static int get_family(const cJSON *obj, const char *key, const char *prefix, con
     cJSON_ArrayForEach(m, f) {
         if (skip && strcmp(m->string, skip) == 0)
             continue;
-        snprintf(where, sizeof(where), "summary.%s.%.48s", key, m->string);
+        snprintf(where, sizeof(where), "summary.%s.%s", key, m->string);
         if ((size_t)snprintf(name, sizeof(name), "%s%s", prefix, m->string) >= SUMMARY_NAME_MAX) {
             snprintf(err, errlen, "%s: name longer than %d bytes", where, SUMMARY_NAME_MAX - 1);
             return -1;
