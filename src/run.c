@@ -84,9 +84,10 @@ uint64_t run_rel_us(const struct fb_run *run, int64_t abs_us)
 
 /* ------------------------------------------------------------ stepping */
 
+/* Resumes t's strategy. The caller has read the clock into env->now: once
+ * per step, which every entry the step records shares. */
 static void step(struct fb_env *env, struct fb_task *t, const struct fb_event *ev)
 {
-    env->now = now_rel(env);
     t->timer_gen++;             /* any resume ends a sleep */
     env->in_step = 1;
     env->strategy->step(env, env->strategy_state, t, ev);
@@ -111,8 +112,8 @@ static void on_resume(void *ctx, struct fb_node *n)
 
     if (t->outcome != OUTCOME_PENDING)
         return; /* finished while the wake-up was queued */
+    env->now = now_rel(env);
     if (ev.why == WAKE_START) {
-        env->now = now_rel(env);
         start_task(env, t);
     } else if (ev.why == WAKE_STORE) {
         memset(&reply, 0, sizeof(reply));
@@ -148,6 +149,7 @@ static void on_store_answer(void *ctx, struct fb_task *t, const struct fb_store_
         return;
     }
     struct fb_event ev = {.why = WAKE_STORE, .store = r};
+    env->now = now_rel(env);
     step(env, t, &ev);
 }
 
@@ -340,6 +342,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         if (t->outcome != OUTCOME_PENDING || t->timer_gen != d.gen)
             continue; /* finished, or resumed for another reason since */
         struct fb_event ev = {.why = WAKE_TIMER};
+        env->now = now_rel(env);
         step(env, t, &ev);
     }
     arm_deadline(env);
@@ -701,6 +704,7 @@ int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v)
     v->start_us = t->created_us;
     v->end_us = t->end_us;
     v->outcome = strategy_outcome(env->strategy, t->outcome)->name;
+    v->outcome_id = t->outcome;
     v->error = t->error && t->error <= env->nerrs ? &env->errs[t->error - 1] : NULL;
     v->nspans = timeline_spans(&env->tl, t, &env->spanbuf, &env->spancap);
     v->spans = env->spanbuf;

@@ -54,6 +54,7 @@ struct fb_task_view {
     int arrived;
     uint32_t start_us, end_us;
     const char *outcome;
+    unsigned outcome_id;
     const struct fb_task_error *error;      /* or NULL */
     const struct fb_span *spans;            /* valid until the next view */
     int nspans;
