@@ -547,7 +547,13 @@ struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
         .max_inflight = o->fetch_cap,
     };
 
-    env->base = event_base_new();
+    /* Timers to the microsecond (timerfd), not epoll's rounded-up
+     * milliseconds: arrivals and sleeps are what is measured. */
+    struct event_config *ec = event_config_new();
+    if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+        env->base = event_base_new_with_config(ec);
+    if (ec)
+        event_config_free(ec);
     if (env->base == NULL || runq_init(&env->runq, env->base, on_resume, env) < 0
         || xfer_init(&env->xfer, env->base, &xo, on_fetched, env) < 0
         || store_mem_open(&env->store, nkeys, on_store_answer, env) < 0)
