@@ -14,8 +14,8 @@ struct cJSON;
  * tolerance: single runs by the threshold, repeated runs (--repeat) by the
  * threshold beyond the runs' spread, or by a one-sided Mann-Whitney U test at
  * five runs a side or more. Interrupted runs, modes in one report only and
- * different workloads are refused unless allowed. Exit 0 no regression, 1 regression (or stdout
- * could not be written), 2 bad input. */
+ * different workloads are refused unless allowed. Exit 0 no regression, 1
+ * regression (or stdout could not be written), 2 bad input. */
 int compare_main(int argc, char **argv);
 
 /* One-sided Mann-Whitney U: the probability of a rank sum of b at least as
