@@ -99,7 +99,7 @@ static const char *family_member(const char *name, const char *prefix)
 static int stage_index(const char *name)
 {
     for (int i = 0; i < STAGE_COUNT; i++)
-        if (strcmp(task_stage_name(i), name) == 0)
+        if (strcmp(vocab_stage_name(i), name) == 0)
             return i;
     return -1;
 }
@@ -273,7 +273,7 @@ cJSON *summary_to_json(const struct fb_summary *s)
     if (!bad) {
         bad |= cJSON_AddNumberToObject(errors, "total", (double)s->errors_total) == NULL;
         for (int i = 0; i < STAGE_COUNT; i++)
-            bad |= cJSON_AddNumberToObject(errors, task_stage_name(i), (double)s->errors[i]) == NULL;
+            bad |= cJSON_AddNumberToObject(errors, vocab_stage_name(i), (double)s->errors[i]) == NULL;
         bad |= cJSON_AddNumberToObject(o, "peak_threads", (double)s->peak_threads) == NULL;
         bad |= cJSON_AddNumberToObject(o, "threads_created", (double)s->threads_created) == NULL;
         bad |= cJSON_AddNumberToObject(o, "threads_failed", (double)s->threads_failed) == NULL;
@@ -403,8 +403,8 @@ int summary_from_json(const cJSON *obj, struct fb_summary *s, char *err, size_t 
     /* A stage an older report did not know (tls) stays 0. */
     for (int i = 0; i < STAGE_COUNT; i++) {
         char where[64];
-        snprintf(where, sizeof(where), "summary.errors.%s", task_stage_name(i));
-        if (get_optional(errors, task_stage_name(i), where, &s->errors[i], err, errlen) < 0)
+        snprintf(where, sizeof(where), "summary.errors.%s", vocab_stage_name(i));
+        if (get_optional(errors, vocab_stage_name(i), where, &s->errors[i], err, errlen) < 0)
             return -1;
     }
     if (latency) {
