@@ -398,7 +398,9 @@ class V2:
             if name not in self.outcome_set:
                 raise Violation(f"{who}: summary.outcomes.{name} is not in vocabulary.outcomes")
         for name, count in outcomes.items():
-            if so.get(name) != count:
+            if name not in so:
+                raise Violation(f"{who}: summary.outcomes.{name} is missing")
+            if so[name] != count:
                 raise Violation(f"{who}: summary.outcomes.{name} is {so.get(name)}, but "
                                 f"{count} tasks have outcome {name}")
         hits = outcomes.get("cache_hit", 0)
@@ -649,6 +651,11 @@ def check(path):
             return
         totals = Totals()
         doc = fbplot.read_json(text, on_item=lambda i, t: check_task(i, t, totals))
+        known = ("fetchbench/1", "fetchbench/2")
+        if isinstance(doc, dict) and isinstance(doc.get("schema"), str) \
+                and doc["schema"] not in known:
+            raise Violation(f"unknown schema {doc['schema']!r}: this checker reads "
+                            f"{' and '.join(known)}")
         if isinstance(doc, dict) and doc.get("schema") == "fetchbench/2":
             # runs came before the config or the vocabulary: read whole
             version = "fetchbench/2"

@@ -200,6 +200,9 @@ def check(schemas, path):
             doc = fbplot.read_json(text, on_item=lambda i, t: s.check_task(t, ("tasks", i)))
     except fbplot.JSONProblem as e:
         raise Invalid(str(e)) from None
+    if isinstance(doc, dict) and isinstance(doc.get("schema"), str) \
+            and doc["schema"] not in schemas:
+        raise Invalid(f"schema: unknown {doc['schema']!r}, not one of {sorted(schemas)}")
     if isinstance(doc, dict) and doc.get("schema") == "fetchbench/2" and s.name != "fetchbench/2":
         # "schema" was not the first key: nothing was streamed
         s = schemas["fetchbench/2"]
