@@ -99,7 +99,7 @@ expect_image "$SCRATCH/nolock.png" png 1430 700
 # stdin, SVG, the generated title and the rows (not density) view
 "$TIMELINE" -o "$SCRATCH/lock.svg" <"$SCRATCH/lock.json"
 expect_image "$SCRATCH/lock.svg" svg 936pt 500
-grep -q 'lock · 20 tasks · wall [0-9.]* s · 1 upstream request · peak [0-9]* threads' \
+grep -q 'lock · 20 tasks · 1 key, all arrive at 0 · wall [0-9.]* s · 1 upstream request · peak [0-9]* threads' \
     "$SCRATCH/lock.svg" || fail "lock.svg lacks the expected title"
 grep -q 'one row per task' "$SCRATCH/lock.svg" || fail "lock.svg is not the rows view"
 # a pipe straight from fetchbench, and --title
