@@ -1043,6 +1043,14 @@ def _darker(colour, by=0.55):
     return tuple(by * c for c in to_rgb(colour))
 
 
+def fit_width(fig, text, width_in, min_size=7):
+    """Shrinks a Text's font until it is at most width_in inches wide (a
+    long workload or URL would otherwise run off the figure)."""
+    w = text.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi
+    if w > width_in > 0:
+        text.set_fontsize(max(min_size, text.get_fontsize() * width_in / w * 0.97))
+
+
 def task_axis_px(n):
     """Height in inches of a rows view of n tasks."""
     return min(max(0.24 * n + 0.5, 2.2), 9.0)
