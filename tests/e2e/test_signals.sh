@@ -66,6 +66,33 @@ expect_eq "holder's lock_held kept" "$(rv "$r" '[.tasks[0].spans[] | select(.[0]
 expect_eq "every waiter's lock_wait kept, to the interrupt" \
     "$(rv "$r" '[.tasks[1:][] | . as $t | select(any(.spans[]; .[0] == "lock_wait" and .[2] == $t.end_us))] | length')" 9
 
+# Arrivals spread over time (--rate): a task that had not arrived when the
+# signal came is listed all the same, cancelled, without spans, at the run's
+# end; those that had arrived come first (arrival order) and keep theirs.
+d="$SCRATCH/arrivals"; mkdir -p "$d"
+"$FETCHBENCH" --tasks 100 --rate 50 --mode nolock --delay-ms 20000 --quiet --output "$d/r.json" &
+pid=$!
+i=0
+until [ -n "$(children_of $pid 2>/dev/null)" ]; do
+    i=$((i + 1)); [ $i -lt 400 ] || fail "no server child"; sleep 0.05
+done
+sleep 0.8
+kill -INT $pid
+set +e; wait $pid; rc=$?; set -e
+expect_eq "exit code, arrivals cut short" "$rc" 130
+validate "$d/r.json"
+expect_eq "every planned task listed" "$(rv "$d/r.json" '[.tasks | to_entries[] | select(.key == .value.id)] | length')" 100
+arrived=$(rv "$d/r.json" '[.tasks[] | select(.spans != [])] | length')
+# 50 a second for ~0.8 s: about 40 (not 100: the run was cut short).
+[ "$arrived" -ge 1 ] && [ "$arrived" -le 90 ] || fail "$arrived of 100 tasks arrived in about 0.8 s"
+expect_eq "the arrived ones first" "$(rv "$d/r.json" '[.tasks[] | .spans != []] | . == sort_by(not)')" true
+expect_eq "never arrived: cancelled at the end, without spans" \
+    "$(rv "$d/r.json" '.summary.wall_us as $w | [.tasks[] | select(.spans == [])
+        | select(.outcome == "cancelled" and .start_us == $w and .end_us == $w and (has("error") | not))] | length')" \
+    $((100 - arrived))
+expect_eq "arrived: cancelled in flight" \
+    "$(rv "$d/r.json" '[.tasks[] | select(.spans != [] and .outcome == "cancelled")] | length')" "$arrived"
+
 # A terminal's ^C: SIGINT to the whole process group, the embedded server
 # child included. It must not die of it: the parent still reads its counts.
 d="$SCRATCH/group"; mkdir -p "$d"
