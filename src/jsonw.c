@@ -61,6 +61,48 @@ void jw_u64(struct fb_jsonw *w, uint64_t v)
     jw_raw(w, digits, jw_format_u64(digits, v));
 }
 
+char *jw_reserve(struct fb_jsonw *w, size_t n)
+{
+    if (w->len + n > sizeof(w->buf)) {
+        if (w->len && !w->failed && fwrite(w->buf, 1, w->len, w->f) != w->len)
+            w->failed = 1;
+        w->len = 0;
+    }
+    return w->buf + w->len;
+}
+
+void jw_commit(struct fb_jsonw *w, char *end)
+{
+    w->len = (size_t)(end - w->buf);
+}
+
+static const char two_digits[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+char *jw_put_u32(char *p, uint32_t v)
+{
+    char tmp[10];
+    char *t = tmp + sizeof(tmp);
+
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        t -= 2;
+        memcpy(t, two_digits + 2 * r, 2);
+    }
+    if (v >= 10) {
+        t -= 2;
+        memcpy(t, two_digits + 2 * v, 2);
+    } else {
+        *--t = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + sizeof(tmp) - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
 void jw_i64(struct fb_jsonw *w, int64_t v)
 {
     if (v < 0) {
