@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mode.h"
+#include "strategy.h"
 #include "parse.h"
 #include "stdfds.h"
 
@@ -19,8 +19,15 @@
 #define MAX_BODY        (1ull << 32)
 #define MAX_CONNECTIONS 1000000u
 #define MAX_REPEAT      1000u
+#define MAX_KEYS        10000000u
+#define MAX_DURATION_S  3600.0      /* a run's times are 32-bit µs: 71 minutes at most */
+#define MAX_RATE        10000000.0
+#define MAX_ZIPF        10.0
+#define MAX_TTL_MS      3600000u
+#define MAX_SEED        9007199254740991ull /* 2^53 - 1: exact in every JSON reader */
 
-enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE };
+enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE,
+       OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -36,6 +43,12 @@ static const struct option longopts[] = {
     {"expect", required_argument, NULL, OPT_EXPECT},
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"proc-sample-ms", required_argument, NULL, OPT_PROC_SAMPLE},
+    {"keys", required_argument, NULL, OPT_KEYS},
+    {"zipf", required_argument, NULL, OPT_ZIPF},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"ttl-ms", required_argument, NULL, OPT_TTL},
+    {"seed", required_argument, NULL, OPT_SEED},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -49,17 +62,33 @@ void cli_usage(FILE *f)
         "       fetchbench serve [--port P] [--bind ADDR] [--capacity K]\n"
         "       fetchbench compare BASE.json NEW.json [--threshold PCT] [--counts-only]\n"
         "\n"
-        "N tasks on one event loop fetch the same slow URL through a shared cache,\n"
-        "with or without a lock around check-fetch-store; every state, fetch phase\n"
-        "and thread is recorded.\n"
+        "N tasks on one event loop fetch slow URLs through a shared cache, each\n"
+        "strategy (a lock or none around check-fetch-store) on the same workload;\n"
+        "every state, fetch phase and thread is recorded.\n"
         "\n"
-        "  -n, --tasks N            tasks spawned at once (default %d)\n"
-        "  -m, --mode MODE          %s (default lock):\n",
-        CONFIG_DEFAULT_TASKS, mode_names());
-    for (int i = 0; fb_modes[i]; i++)
-        fprintf(f, "                             %-7s %s\n", fb_modes[i]->name, fb_modes[i]->help);
+        "  -n, --tasks N            tasks (arrivals; default %d)\n"
+        "  -m, --mode A[,B...]      strategies, run in turn on the same workload\n"
+        "                           (default lock):\n",
+        CONFIG_DEFAULT_TASKS);
+    for (size_t i = 0; i < strategy_count(); i++)
+        fprintf(f, "                             %-7s %s\n", strategy_at(i)->name, strategy_at(i)->help);
     fprintf(f,
-        "  -u, --url URL            fetch URL instead of the embedded delay server\n"
+        "      --keys K             distinct keys (default 1); the embedded server\n"
+        "                           serves key k at /delay/MS/url/k\n"
+        "      --zipf S             Zipf-distributed keys with exponent S > 0 (key 0\n"
+        "                           hottest; default uniform)\n"
+        "      --rate R             Poisson arrivals, R per second (default: all at\n"
+        "                           once, like asyncio.gather)\n"
+        "      --duration SEC       arrivals for SEC seconds instead of --tasks\n"
+        "                           (needs --rate)\n"
+        "      --ttl-ms T           cache entries expire T ms after they are stored\n"
+        "                           (default: never)\n"
+        "      --seed N             the workload's seed (default %d): the same seed,\n"
+        "                           the same keys and arrivals\n",
+        CONFIG_DEFAULT_SEED);
+    fprintf(f,
+        "  -u, --url URL            fetch URL instead of the embedded delay server;\n"
+        "                           {key} in it is replaced by the task's key\n"
         "  -d, --delay-ms MS        the embedded server's delay (default %d)\n"
         "  -c, --capacity K         the embedded server serves K at once (default: no limit)\n"
         "  -t, --timeout-ms MS      per-fetch timeout (default %d)\n"
@@ -70,12 +99,13 @@ void cli_usage(FILE *f)
         "                           a regular file (a symlink's target) is replaced\n"
         "                           atomically, a FIFO or device is written through\n"
         "      --trace FILE         also write a Chrome trace (open it in Perfetto)\n"
-        "      --repeat R           R runs; the report keeps every run's summary and\n"
-        "                           their median/min/max, and details the last run\n"
-        "      --expect EXPR        a gate, repeatable: METRIC OP VALUE with OP one of\n"
-        "                           == != <= >= < >, e.g. upstream_requests==1,\n"
-        "                           wall_ms<6000, peak_threads<=2, errors==0; judged\n"
-        "                           on the median of --repeat runs\n"
+        "      --repeat R           R runs of each mode, interleaved (a b a b); the\n"
+        "                           report keeps every run and each mode's\n"
+        "                           median/min/max\n"
+        "      --expect EXPR        a gate, repeatable: [MODE:]METRIC OP VALUE with OP\n"
+        "                           one of == != <= >= < >, e.g. upstream_requests==1,\n"
+        "                           'lock: p99_ms < 6000', errors==0; judged for each\n"
+        "                           mode (or MODE) on the median of its runs\n"
         "      --proc-sample-ms MS  also sample the thread count from /proc every MS\n"
         "                           (a cross-check of the exact record; 0 = off;\n"
         "                           default %d)\n"
@@ -87,8 +117,10 @@ void cli_usage(FILE *f)
         "failed or some tasks failed (the JSON is still written); 2 bad usage;\n"
         "3 an --expect did not hold (listed on stderr, verdicts in the JSON);\n"
         "130/143 interrupted by SIGINT/SIGTERM (the JSON says \"interrupted\": true).\n"
-        "Metrics: wall_us wall_ms wall_s upstream_requests server_requests cache_hits\n"
-        "cache_misses errors peak_threads threads_created peak_connections.\n",
+        "Metrics: wall_us wall_ms wall_s tasks upstream_requests server_requests\n"
+        "cache_hits cache_misses errors errors.STAGE peak_threads threads_created\n"
+        "threads_failed peak_connections p50_ms p90_ms p99_ms p99_9_ms max_ms\n"
+        "mean_ms wait_ms wait_ms.STATE outcomes.OUTCOME counters.COUNTER.\n",
         CONFIG_DEFAULT_DELAY_MS, CONFIG_DEFAULT_TIMEOUT_MS, CONFIG_DEFAULT_MAX_BODY,
         CONFIG_DEFAULT_PROC_SAMPLE_MS);
 }
@@ -134,6 +166,45 @@ static int number_u32(const char *flag, const char *s, uint32_t min, uint32_t ma
     return 0;
 }
 
+/* A positive finite number up to max. */
+static int number_real(const char *flag, const char *s, double max, double *out)
+{
+    double v;
+    if (parse_double(s, &v) < 0 || !(v > 0) || v > max)
+        return usage_error("%s: expected a number above 0 and at most %g, got '%s'", flag, max, s);
+    *out = v;
+    return 0;
+}
+
+/* "a,b,c": known strategies, each once. */
+static int parse_modes(const char *list, struct fb_config *cfg)
+{
+    const char *p = list;
+
+    cfg->nmodes = 0;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        char name[64];
+        if (n == 0 || n >= sizeof(name))
+            return usage_error("--mode: expected a comma-separated list of %s, got '%s'", strategy_names(),
+                               list);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        const struct fb_strategy *s = strategy_find(name);
+        if (s == NULL)
+            return usage_error("--mode: unknown mode '%s' (expected %s)", name, strategy_names());
+        for (size_t i = 0; i < cfg->nmodes; i++)
+            if (cfg->modes[i] == s)
+                return usage_error("--mode: '%s' given twice in '%s'", name, list);
+        if (cfg->nmodes == CONFIG_MAX_MODES)
+            return usage_error("--mode: at most %d modes", CONFIG_MAX_MODES);
+        cfg->modes[cfg->nmodes++] = s;
+        if (p[n] == '\0')
+            return 0;
+        p += n + 1;
+    }
+}
+
 int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
 {
     int delay_given = 0, capacity_given = 0, c, rc = 0;
@@ -141,7 +212,8 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
 
     memset(cfg, 0, sizeof(*cfg));
     cfg->tasks = CONFIG_DEFAULT_TASKS;
-    cfg->mode = mode_find("lock");
+    cfg->seed = CONFIG_DEFAULT_SEED;
+    cfg->keys = 1;
     cfg->delay_ms = CONFIG_DEFAULT_DELAY_MS;
     cfg->timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
@@ -164,9 +236,32 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
             rc = number_u32("--tasks", optarg, 1, MAX_TASKS, &cfg->tasks);
             break;
         case 'm':
-            cfg->mode = mode_find(optarg);
-            if (cfg->mode == NULL)
-                rc = usage_error("--mode: unknown mode '%s' (expected %s)", optarg, mode_names());
+            rc = parse_modes(optarg, cfg);
+            break;
+        case OPT_KEYS:
+            rc = number_u32("--keys", optarg, 1, MAX_KEYS, &cfg->keys);
+            break;
+        case OPT_ZIPF:
+            rc = number_real("--zipf", optarg, MAX_ZIPF, &cfg->zipf);
+            break;
+        case OPT_RATE:
+            rc = number_real("--rate", optarg, MAX_RATE, &cfg->rate);
+            break;
+        case OPT_DURATION: {
+            double secs = 0;
+            rc = number_real("--duration", optarg, MAX_DURATION_S, &secs);
+            cfg->duration_ms = (uint32_t)(secs * 1000 + 0.5);
+            if (rc == 0 && cfg->duration_ms == 0)
+                rc = usage_error("--duration: at least 0.001 s, got '%s'", optarg);
+            break;
+        }
+        case OPT_TTL:
+            rc = number_u32("--ttl-ms", optarg, 1, MAX_TTL_MS, &cfg->ttl_ms);
+            break;
+        case OPT_SEED:
+            if (parse_u64(optarg, 0, MAX_SEED, &cfg->seed) < 0)
+                rc = usage_error("--seed: expected an integer from 0 to %" PRIu64 ", got '%s'", (uint64_t)MAX_SEED,
+                                 optarg);
             break;
         case 'u':
             cfg->url = optarg;
@@ -241,6 +336,19 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         return -1;
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (cfg->duration_ms && cfg->rate == 0)
+        return usage_error("--duration: needs --rate (arrivals per second)");
+    if (cfg->nmodes == 0)
+        cfg->modes[cfg->nmodes++] = strategy_find("lock");
+    for (size_t i = 0; i < cfg->nexpects; i++) {
+        const char *m = cfg->expects[i].mode;
+        int known = m[0] == '\0';
+        for (size_t k = 0; k < cfg->nmodes && !known; k++)
+            known = strcmp(cfg->modes[k]->name, m) == 0;
+        if (!known)
+            return usage_error("--expect: '%s' names mode '%s', which this invocation does not run",
+                               cfg->expects[i].text, m);
+    }
     if (cfg->url && (delay_given || capacity_given))
         return usage_error("%s: configures the embedded server; it cannot be used with --url",
                            delay_given ? "--delay-ms" : "--capacity");

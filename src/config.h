@@ -6,12 +6,22 @@
 
 #include "expect.h"
 
-struct fb_mode;
+struct fb_strategy;
+
+#define CONFIG_MAX_MODES 16
 
 /* What the command line asked for; filled by cli_parse, read-only after. */
 struct fb_config {
-    uint32_t tasks;
-    const struct fb_mode *mode;
+    uint32_t tasks;             /* arrivals (unless duration_ms) */
+    const struct fb_strategy *modes[CONFIG_MAX_MODES]; /* --mode a,b,c: run in this order */
+    size_t nmodes;
+    /* The workload, shared by every run. */
+    uint64_t seed;
+    uint32_t keys;
+    double zipf;                /* 0 = uniform */
+    double rate;                /* arrivals per second; 0 = all at once */
+    uint32_t duration_ms;       /* 0 = `tasks` arrivals */
+    uint32_t ttl_ms;            /* 0 = entries never expire */
     const char *url;            /* NULL: start the embedded server */
     uint32_t delay_ms;          /* the embedded server's delay */
     uint32_t capacity;          /* the embedded server's; 0 = unlimited */
@@ -23,12 +33,13 @@ struct fb_config {
     int quiet;
     uint32_t proc_sample_ms;    /* /proc thread-count sampling period; 0 = off */
     int progress;               /* stderr is a terminal and not --quiet */
-    uint32_t repeat;            /* runs; the report details the last */
-    struct fb_expect *expects;  /* --expect, judged on the median run */
+    uint32_t repeat;            /* runs of each mode, interleaved */
+    struct fb_expect *expects;  /* --expect, judged per mode on its median run */
     size_t nexpects;
 };
 
 #define CONFIG_DEFAULT_TASKS      20
+#define CONFIG_DEFAULT_SEED       1
 #define CONFIG_DEFAULT_DELAY_MS   4600
 #define CONFIG_DEFAULT_TIMEOUT_MS 60000
 #define CONFIG_DEFAULT_MAX_BODY   (16u << 20)

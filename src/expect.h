@@ -5,24 +5,46 @@
 
 #include "summary.h"
 
-/* --expect METRIC OP VALUE, e.g. "upstream_requests==1", "wall_ms<6000":
- * a CI gate on one run (or on the median of --repeat runs). */
+/* --expect [MODE:]METRIC OP VALUE, e.g. "upstream_requests==1",
+ * "lock: p99_ms < 250": a CI gate on each mode's run (or the median of its
+ * --repeat runs). Without MODE it applies to every mode of the run. */
 enum fb_op { OP_EQ, OP_NE, OP_LE, OP_GE, OP_LT, OP_GT };
+
+#define EXPECT_MODE_MAX 32
 
 struct fb_expect {
     const char *text;           /* as given; borrowed from argv */
-    char metric[32];
+    char mode[EXPECT_MODE_MAX]; /* "" when it applies to every mode; the caller checks the name */
+    char metric[SUMMARY_NAME_MAX];
     enum fb_op op;
     double value;
-    /* Filled by expect_check. */
+    /* Filled by expect_check, for the v1 core only: it goes when the core
+     * judges with expect_judge (one verdict per expectation and mode). */
     double actual;
-    int known;                  /* the metric had a value */
+    int known;
     int ok;
 };
 
-/* Parses text into e. Returns 0, or -1 with a one-line reason in err. */
+/* One expectation judged on one mode's run. */
+struct fb_verdict {
+    const struct fb_expect *e;
+    const char *mode;           /* borrowed from the caller */
+    double actual;              /* 0 when !known */
+    int known;                  /* the run had a value for the metric */
+    int ok;                     /* known and the comparison holds */
+};
+
+/* Parses text into e (text is borrowed, e->text points at it). Returns 0,
+ * or -1 with a one-line reason naming the flag and text in err. */
 int expect_parse(const char *text, struct fb_expect *e, char *err, size_t errlen);
-/* Judges every expectation against s; returns how many failed. */
+/* 1 when e judges runs of mode (no MODE prefix, or the same name). */
+int expect_applies(const struct fb_expect *e, const char *mode);
+/* Judges e on s (the mode's single run or its median over repeats); an
+ * unknown value fails with v->known = 0. */
+void expect_judge(const struct fb_expect *e, const char *mode, const struct fb_summary *s,
+                  struct fb_verdict *v);
+/* The v1 core's single-mode judgement: expect_judge on s for each of e[0..n)
+ * into its own fields; returns how many failed. Goes with those fields. */
 size_t expect_check(struct fb_expect *e, size_t n, const struct fb_summary *s);
 
 #endif

@@ -61,6 +61,57 @@ void jw_u64(struct fb_jsonw *w, uint64_t v)
     jw_raw(w, digits, jw_format_u64(digits, v));
 }
 
+char *jw_reserve(struct fb_jsonw *w, size_t n)
+{
+    if (w->len + n > sizeof(w->buf)) {
+        if (w->len && !w->failed && fwrite(w->buf, 1, w->len, w->f) != w->len)
+            w->failed = 1;
+        w->len = 0;
+    }
+    return w->buf + w->len;
+}
+
+void jw_commit(struct fb_jsonw *w, char *end)
+{
+    w->len = (size_t)(end - w->buf);
+}
+
+static const char two_digits[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static unsigned digits_u32(uint32_t v)
+{
+    unsigned n = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Straight into place, back to front: no copy of a temporary. */
+char *jw_put_u32(char *p, uint32_t v)
+{
+    char *end = p + digits_u32(v), *t = end;
+
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        t -= 2;
+        t[0] = two_digits[2 * r];
+        t[1] = two_digits[2 * r + 1];
+    }
+    if (v >= 10) {
+        t[-2] = two_digits[2 * v];
+        t[-1] = two_digits[2 * v + 1];
+    } else {
+        t[-1] = (char)('0' + v);
+    }
+    return end;
+}
+
 void jw_i64(struct fb_jsonw *w, int64_t v)
 {
     if (v < 0) {

@@ -28,6 +28,13 @@ void jw_u64(struct fb_jsonw *w, uint64_t v);
  * For writers of other buffers (the server's evbuffer chunks). */
 size_t jw_format_u64(char *out, uint64_t v);
 void jw_i64(struct fb_jsonw *w, int64_t v);
+/* Room for n bytes (at most the buffer's size) at the returned pointer, for
+ * a writer that formats in place; jw_commit(w, end) then keeps [.., end). */
+char *jw_reserve(struct fb_jsonw *w, size_t n);
+void jw_commit(struct fb_jsonw *w, char *end);
+/* Writes v in decimal at p; returns the end. The hot path's formatter: two
+ * digits per step from a table. */
+char *jw_put_u32(char *p, uint32_t v);
 /* Writes item unformatted; returns -1 when cJSON runs out of memory. */
 int jw_cjson(struct fb_jsonw *w, const struct cJSON *item);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,21 +17,13 @@
 #include "outfile.h"
 #include "report.h"
 #include "run.h"
+#include "strategy.h"
 #include "server.h"
 #include "sig.h"
 #include "stdfds.h"
 #include "target.h"
 #include "threads.h"
 #include "trace.h"
-
-/* One run and everything gathered about it. */
-struct fb_attempt {
-    struct fb_target target;
-    struct fb_run run;
-    struct fb_server_stats stats;
-    struct fb_report report;
-    int ran;                    /* run_execute succeeded */
-};
 
 /* A stampede opens a socket per task; the hard limit is ours to take. */
 static void raise_fd_limit(int quiet)
@@ -40,21 +33,41 @@ static void raise_fd_limit(int quiet)
         fprintf(stderr, "fetchbench: raised the open-file limit from %llu to %llu\n", was, now);
 }
 
+/* Transfers libcurl may hold at once before the rest queue: what the
+ * open-file limit allows, 0 when it sets none. A fresh fetch holds its
+ * socket and, while its name resolves, the resolver's socket pair; some
+ * descriptors stay for the rest of the process. */
+static unsigned fd_budget(uint64_t *limit)
+{
+    struct rlimit rl;
+    *limit = 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    *limit = rl.rlim_cur;
+    rlim_t spare = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : rl.rlim_cur / 2;
+    return (unsigned)(spare / 3 > 0 ? spare / 3 : 1);
+}
+
+/* One run and everything gathered about it. */
+struct fb_attempt {
+    struct fb_target target;
+    struct fb_server_stats stats;
+    struct fb_run_record rec;
+};
+
 static void attempt_free(struct fb_attempt *a)
 {
-    free(a->report.lives);
-    free(a->report.samples);
+    report_record_free(&a->rec);
     free(a->stats.log);
     threads_reset();
-    if (a->ran)
-        run_free(&a->run);
+    run_free(a->rec.run);
     target_stop(&a->target);
     memset(a, 0, sizeof(*a));
 }
 
-/* Sets up the target, runs, and gathers the report. Returns 0, or an exit
+/* Sets up the target, runs, and gathers the record. Returns 0, or an exit
  * code after printing why. */
-static int attempt(struct fb_attempt *a, const struct fb_config *cfg)
+static int attempt(struct fb_attempt *a, const struct fb_config *cfg, struct fb_run_opts *o)
 {
     char err[512];
 
@@ -68,48 +81,72 @@ static int attempt(struct fb_attempt *a, const struct fb_config *cfg)
         fprintf(stderr, "fetchbench: %s\n", err);
         return EXIT_RUN_FAILED;
     }
-    if (run_execute(&a->run, cfg, a->target.url) < 0) {
-        fprintf(stderr, "fetchbench: %s\n", a->run.errbuf);
-        run_free(&a->run);
+    o->url = a->target.url;
+    a->rec.run = run_new(o, err, sizeof(err));
+    if (a->rec.run == NULL || run_execute(a->rec.run, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: %s\n", err);
         return EXIT_RUN_FAILED;
     }
-    a->ran = 1;
-    target_server_stats(&a->target, a->run.t0_us, &a->stats);
+    target_server_stats(&a->target, run_totals(a->rec.run)->t0_us, &a->stats);
     target_stop(&a->target);
 
-    struct fb_report *r = &a->report;
-    r->run = &a->run;
+    struct fb_run_record *r = &a->rec;
     r->target = &a->target;
     r->server = &a->stats;
     if (threads_snapshot(&r->lives, &r->nlives, &r->samples, &r->nsamples, &r->peak_threads,
-                         &r->threads_failed) < 0) {
-        fputs("fetchbench: out of memory reading the thread log\n", stderr);
+                         &r->threads_failed) < 0
+        || report_summarize(r) < 0) {
+        fputs("fetchbench: out of memory summing the run up\n", stderr);
         return EXIT_RUN_FAILED;
     }
     r->baseline = r->nsamples ? r->samples[0].count : 1;
-    report_summarize(r);
     return 0;
 }
 
-/* Writes one output and commits it: renamed into place, or flushed. */
-static int write_output(struct fb_outfile *o, int (*write)(FILE *, const struct fb_report *),
-                        const struct fb_report *r)
+/* Writes a part of an output: opened on first use (a FIFO only then). */
+static int write_part(struct fb_outfile *o, int rc_write)
 {
     char err[512];
-    FILE *f = outfile_stream(o, err, sizeof(err));
-
-    errno = 0;
-    if (f && write(f, r) < 0) {
+    if (rc_write < 0) {
         snprintf(err, sizeof(err), "writing %s failed: %s", o->kind == OUTFILE_STDOUT ? "stdout" : o->path,
                  strerror(errno ? errno : EIO));
-        f = NULL;
-    }
-    if (f == NULL || outfile_commit(o, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench: %s\n", err);
-        outfile_abort(o);
         return -1;
     }
     return 0;
+}
+
+static FILE *stream_of(struct fb_outfile *o)
+{
+    char err[512];
+    FILE *f = outfile_stream(o, err, sizeof(err));
+    if (f == NULL)
+        fprintf(stderr, "fetchbench: %s\n", err);
+    return f;
+}
+
+static int commit(struct fb_outfile *o)
+{
+    char err[512];
+    if (outfile_commit(o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_verdicts(const struct fb_verdict *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].ok)
+            continue;
+        if (v[i].known)
+            fprintf(stderr, "fetchbench: expectation failed: %s for %s (actual %g)\n", v[i].e->text, v[i].mode,
+                    v[i].actual);
+        else
+            fprintf(stderr, "fetchbench: expectation failed: %s for %s (no value for %s)\n", v[i].e->text,
+                    v[i].mode, v[i].e->metric);
+    }
 }
 
 static int run_main(int argc, char **argv)
@@ -117,11 +154,16 @@ static int run_main(int argc, char **argv)
     struct fb_config cfg;
     struct fb_outfile json_out = {0}, trace_out = {0};
     struct fb_attempt a;
-    struct fb_summary *runs = NULL;
+    struct fb_workload wl = {0};
+    struct fb_mode_runs modes[CONFIG_MAX_MODES];
+    struct fb_verdict *verdicts = NULL;
+    size_t nverdicts = 0;
     char err[512];
     int code, guard_json = -1, guard_trace = -1;
+    FILE *json = NULL, *trace = NULL;
 
     memset(&a, 0, sizeof(a));
+    memset(modes, 0, sizeof(modes));
     if (cli_parse(argc, argv, &cfg, &code) < 0)
         goto out;
     /* Before any run, so a bad path costs nothing. No --output is "-". */
@@ -137,6 +179,19 @@ static int run_main(int argc, char **argv)
                 cfg.output ? "'s --output" : " on stdout");
         goto out;
     }
+    struct fb_workload_opts wo = {
+        .seed = cfg.seed,
+        .keys = cfg.keys,
+        .zipf_s = cfg.zipf,
+        .rate_per_s = cfg.rate,
+        .duration_us = (uint64_t)cfg.duration_ms * 1000,
+        .tasks = cfg.tasks,
+        .max_tasks = 100000000u,
+    };
+    if (workload_draw(&wl, &wo, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fetchbench: %s (see --help)\n", err);
+        goto out;
+    }
     if (outfile_open(&json_out, json_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench: --output: %s\n", err);
         goto out;
@@ -148,74 +203,130 @@ static int run_main(int argc, char **argv)
     /* A second ^C kills us wherever we are: the temporaries go with us. */
     guard_json = outfile_tmp_path(&json_out) ? sig_guard_path(outfile_tmp_path(&json_out)) : -1;
     guard_trace = outfile_tmp_path(&trace_out) ? sig_guard_path(outfile_tmp_path(&trace_out)) : -1;
-    runs = calloc(cfg.repeat, sizeof(*runs));
-    if (runs == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    for (size_t m = 0; m < cfg.nmodes; m++) {
+        modes[m].mode = cfg.modes[m]->name;
+        modes[m].runs = calloc(cfg.repeat, sizeof(*modes[m].runs));
+    }
+    verdicts = calloc(cfg.nexpects * cfg.nmodes + 1, sizeof(*verdicts));
+    code = EXIT_RUN_FAILED;
+    for (size_t m = 0; m < cfg.nmodes; m++)
+        if (modes[m].runs == NULL)
+            verdicts = NULL;
+    if (verdicts == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("fetchbench: cannot initialise (out of memory?)\n", stderr);
-        code = EXIT_RUN_FAILED;
         goto out;
     }
     raise_fd_limit(cfg.quiet);
 
-    size_t nruns = 0;
-    int failed_runs = 0, throttle_told = 0;
-    /* A signal between two runs ends the series: the report keeps the runs
-     * done so far. One before the first run still makes a (cancelled) run. */
-    for (uint32_t i = 0; i < cfg.repeat && !(i && sig_pending()); i++) {
-        if (i)
-            attempt_free(&a);
-        if ((code = attempt(&a, &cfg)) != 0)
-            goto out_curl;
-        runs[nruns++] = a.report.summary;
-        failed_runs += a.report.summary.errors_total != 0;
-        if (a.run.fd_bound && a.run.xfer.waited && !throttle_told && !cfg.quiet) {
-            fprintf(stderr, "fetchbench: the open-file limit (%" PRIu64 ") let at most %u fetches run at "
-                    "once; %" PRIu64 " waited for a slot (config.fetch_cap; raise the limit with "
-                    "ulimit -n)\n", a.run.fd_limit, a.run.fetch_cap, a.run.xfer.waited);
-            throttle_told = 1;
+    /* --max-connections above what the descriptors allow would fail its
+     * connects with EMFILE: the fetches beyond the budget queue instead. */
+    uint64_t fd_limit;
+    unsigned budget = fd_budget(&fd_limit), fetch_cap = cfg.max_connections;
+    int fd_bound = budget && (fetch_cap == 0 || budget < fetch_cap);
+    if (fd_bound)
+        fetch_cap = budget;
+
+    int failed_runs = 0, throttle_told = 0, wrote_head = 0;
+    unsigned nran = 0;
+    /* Every mode once per round, rounds --repeat times: a b a b. A signal
+     * between two runs ends the series: the report keeps the runs done so
+     * far. One before the first run still makes a (cancelled) run. */
+    for (uint32_t round = 0; round < cfg.repeat; round++) {
+        for (size_t m = 0; m < cfg.nmodes; m++) {
+            if (nran && sig_pending())
+                goto done;
+            if (nran)
+                attempt_free(&a);
+            struct fb_run_opts o = {
+                .cfg = &cfg,
+                .strategy = cfg.modes[m],
+                .workload = &wl,
+                .fetch_cap = fetch_cap,
+                .repeat = round,
+            };
+            int rc = attempt(&a, &cfg, &o);
+            if (rc != 0) {
+                code = rc;
+                if (!wrote_head)
+                    goto out_curl;
+                goto done; /* the runs so far are kept */
+            }
+            nran++;
+            struct fb_run_record *r = &a.rec;
+            const struct fb_run_totals *t = run_totals(r->run);
+            modes[m].runs[modes[m].n++] = r->summary;
+            failed_runs += r->summary.errors_total != 0;
+            if (!wrote_head) {
+                struct fb_report_head h = {&cfg, &a.target, wl.ntasks, fetch_cap, fd_limit};
+                json = stream_of(&json_out);
+                if (json == NULL || write_part(&json_out, report_begin(json, &h)) < 0)
+                    goto write_failed;
+                if (cfg.trace && ((trace = stream_of(&trace_out)) == NULL
+                                  || write_part(&trace_out, trace_begin(trace)) < 0))
+                    goto write_failed;
+                wrote_head = 1;
+            }
+            if (write_part(&json_out, report_run(json, r)) < 0
+                || (trace && write_part(&trace_out, trace_run(trace, r, nran - 1)) < 0))
+                goto write_failed;
+            if (fd_bound && t->waited_for_slot && !throttle_told && !cfg.quiet) {
+                fprintf(stderr, "fetchbench: the open-file limit (%" PRIu64 ") let at most %u fetches run at "
+                        "once; %" PRIu64 " waited for a slot (config.fetch_cap; raise the limit with "
+                        "ulimit -n)\n", fd_limit, fetch_cap, t->waited_for_slot);
+                throttle_told = 1;
+            }
+            if (!cfg.quiet)
+                report_print_run(stderr, r);
+            if (t->overran)
+                fprintf(stderr, "fetchbench: the run reached the 71-minute limit of a run and was stopped\n");
+            if (t->interrupted)
+                goto done;
         }
-        if (cfg.repeat > 1 && !cfg.quiet)
-            fprintf(stderr, "fetchbench: run %u/%u: %.3f s, %" PRIu64 " upstream requests\n", i + 1,
-                    cfg.repeat, a.report.summary.wall_us / 1e6, a.report.summary.upstream_requests);
-        if (a.run.interrupted)
-            break;
     }
-
-    struct fb_report *r = &a.report;
-    struct fb_summary median = r->summary, min, max;
-    if (nruns > 1) {
-        r->runs = runs;
-        r->nruns = nruns;
-        summary_aggregate(runs, nruns, &median, &min, &max);
+done:
+    /* Each mode judged on its median run. */
+    for (size_t m = 0; m < cfg.nmodes; m++) {
+        if (modes[m].n == 0)
+            continue;
+        struct fb_summary med, min, max;
+        summary_aggregate(modes[m].runs, modes[m].n, &med, &min, &max);
+        for (size_t i = 0; i < cfg.nexpects; i++)
+            if (expect_applies(&cfg.expects[i], modes[m].mode))
+                expect_judge(&cfg.expects[i], modes[m].mode, &med, &verdicts[nverdicts++]);
+        if (modes[m].n > 1 && !cfg.quiet)
+            fprintf(stderr, "fetchbench: %s over %zu runs: wall median %.3f s (%.3f .. %.3f), "
+                    "upstream requests median %" PRIu64 "\n", modes[m].mode, modes[m].n, med.wall_us / 1e6,
+                    min.wall_us / 1e6, max.wall_us / 1e6, med.upstream_requests);
     }
-    size_t unmet = expect_check(cfg.expects, cfg.nexpects, &median);
-    r->expects = cfg.expects;
-    r->nexpects = cfg.nexpects;
-
-    if (write_output(&json_out, report_write_json, r) < 0
-        || (cfg.trace && write_output(&trace_out, trace_write, r) < 0)) {
-        code = EXIT_RUN_FAILED;
-        goto out_curl;
-    }
-    if (!cfg.quiet)
-        report_print_summary(stderr, r);
-    for (size_t i = 0; i < cfg.nexpects; i++) {
-        const struct fb_expect *e = &cfg.expects[i];
-        if (!e->ok && e->known)
-            fprintf(stderr, "fetchbench: expectation failed: %s (actual %g)\n", e->text, e->actual);
-        else if (!e->ok)
-            fprintf(stderr, "fetchbench: expectation failed: %s (no value for %s)\n", e->text, e->metric);
-    }
+    if (write_part(&json_out, report_end(json, modes, cfg.nmodes, verdicts, nverdicts, (int)cfg.repeat)) < 0
+        || (trace && write_part(&trace_out, trace_end(trace)) < 0))
+        goto write_failed;
+    if (commit(&json_out) < 0 || (trace && commit(&trace_out) < 0))
+        goto write_failed;
+    print_verdicts(verdicts, nverdicts);
+    size_t unmet = 0;
+    for (size_t i = 0; i < nverdicts; i++)
+        unmet += !verdicts[i].ok;
 
     /* Whenever the signal came, even after the report was complete. */
     if (sig_pending())
         code = 128 + sig_pending();
+    else if (code != EXIT_RUN_FAILED && code != 0)
+        ; /* a later run could not start: its code stands */
     else if (failed_runs)
+        code = EXIT_RUN_FAILED;
+    else if (nran < cfg.repeat * cfg.nmodes)
         code = EXIT_RUN_FAILED;
     else if (unmet)
         code = EXIT_EXPECTATION;
     else
         code = EXIT_OK;
+    goto out_curl;
 
+write_failed:
+    outfile_abort(&json_out);
+    outfile_abort(&trace_out);
+    code = EXIT_RUN_FAILED;
 out_curl:
     attempt_free(&a);
     curl_global_cleanup();
@@ -225,7 +336,10 @@ out:
     outfile_abort(&trace_out);
     sig_forget(guard_json);
     sig_forget(guard_trace);
-    free(runs);
+    for (size_t m = 0; m < CONFIG_MAX_MODES; m++)
+        free(modes[m].runs);
+    free(verdicts);
+    workload_free(&wl);
     config_free(&cfg);
     return code;
 }

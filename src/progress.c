@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "mode.h"
 #include "run.h"
 
 static int use_color(void)
@@ -18,18 +17,20 @@ static int use_color(void)
 static void draw(evutil_socket_t fd, short what, void *arg)
 {
     const struct fb_run *run = arg;
-    double secs = (clock_now_us() - run->t0_us) / 1e6;
+    const struct fb_run_totals *t = run_totals(run);
+    double secs = (clock_now_us() - t->t0_us) / 1e6;
     const char *dim = use_color() ? "\033[2m" : "", *reset = use_color() ? "\033[0m" : "";
 
-    fprintf(stderr, "\r\033[K%s[%s]%s %u/%u tasks done | %" PRIu64 " upstream requests | %.1f s",
-            dim, run->mode->name, reset, run->nfinished, run->ntasks, run->xfer.started, secs);
+    fprintf(stderr, "\r\033[K%s[%s]%s %u/%u tasks done | %u waiting | %" PRIu64 " upstream requests | %.1f s",
+            dim, run_opts(run)->strategy->name, reset, t->nfinished, t->ntasks, t->nwaiting,
+            t->upstream_requests, secs);
     fflush(stderr);
 }
 
-struct event *progress_start(struct fb_run *run)
+struct event *progress_start(struct event_base *base, const struct fb_run *run)
 {
     struct timeval every = {0, 250000};
-    struct event *ev = event_new(run->base, -1, EV_PERSIST, draw, run);
+    struct event *ev = event_new(base, -1, EV_PERSIST, draw, (void *)run);
     if (ev && event_add(ev, &every) < 0) {
         event_free(ev);
         return NULL;

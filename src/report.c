@@ -5,20 +5,155 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "jsonw.h"
-#include "mode.h"
+#include "procsample.h"
 #include "run.h"
 #include "sig.h"
+#include "strategy.h"
 #include "target.h"
 
-static cJSON *config_json(const struct fb_report *r)
-{
-    const struct fb_config *c = r->run->cfg;
-    const struct fb_target *t = r->target;
-    cJSON *o = cJSON_CreateObject();
+/* 64 KiB: not on the stack; one report at a time. */
+static struct fb_jsonw w;
 
-    cJSON_AddNumberToObject(o, "tasks", c->tasks);
-    cJSON_AddStringToObject(o, "mode", c->mode->name);
+/* ------------------------------------------------------------ summary */
+
+int report_summarize(struct fb_run_record *r)
+{
+    const struct fb_run_totals *t = run_totals(r->run);
+    const struct fb_strategy *st = run_opts(r->run)->strategy;
+    struct fb_summary *s = &r->summary;
+    char name[SUMMARY_NAME_MAX];
+
+    memset(s, 0, sizeof(*s));
+    s->tasks = t->ntasks;
+    s->wall_us = t->wall_us;
+    s->upstream_requests = t->upstream_requests;
+    s->server_requests = r->server->valid ? (int64_t)r->server->requests : -1;
+    s->cache_hits = t->cache_hits;
+    s->cache_misses = t->cache_misses;
+    memcpy(s->errors, t->errors, sizeof(s->errors));
+    for (int i = 0; i < STAGE_COUNT; i++)
+        s->errors_total += t->errors[i];
+    s->peak_threads = r->peak_threads;
+    s->threads_created = r->nlives;
+    s->threads_failed = r->threads_failed;
+    s->peak_connections = t->connections_peak;
+
+    struct fb_tally *tally = malloc(sizeof(*tally));
+    struct fb_percentiles p;
+    size_t n;
+    if (tally == NULL || run_tally(r->run, tally) < 0) {
+        free(tally);
+        return -1;
+    }
+    if (stats_percentiles(tally->durations, tally->ndurations, &p) == 0) {
+        s->p50_us = (int64_t)p.p50;
+        s->p90_us = (int64_t)p.p90;
+        s->p99_us = (int64_t)p.p99;
+        s->p99_9_us = (int64_t)p.p99_9;
+        s->max_us = (int64_t)p.max;
+        s->mean_us = (int64_t)p.mean;
+    } else {
+        s->p50_us = s->p90_us = s->p99_us = s->p99_9_us = s->max_us = s->mean_us = -1;
+    }
+    free(tally->durations);
+
+    /* Time in each wait state: the core's, then the strategy's own. */
+    for (unsigned id = 0; id < 256; id++) {
+        const struct fb_state_def *d = strategy_state(st, id);
+        if (d->name[0] == '\0' || !(d->flags & STATE_WAIT))
+            continue;
+        snprintf(name, sizeof(name), "wait_us.%s", d->name);
+        summary_set_named(s, name, tally->state_us[id]);
+        s->wait_us += tally->state_us[id];
+    }
+    for (unsigned o = OUTCOME_PENDING + 1; o < OUTCOME_CORE_COUNT; o++) {
+        snprintf(name, sizeof(name), "outcomes.%s", vocab_core_outcomes[o].name);
+        summary_set_named(s, name, tally->outcomes[o]);
+    }
+    for (unsigned o = 0; o < st->noutcomes && o < STRATEGY_MAX_OWN; o++) {
+        snprintf(name, sizeof(name), "outcomes.%s", st->outcomes[o].name);
+        summary_set_named(s, name, tally->outcomes[OUTCOME_OWN_BASE + o]);
+    }
+    free(tally);
+    for (unsigned c = 0; c < st->ncounters && c < STRATEGY_MAX_OWN; c++) {
+        snprintf(name, sizeof(name), "counters.%s", st->counters[c]);
+        summary_set_named(s, name, t->counters[c]);
+    }
+
+    /* The backend's load: its own log when there is one, else the client's
+     * fetches in flight. */
+    int rc;
+    if (r->server->valid) {
+        int64_t(*steps)[2] = malloc((r->server->nlog ? r->server->nlog : 1) * sizeof(*steps));
+        if (steps == NULL)
+            return -1;
+        for (size_t i = 0; i < r->server->nlog; i++) {
+            steps[i][0] = (int64_t)run_rel_us(r->run, r->server->log[i][0]);
+            steps[i][1] = r->server->log[i][1];
+        }
+        rc = stats_load_from_steps(&r->load, (const int64_t(*)[2])steps, r->server->nlog, t->wall_us);
+        free(steps);
+        r->load_from_server = 1;
+    } else {
+        uint32_t *start, *end;
+        if (run_fetch_intervals(r->run, &start, &end, &n) < 0)
+            return -1;
+        rc = stats_load_from_spans(&r->load, start, end, n, t->wall_us);
+        free(start);
+        free(end);
+    }
+    return rc;
+}
+
+void report_record_free(struct fb_run_record *r)
+{
+    free(r->lives);
+    free(r->samples);
+    stats_load_free(&r->load);
+    r->lives = NULL;
+    r->samples = NULL;
+}
+
+/* ------------------------------------------------------------ head */
+
+static cJSON *workload_json(const struct fb_config *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(o, "keys", c->keys);
+    if (c->zipf > 0)
+        cJSON_AddNumberToObject(o, "zipf", c->zipf);
+    else
+        cJSON_AddNullToObject(o, "zipf");
+    cJSON_AddStringToObject(o, "arrival", c->rate > 0 ? "poisson" : "gather");
+    if (c->rate > 0)
+        cJSON_AddNumberToObject(o, "rate_per_s", c->rate);
+    else
+        cJSON_AddNullToObject(o, "rate_per_s");
+    if (c->duration_ms)
+        cJSON_AddNumberToObject(o, "duration_ms", c->duration_ms);
+    else
+        cJSON_AddNullToObject(o, "duration_ms");
+    if (c->ttl_ms)
+        cJSON_AddNumberToObject(o, "ttl_ms", c->ttl_ms);
+    else
+        cJSON_AddNullToObject(o, "ttl_ms");
+    return o;
+}
+
+static cJSON *config_json(const struct fb_report_head *h)
+{
+    const struct fb_config *c = h->cfg;
+    const struct fb_target *t = h->target;
+    cJSON *o = cJSON_CreateObject(), *modes = cJSON_CreateArray();
+
+    cJSON_AddNumberToObject(o, "tasks", h->ntasks);
+    for (size_t i = 0; i < c->nmodes; i++)
+        cJSON_AddItemToArray(modes, cJSON_CreateString(c->modes[i]->name));
+    cJSON_AddItemToObject(o, "modes", modes);
+    cJSON_AddNumberToObject(o, "repeat", c->repeat);
     cJSON_AddStringToObject(o, "url", t->shown_url);
     if (t->embedded) {
         cJSON_AddNumberToObject(o, "delay_ms", c->delay_ms);
@@ -33,245 +168,431 @@ static cJSON *config_json(const struct fb_report *r)
     cJSON_AddNumberToObject(o, "timeout_ms", c->timeout_ms);
     cJSON_AddNumberToObject(o, "max_body", (double)c->max_body);
     cJSON_AddNumberToObject(o, "max_connections", c->max_connections);
-    if (r->run->fetch_cap)
-        cJSON_AddNumberToObject(o, "fetch_cap", r->run->fetch_cap);
+    if (h->fetch_cap)
+        cJSON_AddNumberToObject(o, "fetch_cap", h->fetch_cap);
     else
         cJSON_AddNullToObject(o, "fetch_cap");
-    if (r->run->fd_limit)
-        cJSON_AddNumberToObject(o, "fd_limit", (double)r->run->fd_limit);
+    if (h->fd_limit)
+        cJSON_AddNumberToObject(o, "fd_limit", (double)h->fd_limit);
     else
         cJSON_AddNullToObject(o, "fd_limit");
     cJSON_AddStringToObject(o, "host", t->host);
     cJSON_AddBoolToObject(o, "host_resolved", t->host_resolved);
     cJSON_AddBoolToObject(o, "embedded_server", t->embedded);
+    cJSON_AddItemToObject(o, "workload", workload_json(c));
     return o;
+}
+
+static int has_name(const cJSON *array, const char *name)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, array) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void add_state(cJSON *states, const struct fb_state_def *d)
+{
+    if (has_name(states, d->name))
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddBoolToObject(o, "wait", (d->flags & STATE_WAIT) != 0);
+    cJSON_AddBoolToObject(o, "encloses", (d->flags & STATE_ENCLOSES) != 0);
+    cJSON_AddBoolToObject(o, "fetch", (d->flags & STATE_FETCH) != 0);
+    cJSON_AddItemToArray(states, o);
+}
+
+static void add_outcome(cJSON *outcomes, const struct fb_outcome_def *d)
+{
+    if (has_name(outcomes, d->name))
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddBoolToObject(o, "ok", d->ok);
+    cJSON_AddItemToArray(outcomes, o);
+}
+
+/* The core's words and every word of the strategies this report runs. */
+static cJSON *vocabulary_json(const struct fb_config *c)
+{
+    cJSON *o = cJSON_CreateObject(), *states = cJSON_CreateArray(), *outcomes = cJSON_CreateArray();
+    cJSON *counters = cJSON_CreateArray(), *stages = cJSON_CreateArray();
+
+    for (unsigned s = STATE_NONE + 1; s < STATE_CORE_COUNT; s++)
+        add_state(states, &vocab_core_states[s]);
+    for (unsigned k = OUTCOME_PENDING + 1; k < OUTCOME_CORE_COUNT; k++)
+        add_outcome(outcomes, &vocab_core_outcomes[k]);
+    for (size_t m = 0; m < c->nmodes; m++) {
+        const struct fb_strategy *st = c->modes[m];
+        for (unsigned i = 0; i < st->nstates; i++)
+            add_state(states, &st->states[i]);
+        for (unsigned i = 0; i < st->noutcomes; i++)
+            add_outcome(outcomes, &st->outcomes[i]);
+        for (unsigned i = 0; i < st->ncounters; i++) {
+            cJSON *k = cJSON_CreateObject();
+            cJSON_AddStringToObject(k, "name", st->counters[i]);
+            cJSON_AddStringToObject(k, "mode", st->name);
+            cJSON_AddItemToArray(counters, k);
+        }
+    }
+    for (int i = 0; i < STAGE_COUNT; i++)
+        cJSON_AddItemToArray(stages, cJSON_CreateString(vocab_stage_name(i)));
+    cJSON_AddItemToObject(o, "states", states);
+    cJSON_AddItemToObject(o, "outcomes", outcomes);
+    cJSON_AddItemToObject(o, "counters", counters);
+    cJSON_AddItemToObject(o, "stages", stages);
+    return o;
+}
+
+/* Writes prefix, then item, and frees it; -1 when building it ran out of memory. */
+static int put_object(const char *prefix, cJSON *item)
+{
+    if (item == NULL)
+        return -1;
+    jw_str(&w, prefix);
+    int rc = jw_cjson(&w, item);
+    cJSON_Delete(item);
+    return rc;
+}
+
+static int first_run;
+
+int report_begin(FILE *f, const struct fb_report_head *h)
+{
+    int rc = 0;
+
+    jw_init(&w, f);
+    jw_str(&w, "{\"schema\": \"fetchbench/2\",\n \"tool\": {\"name\": \"fetchbench\", \"version\": \"" FB_VERSION "\"}");
+    rc |= put_object(",\n \"config\": ", config_json(h));
+    rc |= put_object(",\n \"vocabulary\": ", vocabulary_json(h->cfg));
+    jw_str(&w, ",\n \"runs\": [");
+    first_run = 1;
+    return rc ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ one run */
+
+static void write_server(const struct fb_run_record *r)
+{
+    const struct fb_server_stats *s = r->server;
+
+    jw_str(&w, ",\n  \"server\": ");
+    if (!s->valid) {
+        jw_str(&w, "null");
+        return;
+    }
+    jw_str(&w, "{\"requests\": ");
+    jw_u64(&w, s->requests);
+    jw_str(&w, ", \"in_service\": ");
+    jw_u64(&w, s->in_service);
+    jw_str(&w, ", \"max_in_service\": ");
+    jw_u64(&w, s->max_in_service);
+    jw_str(&w, ", \"queued\": ");
+    jw_u64(&w, s->queued);
+    jw_str(&w, ", \"max_queued\": ");
+    jw_u64(&w, s->max_queued);
+    jw_str(&w, ", \"in_service_samples\": [");
+    for (size_t i = 0; i < s->nlog; i++) {
+        jw_str(&w, i ? ",[" : "[");
+        jw_u64(&w, run_rel_us(r->run, s->log[i][0]));
+        jw_str(&w, ",");
+        jw_i64(&w, s->log[i][1]);
+        jw_str(&w, "]");
+    }
+    jw_str(&w, s->log_truncated ? "], \"in_service_samples_truncated\": true}" : "]}");
+}
+
+static void write_threads(const struct fb_run_record *r)
+{
+    const struct fb_procsample *ps = run_procsample(r->run);
+
+    jw_str(&w, ",\n  \"threads\": {\"baseline\": ");
+    jw_u64(&w, r->baseline);
+    jw_str(&w, ", \"samples\": [");
+    for (size_t i = 0; i < r->nsamples; i++) {
+        jw_str(&w, i ? ",[" : "[");
+        jw_u64(&w, run_rel_us(r->run, (int64_t)r->samples[i].t_us));
+        jw_str(&w, ",");
+        jw_u64(&w, r->samples[i].count);
+        jw_str(&w, "]");
+    }
+    jw_str(&w, "],\n   \"lifetimes\": [");
+    for (size_t i = 0; i < r->nlives; i++) {
+        jw_str(&w, i ? ",{\"start_us\":" : "{\"start_us\":");
+        jw_u64(&w, run_rel_us(r->run, (int64_t)r->lives[i].start_us));
+        jw_str(&w, ",\"end_us\":");
+        if (r->lives[i].end_us)
+            jw_u64(&w, run_rel_us(r->run, (int64_t)r->lives[i].end_us));
+        else
+            jw_str(&w, "null");
+        jw_str(&w, "}");
+    }
+    jw_str(&w, "]");
+    if (ps->n) {
+        uint64_t peak = 0;
+        jw_str(&w, ",\n   \"proc_samples\": [");
+        for (size_t i = 0; i < ps->n; i++) {
+            const uint64_t *s = ps->samples[i];
+            jw_str(&w, i ? ",[" : "[");
+            jw_u64(&w, s[0]);
+            jw_str(&w, ",");
+            jw_u64(&w, s[1]);
+            jw_str(&w, "]");
+            if (s[1] > peak)
+                peak = s[1];
+        }
+        jw_str(&w, "], \"proc_peak\": ");
+        jw_u64(&w, peak);
+    }
+    jw_str(&w, "}");
+}
+
+static void write_keys(const struct fb_run_record *r)
+{
+    const struct fb_workload *wl = run_opts(r->run)->workload;
+    const uint32_t *fetches = run_key_fetches(r->run);
+    uint32_t nkeys = wl->opts.keys;
+    uint32_t *tasks = calloc(nkeys, sizeof(*tasks));
+
+    if (tasks)
+        for (uint32_t i = 0; i < wl->ntasks; i++)
+            tasks[wl->key[i]]++;
+    jw_str(&w, ",\n  \"keys\": {\"tasks\": [");
+    for (uint32_t k = 0; k < nkeys; k++) {
+        jw_str(&w, k ? "," : "");
+        jw_u64(&w, tasks ? tasks[k] : 0);
+    }
+    jw_str(&w, "], \"upstream_requests\": [");
+    for (uint32_t k = 0; k < nkeys; k++) {
+        jw_str(&w, k ? "," : "");
+        jw_u64(&w, fetches[k]);
+    }
+    jw_str(&w, "]}");
+    free(tasks);
+}
+
+static void write_load(const struct fb_run_record *r)
+{
+    jw_str(&w, ",\n  \"load\": {\"source\": \"");
+    jw_str(&w, r->load_from_server ? "server" : "client");
+    jw_str(&w, "\", \"interval_us\": ");
+    jw_u64(&w, r->load.interval_us);
+    jw_str(&w, ", \"max_in_service\": [");
+    for (size_t i = 0; i < r->load.n; i++) {
+        jw_str(&w, i ? "," : "");
+        jw_u64(&w, r->load.max_in_service[i]);
+    }
+    jw_str(&w, "]}");
+}
+
+static int write_error(const struct fb_task_error *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return -1;
+    cJSON_AddStringToObject(o, "stage", vocab_stage_name(e->stage));
+    cJSON_AddStringToObject(o, "message", e->message ? e->message : "");
+    if (e->http_status)
+        cJSON_AddNumberToObject(o, "http_status", (double)e->http_status);
+    jw_str(&w, ",\"error\":");
+    int rc = jw_cjson(&w, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* Names as JSON strings with their quotes, made once per run. Copied whole
+ * (a constant size the compiler inlines) and then cut to their length: the
+ * writer reserves room for the whole. */
+struct quoted {
+    char text[64];
+    size_t len;
+};
+
+static void quote(struct quoted *q, const char *prefix, const char *name, const char *suffix)
+{
+    int n = snprintf(q->text, sizeof(q->text), "%s%s%s", prefix, name, suffix);
+    q->len = n < 0 ? 0 : (size_t)n < sizeof(q->text) ? (size_t)n : sizeof(q->text) - 1;
+}
+
+#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+/* One task per line: the hot path at a million tasks, formatted in place
+ * with one buffer check per task. */
+static int write_task(const struct fb_task_view *v, const struct quoted *states, const struct quoted *outcome)
+{
+    /* Fixed text about 90 bytes, digits 5 x 10, each span at most its name
+     * plus 28. */
+    size_t need = 160 + sizeof(outcome->text) + (size_t)v->nspans * (sizeof(states->text) + 24);
+    char *p = jw_reserve(&w, need);
+
+    p = PUT(p, "{\"id\":");
+    p = jw_put_u32(p, v->id);
+    p = PUT(p, ",\"key\":");
+    p = jw_put_u32(p, v->key);
+    p = PUT(p, ",\"arrival_us\":");
+    p = jw_put_u32(p, v->arrival_us);
+    p = PUT(p, ",\"outcome\":");
+    memcpy(p, outcome->text, sizeof(outcome->text));
+    p += outcome->len;
+    p = PUT(p, ",\"start_us\":");
+    p = jw_put_u32(p, v->start_us);
+    p = PUT(p, ",\"end_us\":");
+    p = jw_put_u32(p, v->end_us);
+    jw_commit(&w, p);
+    if (v->error && write_error(v->error) < 0)
+        return -1;
+    p = jw_reserve(&w, need);
+    p = PUT(p, ",\"spans\":[");
+    for (int i = 0; i < v->nspans; i++) {
+        const struct quoted *q = &states[v->spans[i].state];
+        if (i)
+            *p++ = ',';
+        memcpy(p, q->text, sizeof(q->text)); /* ["name", */
+        p += q->len;
+        p = jw_put_u32(p, v->spans[i].start_us);
+        *p++ = ',';
+        p = jw_put_u32(p, v->spans[i].end_us);
+        *p++ = ']';
+    }
+    p = PUT(p, "]}");
+    jw_commit(&w, p);
+    return 0;
+}
+
+static int write_tasks(struct fb_run_record *r)
+{
+    const struct fb_strategy *st = run_opts(r->run)->strategy;
+    const struct fb_run_totals *t = run_totals(r->run);
+    struct quoted *states = calloc(256, sizeof(*states));
+    struct quoted outcomes[OUTCOME_OWN_BASE + STRATEGY_MAX_OWN];
+    struct fb_task_view v;
+    int rc = 0;
+
+    memset(outcomes, 0, sizeof(outcomes));
+    if (states == NULL)
+        return -1;
+    for (unsigned i = 0; i < 256; i++)
+        quote(&states[i], "[\"", strategy_state(st, i)->name, "\",");
+    for (unsigned i = 0; i < OUTCOME_OWN_BASE + STRATEGY_MAX_OWN; i++)
+        quote(&outcomes[i], "\"", strategy_outcome(st, i)->name, "\"");
+    jw_str(&w, ",\n  \"tasks\": [");
+    for (uint32_t i = 0; i < t->ntasks && rc == 0; i++) {
+        jw_str(&w, i ? ",\n   " : "\n   ");
+        if (run_task_view(r->run, i, &v) < 0) {
+            rc = -1;
+            break;
+        }
+        if (!v.arrived) {
+            /* Had not arrived when the run was interrupted. */
+            v.start_us = v.end_us = (uint32_t)t->wall_us;
+            v.nspans = 0;
+        }
+        rc = write_task(&v, states, &outcomes[v.outcome_id < OUTCOME_OWN_BASE + STRATEGY_MAX_OWN ? v.outcome_id : 0]);
+    }
+    free(states);
+    return rc;
 }
 
 /* Stopped by a signal in the loop, or one arrived since, up to this call:
  * the report says so if the signal came before its end was written. */
-static int interrupted(const struct fb_run *run)
+static int interrupted(const struct fb_run_totals *t)
 {
-    return run->interrupted || sig_pending();
+    return t->interrupted || t->overran || sig_pending();
 }
 
-void report_summarize(struct fb_report *r)
+int report_run(FILE *f, struct fb_run_record *r)
 {
-    const struct fb_run *run = r->run;
-    struct fb_summary *s = &r->summary;
+    const struct fb_run_opts *o = run_opts(r->run);
+    const struct fb_run_totals *t = run_totals(r->run);
+    int rc = 0;
 
-    memset(s, 0, sizeof(*s));
-    s->wall_us = run->wall_us;
-    s->upstream_requests = run->xfer.started;
-    s->server_requests = r->server->valid ? (int64_t)r->server->requests : -1;
-    s->cache_hits = run->cache_hits;
-    s->cache_misses = run->cache_misses;
-    memcpy(s->errors, run->errors, sizeof(s->errors));
-    s->errors_total = run_errors_total(run);
-    s->peak_threads = r->peak_threads;
-    s->threads_created = r->nlives;
-    s->threads_failed = r->threads_failed;
-    s->peak_connections = run->xfer.peak_connections;
+    jw_str(&w, first_run ? "\n {\"mode\": \"" : ",\n {\"mode\": \"");
+    first_run = 0;
+    jw_str(&w, o->strategy->name);
+    jw_str(&w, "\", \"repeat\": ");
+    jw_u64(&w, o->repeat);
+    jw_str(&w, ", \"client\": ");
+    jw_u64(&w, o->client);
+    jw_str(&w, ", \"start_monotonic_us\": ");
+    jw_u64(&w, t->t0_us);
+    rc |= put_object(",\n  \"summary\": ", summary_to_json(&r->summary));
+    write_keys(r);
+    write_load(r);
+    write_server(r);
+    write_threads(r);
+    rc |= write_tasks(r);
+    jw_str(&w, interrupted(t) ? "\n  ],\n  \"interrupted\": true}" : "\n  ],\n  \"interrupted\": false}");
+    /* Each run reaches the file as it ends: a later run that cannot start
+     * leaves the earlier ones written. */
+    rc |= jw_flush(&w);
+    (void)f;
+    return rc ? -1 : 0;
 }
 
-static cJSON *repeats_json(const struct fb_report *r)
-{
-    struct fb_summary med, min, max;
-    cJSON *o = cJSON_CreateObject(), *runs = cJSON_CreateArray();
-
-    if (o == NULL || runs == NULL) {
-        cJSON_Delete(o);
-        cJSON_Delete(runs);
-        return NULL;
-    }
-    for (size_t i = 0; i < r->nruns; i++)
-        cJSON_AddItemToArray(runs, summary_to_json(&r->runs[i]));
-    summary_aggregate(r->runs, r->nruns, &med, &min, &max);
-    cJSON_AddNumberToObject(o, "count", (double)r->nruns);
-    cJSON_AddItemToObject(o, "runs", runs);
-    cJSON_AddItemToObject(o, "median", summary_to_json(&med));
-    cJSON_AddItemToObject(o, "min", summary_to_json(&min));
-    cJSON_AddItemToObject(o, "max", summary_to_json(&max));
-    return o;
-}
-
-static cJSON *expectations_json(const struct fb_report *r)
+static cJSON *repeats_json(const struct fb_mode_runs *modes, size_t nmodes)
 {
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < r->nexpects; i++) {
-        const struct fb_expect *e = &r->expects[i];
+    for (size_t m = 0; a && m < nmodes; m++) {
+        struct fb_summary *agg = malloc(3 * sizeof(*agg));
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "expect", e->text);
-        if (e->known)
-            cJSON_AddNumberToObject(o, "actual", e->actual);
+        if (agg == NULL || o == NULL) {
+            free(agg);
+            cJSON_Delete(o);
+            cJSON_Delete(a);
+            return NULL;
+        }
+        summary_aggregate(modes[m].runs, modes[m].n, &agg[0], &agg[1], &agg[2]);
+        cJSON_AddStringToObject(o, "mode", modes[m].mode);
+        cJSON_AddNumberToObject(o, "count", (double)modes[m].n);
+        cJSON_AddItemToObject(o, "median", summary_to_json(&agg[0]));
+        cJSON_AddItemToObject(o, "min", summary_to_json(&agg[1]));
+        cJSON_AddItemToObject(o, "max", summary_to_json(&agg[2]));
+        cJSON_AddItemToArray(a, o);
+        free(agg);
+    }
+    return a;
+}
+
+static cJSON *expectations_json(const struct fb_verdict *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "expect", v[i].e->text);
+        cJSON_AddStringToObject(o, "mode", v[i].mode);
+        if (v[i].known)
+            cJSON_AddNumberToObject(o, "actual", v[i].actual);
         else
             cJSON_AddNullToObject(o, "actual");
-        cJSON_AddBoolToObject(o, "ok", e->ok);
+        cJSON_AddBoolToObject(o, "ok", v[i].ok);
         cJSON_AddItemToArray(a, o);
     }
     return a;
 }
 
-/* Writes "key": item and frees item; -1 when building it ran out of memory. */
-static int put_object(struct fb_jsonw *w, const char *key, cJSON *item)
+int report_end(FILE *f, const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
+               size_t nverdicts, int repeat)
 {
-    if (item == NULL)
-        return -1;
-    jw_str(w, ",\n \"");
-    jw_str(w, key);
-    jw_str(w, "\": ");
-    int rc = jw_cjson(w, item);
-    cJSON_Delete(item);
-    return rc;
-}
-
-static void write_server(struct fb_jsonw *w, const struct fb_report *r)
-{
-    const struct fb_server_stats *s = r->server;
-
-    jw_str(w, ",\n \"server\": ");
-    if (!s->valid) {
-        jw_str(w, "null");
-        return;
-    }
-    jw_str(w, "{\"requests\": ");
-    jw_u64(w, s->requests);
-    jw_str(w, ", \"in_service\": ");
-    jw_u64(w, s->in_service);
-    jw_str(w, ", \"max_in_service\": ");
-    jw_u64(w, s->max_in_service);
-    jw_str(w, ", \"queued\": ");
-    jw_u64(w, s->queued);
-    jw_str(w, ", \"max_queued\": ");
-    jw_u64(w, s->max_queued);
-    jw_str(w, ", \"in_service_samples\": [");
-    for (size_t i = 0; i < s->nlog; i++) {
-        jw_str(w, i ? ",[" : "[");
-        jw_u64(w, run_rel_us(r->run, s->log[i][0]));
-        jw_str(w, ",");
-        jw_i64(w, s->log[i][1]);
-        jw_str(w, "]");
-    }
-    jw_str(w, s->log_truncated ? "], \"in_service_samples_truncated\": true}" : "]}");
-}
-
-static void write_threads(struct fb_jsonw *w, const struct fb_report *r)
-{
-    const struct fb_run *run = r->run;
-
-    jw_str(w, ",\n \"threads\": {\"baseline\": ");
-    jw_u64(w, r->baseline);
-    jw_str(w, ", \"samples\": [");
-    for (size_t i = 0; i < r->nsamples; i++) {
-        jw_str(w, i ? ",[" : "[");
-        jw_u64(w, run_rel_us(run, (int64_t)r->samples[i].t_us));
-        jw_str(w, ",");
-        jw_u64(w, r->samples[i].count);
-        jw_str(w, "]");
-    }
-    jw_str(w, "],\n  \"lifetimes\": [");
-    for (size_t i = 0; i < r->nlives; i++) {
-        jw_str(w, i ? ",{\"start_us\":" : "{\"start_us\":");
-        jw_u64(w, run_rel_us(run, (int64_t)r->lives[i].start_us));
-        jw_str(w, ",\"end_us\":");
-        if (r->lives[i].end_us)
-            jw_u64(w, run_rel_us(run, (int64_t)r->lives[i].end_us));
-        else
-            jw_str(w, "null");
-        jw_str(w, "}");
-    }
-    jw_str(w, "]");
-    if (run->procsample.n) {
-        uint64_t peak = 0;
-        jw_str(w, ",\n  \"proc_samples\": [");
-        for (size_t i = 0; i < run->procsample.n; i++) {
-            const uint64_t *s = run->procsample.samples[i];
-            jw_str(w, i ? ",[" : "[");
-            jw_u64(w, s[0]);
-            jw_str(w, ",");
-            jw_u64(w, s[1]);
-            jw_str(w, "]");
-            if (s[1] > peak)
-                peak = s[1];
-        }
-        jw_str(w, "], \"proc_peak\": ");
-        jw_u64(w, peak);
-    }
-    jw_str(w, "}");
-}
-
-static int write_error(struct fb_jsonw *w, const struct fb_task_error *e)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return -1;
-    cJSON_AddStringToObject(o, "stage", task_stage_name(e->stage));
-    cJSON_AddStringToObject(o, "message", e->message ? e->message : "");
-    if (e->http_status)
-        cJSON_AddNumberToObject(o, "http_status", (double)e->http_status);
-    jw_str(w, ",\"error\":");
-    int rc = jw_cjson(w, o);
-    cJSON_Delete(o);
-    return rc;
-}
-
-/* One task per line: hot at a million tasks, so no cJSON tree here. */
-static int write_task(struct fb_jsonw *w, const struct fb_run *run, const struct fb_task *t)
-{
-    struct fb_span spans[TASK_MAX_SPANS];
-    int n = task_spans(t, spans);
-
-    jw_str(w, "{\"id\":");
-    jw_u64(w, t->id);
-    jw_str(w, ",\"outcome\":\"");
-    jw_str(w, task_outcome_name(t->outcome));
-    jw_str(w, "\",\"start_us\":");
-    jw_u64(w, t->mark_us[MARK_CREATED]);
-    jw_str(w, ",\"end_us\":");
-    jw_u64(w, t->mark_us[MARK_END]);
-    if (t->error && t->error <= run->nerrs && write_error(w, &run->errs[t->error - 1]) < 0)
-        return -1;
-    jw_str(w, ",\"spans\":[");
-    for (int i = 0; i < n; i++) {
-        jw_str(w, i ? ",{\"state\":\"" : "{\"state\":\"");
-        jw_str(w, task_state_name(spans[i].state));
-        jw_str(w, "\",\"start_us\":");
-        jw_u64(w, spans[i].start_us);
-        jw_str(w, ",\"end_us\":");
-        jw_u64(w, spans[i].end_us);
-        jw_str(w, "}");
-    }
-    jw_str(w, "]}");
-    return 0;
-}
-
-int report_write_json(FILE *f, const struct fb_report *r)
-{
-    static struct fb_jsonw w; /* 64 KiB: not on the stack; one report at a time */
-    const struct fb_run *run = r->run;
     int rc = 0;
 
-    jw_init(&w, f);
-    jw_str(&w, "{\"schema\": \"fetchbench/1\",\n \"tool\": {\"name\": \"fetchbench\", \"version\": \"" FB_VERSION "\"}");
-    rc |= put_object(&w, "config", config_json(r));
-    rc |= put_object(&w, "summary", summary_to_json(&r->summary));
-    if (r->nruns > 1)
-        rc |= put_object(&w, "repeats", repeats_json(r));
-    if (r->nexpects)
-        rc |= put_object(&w, "expectations", expectations_json(r));
-    write_server(&w, r);
-    write_threads(&w, r);
-    jw_str(&w, ",\n \"tasks\": [");
-    for (uint32_t i = 0; i < run->ntasks && rc == 0; i++) {
-        jw_str(&w, i ? ",\n  " : "\n  ");
-        rc |= write_task(&w, run, &run->tasks[i]);
-    }
+    jw_str(&w, "\n ]");
+    if (repeat > 1)
+        rc |= put_object(",\n \"repeats\": ", repeats_json(modes, nmodes));
+    if (nverdicts)
+        rc |= put_object(",\n \"expectations\": ", expectations_json(verdicts, nverdicts));
     /* Last, so that a signal that arrives while the report is written (into
      * a slow pipe, say) still marks it. */
-    jw_str(&w, interrupted(run) ? "\n ],\n \"interrupted\": true}\n"
-                                                 : "\n ],\n \"interrupted\": false}\n");
+    jw_str(&w, sig_pending() ? ",\n \"interrupted\": true}\n" : ",\n \"interrupted\": false}\n");
     rc |= jw_flush(&w);
+    (void)f;
     return rc ? -1 : 0;
 }
+
+/* ------------------------------------------------------------ stderr */
 
 static int by_message(const void *a, const void *b)
 {
@@ -297,16 +618,18 @@ static int by_count(const void *a, const void *b)
 static void print_error_messages(FILE *f, const struct fb_run *run)
 {
     enum { SHOWN = 5 };
-    const struct fb_task_error **sorted = malloc(run->nerrs * sizeof(*sorted));
-    struct message_count *groups = malloc(run->nerrs * sizeof(*groups));
+    size_t nerrs;
+    const struct fb_task_error *errs = run_errors(run, &nerrs);
+    const struct fb_task_error **sorted = malloc((nerrs ? nerrs : 1) * sizeof(*sorted));
+    struct message_count *groups = malloc((nerrs ? nerrs : 1) * sizeof(*groups));
     size_t ngroups = 0;
 
-    if (run->nerrs == 0 || sorted == NULL || groups == NULL)
+    if (nerrs == 0 || sorted == NULL || groups == NULL)
         goto out;
-    for (size_t i = 0; i < run->nerrs; i++)
-        sorted[i] = &run->errs[i];
-    qsort(sorted, run->nerrs, sizeof(*sorted), by_message);
-    for (size_t i = 0; i < run->nerrs; i++) {
+    for (size_t i = 0; i < nerrs; i++)
+        sorted[i] = &errs[i];
+    qsort(sorted, nerrs, sizeof(*sorted), by_message);
+    for (size_t i = 0; i < nerrs; i++) {
         if (ngroups && by_message(&sorted[i], &groups[ngroups - 1].e) == 0) {
             groups[ngroups - 1].n++;
         } else {
@@ -316,8 +639,8 @@ static void print_error_messages(FILE *f, const struct fb_run *run)
     }
     qsort(groups, ngroups, sizeof(*groups), by_count);
     for (size_t i = 0; i < ngroups && i < SHOWN; i++)
-        fprintf(f, "  %zu \u00d7 %s (%s)\n", groups[i].n,
-                groups[i].e->message ? groups[i].e->message : "", task_stage_name(groups[i].e->stage));
+        fprintf(f, "  %zu \u00d7 %s (%s)\n", groups[i].n, groups[i].e->message ? groups[i].e->message : "",
+                vocab_stage_name(groups[i].e->stage));
     if (ngroups > SHOWN)
         fprintf(f, "  and %zu more distinct messages (each task's is in the JSON)\n", ngroups - SHOWN);
 out:
@@ -325,14 +648,13 @@ out:
     free(groups);
 }
 
-void report_print_summary(FILE *f, const struct fb_report *r)
+void report_print_run(FILE *f, const struct fb_run_record *r)
 {
-    const struct fb_run *run = r->run;
-    const struct fb_config *c = run->cfg;
+    const struct fb_run_opts *o = run_opts(r->run);
     const struct fb_summary *s = &r->summary;
 
-    fprintf(f, "fetchbench: %u tasks, mode %s, %s%s\n", c->tasks, c->mode->name, r->target->shown_url,
-            interrupted(run) ? " (interrupted)" : "");
+    fprintf(f, "fetchbench: %" PRIu64 " tasks, mode %s, %s%s\n", s->tasks, o->strategy->name,
+            r->target->shown_url, interrupted(run_totals(r->run)) ? " (interrupted)" : "");
     fprintf(f, "  wall %.3f s | upstream requests %" PRIu64 " | server saw ", s->wall_us / 1e6,
             s->upstream_requests);
     if (s->server_requests >= 0)
@@ -340,6 +662,9 @@ void report_print_summary(FILE *f, const struct fb_report *r)
     else
         fprintf(f, "-");
     fprintf(f, " | cache hits %" PRIu64 " misses %" PRIu64 "\n", s->cache_hits, s->cache_misses);
+    if (s->p50_us >= 0)
+        fprintf(f, "  task time p50 %.3f s, p99 %.3f s, max %.3f s | waiting %.3f s in all\n", s->p50_us / 1e6,
+                s->p99_us / 1e6, s->max_us / 1e6, s->wait_us / 1e6);
     fprintf(f, "  threads: peak %" PRIu64 ", created %" PRIu64 " | connections: peak %" PRIu64
                " | errors %" PRIu64, s->peak_threads, s->threads_created, s->peak_connections,
             s->errors_total);
@@ -347,12 +672,12 @@ void report_print_summary(FILE *f, const struct fb_report *r)
         const char *sep = " (";
         for (int i = 0; i < STAGE_COUNT; i++) {
             if (s->errors[i]) {
-                fprintf(f, "%s%s %" PRIu64, sep, task_stage_name(i), s->errors[i]);
+                fprintf(f, "%s%s %" PRIu64, sep, vocab_stage_name(i), s->errors[i]);
                 sep = ", ";
             }
         }
         fprintf(f, ")");
     }
     fprintf(f, "\n");
-    print_error_messages(f, run);
+    print_error_messages(f, r->run);
 }

@@ -4,16 +4,18 @@
 #include <stdio.h>
 
 #include "expect.h"
+#include "stats.h"
 #include "summary.h"
 #include "threads.h"
 
 struct fb_run;
+struct fb_config;
 struct fb_target;
 struct fb_server_stats;
 
-/* Everything a report is made of, gathered after the run. */
-struct fb_report {
-    const struct fb_run *run;
+/* One run and what was gathered about it after it ended. */
+struct fb_run_record {
+    struct fb_run *run;
     const struct fb_target *target;
     const struct fb_server_stats *server;   /* valid == 0: no server stats */
     struct fb_thread_life *lives;           /* absolute monotonic µs */
@@ -22,20 +24,41 @@ struct fb_report {
     size_t nsamples;
     uint32_t baseline, peak_threads;
     size_t threads_failed;                  /* creations that failed */
-    struct fb_summary summary;              /* report_summarize fills it */
-    const struct fb_summary *runs;          /* every run of --repeat, or NULL */
-    size_t nruns;
-    const struct fb_expect *expects;        /* judged */
-    size_t nexpects;
+    struct fb_summary summary;              /* report_summarize fills them */
+    struct fb_load load;
+    int load_from_server;
 };
 
-/* Fills r->summary from the run, the thread log and the server's stats. */
-void report_summarize(struct fb_report *r);
+/* What the whole invocation shares: its header. */
+struct fb_report_head {
+    const struct fb_config *cfg;
+    const struct fb_target *target;         /* the first run's */
+    uint32_t ntasks;                        /* arrivals drawn */
+    unsigned fetch_cap;                     /* 0: no limit */
+    uint64_t fd_limit;                      /* 0: none */
+};
 
-/* Writes the fetchbench/1 JSON document (schema/fetchbench-1.schema.json),
- * streaming the task array. Returns 0, or -1 when a write failed. */
-int report_write_json(FILE *f, const struct fb_report *r);
-/* A few human lines: what ran, how long, what it cost. */
-void report_print_summary(FILE *f, const struct fb_report *r);
+/* A mode's runs, for the end of the report. */
+struct fb_mode_runs {
+    const char *mode;
+    struct fb_summary *runs;
+    size_t n;
+};
+
+/* Fills r->summary and r->load from the run, the thread log and the
+ * server's stats. -1 out of memory. */
+int report_summarize(struct fb_run_record *r);
+void report_record_free(struct fb_run_record *r);
+
+/* The fetchbench/2 document (docs/report-v2.md), streamed in three parts:
+ * the head before the first run's record, each run as it ends, the tail.
+ * Each returns 0, or -1 when a write failed (or memory ran out). */
+int report_begin(FILE *f, const struct fb_report_head *h);
+int report_run(FILE *f, struct fb_run_record *r);
+int report_end(FILE *f, const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
+               size_t nverdicts, int repeat);
+
+/* A few human lines about one run: what ran, how long, what it cost. */
+void report_print_run(FILE *f, const struct fb_run_record *r);
 
 #endif

@@ -4,283 +4,762 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "clock.h"
-#include "mode.h"
+#include "config.h"
+#include "procsample.h"
 #include "progress.h"
+#include "runq.h"
 #include "sig.h"
 #include "threads.h"
+#include "xfer.h"
 
 #define TASK_OF(node) ((struct fb_task *)(node)) /* node is the first member */
+/* Times are 32-bit µs from t0: a run stops (as if interrupted) before that. */
+#define RUN_LIMIT_US 4290000000u
+
+/* A sleeping task's deadline. Cancelled sleeps stay in the heap and are
+ * skipped when they come up: their generation no longer matches the task's
+ * (8 bits: a stale entry could match again only after 256 further sleeps of
+ * the same task within its deadline, and then only wakes it early). */
+struct deadline {
+    uint32_t due_us;
+    uint32_t task;
+    uint8_t gen;
+};
+
+struct fb_env {
+    struct fb_run_opts o;
+    const struct fb_strategy *strategy;
+    void *strategy_state;
+    int strategy_ready;         /* setup succeeded: teardown owed */
+
+    struct event_base *base;
+    struct fb_runq runq;
+    struct fb_xfer xfer;
+    struct fb_store store;
+    struct fb_timeline tl;
+    struct fb_rng rng;
+    struct event *sig_wake;     /* the first SIGINT/SIGTERM (sig.h) */
+    struct event *arrive;       /* the next planned arrival */
+    struct event *wake_timer;   /* the earliest deadline */
+    struct event *limit;        /* RUN_LIMIT_US */
+    struct event *progress;
+    struct fb_procsample procsample;
+
+    struct deadline *heap;
+    size_t nheap, capheap;
+    uint32_t timer_armed_us;    /* what wake_timer is set for; UINT32_MAX: none */
+
+    struct fb_task *tasks;
+    uint32_t next_arrival;      /* the first task not yet arrived */
+    uint32_t now;               /* env_now: read once per step */
+    int in_step;                /* a step is running: answers wait a tick */
+    uint32_t ttl_us;
+    char **key_urls;            /* [keys], made on first fetch, or NULL: one URL */
+    uint32_t *key_fetches;      /* [keys] */
+
+    struct fb_task_error *errs;
+    size_t nerrs, caperrs;
+    struct fb_span *spanbuf;
+    size_t spancap;
+    struct fb_run_totals totals;
+};
+
+struct fb_run {
+    struct fb_env env;
+};
+
+static uint32_t now_rel(const struct fb_env *env)
+{
+    uint64_t d = clock_now_us() - env->totals.t0_us;
+    return d > RUN_LIMIT_US ? RUN_LIMIT_US : (uint32_t)d;
+}
 
 uint64_t run_rel_us(const struct fb_run *run, int64_t abs_us)
 {
-    return abs_us > (int64_t)run->t0_us ? (uint64_t)(abs_us - (int64_t)run->t0_us) : 0;
+    int64_t t0 = (int64_t)run->env.totals.t0_us;
+    return abs_us > t0 ? (uint64_t)(abs_us - t0) : 0;
 }
 
-static uint64_t now_rel(const struct fb_run *run)
+/* ------------------------------------------------------------ stepping */
+
+/* Resumes t's strategy. The caller has read the clock into env->now: once
+ * per step, which every entry the step records shares. */
+static void step(struct fb_env *env, struct fb_task *t, const struct fb_event *ev)
 {
-    return clock_now_us() - run->t0_us;
+    t->timer_gen++;             /* any resume ends a sleep */
+    env->in_step = 1;
+    env->strategy->step(env, env->strategy_state, t, ev);
+    env->in_step = 0;
 }
 
-void run_mark(struct fb_run *run, struct fb_task *t, enum fb_mark m)
+static void start_task(struct fb_env *env, struct fb_task *t)
 {
-    task_mark_at(t, m, now_rel(run));
+    t->flags |= TASK_STARTED;
+    t->start_us = env->now;
 }
 
-int run_cache_lookup(struct fb_run *run, struct fb_task *t)
-{
-    const char *body;
-    size_t len;
-
-    run_mark(run, t, MARK_CACHE_CHECK);
-    int hit = cache_get(&run->cache, run->url, &body, &len);
-    run_mark(run, t, MARK_CACHE_DONE);
-    if (hit)
-        run->cache_hits++;
-    else
-        run->cache_misses++;
-    return hit;
-}
-
-void run_fetch(struct fb_run *run, struct fb_task *t)
-{
-    run_mark(run, t, MARK_FETCH_START);
-    if (xfer_fetch(&run->xfer, run->url, &t->node) == 0)
-        return;
-    struct fb_xfer_result r = {.stage = STAGE_OTHER, .message = "could not set up the transfer"};
-    run_mark(run, t, MARK_FETCH_END);
-    run->mode->step(run, t, &r);
-}
-
-void run_store(struct fb_run *run, struct fb_task *t, struct fb_xfer_result *r)
-{
-    if (!r->ok)
-        return;
-    if (cache_put(&run->cache, run->url, r->body, r->len) == 0)
-        run->fetched++;
-    r->body = NULL; /* the cache owns it now, or freed it */
-}
-
-static void record_error(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
-{
-    run->errors[r->stage]++;
-    if (run->nerrs == run->caperrs) {
-        size_t cap = run->caperrs ? run->caperrs * 2 : 16;
-        struct fb_task_error *p = realloc(run->errs, cap * sizeof(*p));
-        if (p == NULL)
-            return; /* counted, without its message */
-        run->errs = p;
-        run->caperrs = cap;
-    }
-    struct fb_task_error *e = &run->errs[run->nerrs];
-    e->stage = (uint8_t)r->stage;
-    e->http_status = r->http_status;
-    e->message = strdup(r->message ? r->message : "");
-    t->error = (uint32_t)++run->nerrs;
-}
-
-void run_finish(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
-{
-    if (r == NULL) {
-        t->outcome = OUTCOME_CACHE_HIT;
-    } else if (r->ok) {
-        t->outcome = OUTCOME_FETCHED;
-    } else {
-        t->outcome = OUTCOME_ERROR;
-        record_error(run, t, r);
-    }
-    run_mark(run, t, MARK_END);
-    if (++run->nfinished == run->ntasks) {
-        run->wall_us = t->mark_us[MARK_END];
-        event_base_loopbreak(run->base);
-    }
-}
-
-void run_wake(struct fb_run *run, struct fb_task *t)
-{
-    runq_ready(&run->runq, &t->node);
-}
-
-uint64_t run_errors_total(const struct fb_run *run)
-{
-    uint64_t n = 0;
-    for (int i = 0; i < STAGE_COUNT; i++)
-        n += run->errors[i];
-    return n;
-}
-
-/* The scheduler resumes a task: its first run, or the end of a wait. */
+/* The scheduler resumes a task: its first run, a wake-up, a deferred store
+ * answer, or a fetch that could not even be set up. */
 static void on_resume(void *ctx, struct fb_node *n)
 {
-    struct fb_run *run = ctx;
+    struct fb_env *env = ctx;
     struct fb_task *t = TASK_OF(n);
+    struct fb_event ev = {.why = (enum fb_wake)t->why};
+    struct fb_store_reply reply;
+    struct fb_fetched fetched;
 
-    if (!task_has_mark(t, MARK_STARTED))
-        run_mark(run, t, MARK_STARTED);
-    run->mode->step(run, t, NULL);
+    if (t->outcome != OUTCOME_PENDING)
+        return; /* finished while the wake-up was queued */
+    env->now = now_rel(env);
+    if (ev.why == WAKE_START) {
+        start_task(env, t);
+    } else if (ev.why == WAKE_STORE) {
+        memset(&reply, 0, sizeof(reply));
+        reply.op = t->reply >> 4;
+        reply.status = t->reply & 15;
+        ev.store = &reply;
+    } else if (ev.why == WAKE_FETCHED) {
+        /* A fetch that failed before libcurl had it (task_fetch). */
+        memset(&fetched, 0, sizeof(fetched));
+        fetched.stage = STAGE_OTHER;
+        fetched.error = t->error;
+        t->error = 0;
+        ev.fetch = &fetched;
+    }
+    step(env, t, &ev);
 }
+
+static void ready(struct fb_env *env, struct fb_task *t, enum fb_wake why)
+{
+    t->why = (uint8_t)why;
+    runq_ready(&env->runq, &t->node);
+}
+
+/* A store answers later: from the loop, the task steps now; from inside a
+ * step (an unlock handing the lock on), on a later tick. */
+static void on_store_answer(void *ctx, struct fb_task *t, const struct fb_store_reply *r)
+{
+    struct fb_env *env = ctx;
+
+    if (env->in_step) {
+        t->reply = (uint8_t)(r->op << 4 | (r->status & 15));
+        ready(env, t, WAKE_STORE);
+        return;
+    }
+    struct fb_event ev = {.why = WAKE_STORE, .store = r};
+    env->now = now_rel(env);
+    step(env, t, &ev);
+}
+
+/* ------------------------------------------------------------ primitives */
+
+uint32_t env_now(const struct fb_env *env) { return env->now; }
+uint64_t env_random(struct fb_env *env) { return rng_next(&env->rng); }
+uint32_t env_ttl_us(const struct fb_env *env) { return env->ttl_us; }
+uint32_t env_ntasks(const struct fb_env *env) { return env->totals.ntasks; }
+uint32_t task_id(const struct fb_env *env, const struct fb_task *t) { return (uint32_t)(t - env->tasks); }
+struct fb_task *env_task(struct fb_env *env, uint32_t id) { return &env->tasks[id]; }
+
+uint32_t task_key(const struct fb_env *env, const struct fb_task *t)
+{
+    return env->o.workload->key[t - env->tasks];
+}
+
+void env_count(struct fb_env *env, unsigned counter, uint64_t n)
+{
+    if (counter < STRATEGY_MAX_OWN)
+        env->totals.counters[counter] += n;
+}
+
+/* The inner state t is in: its last inner entry's. */
+static unsigned inner_state(const struct fb_env *env, const struct fb_task *t)
+{
+    unsigned last = STATE_CREATED;
+    for (unsigned i = 0; i < t->nentries && i < TASK_INLINE; i++)
+        if (!(t->state[i] & TIMELINE_OUTER))
+            last = t->state[i];
+    for (uint32_t m = t->more; m; m = env->tl.more[m - 1].next)
+        if (!(env->tl.more[m - 1].state & TIMELINE_OUTER))
+            last = env->tl.more[m - 1].state;
+    return last;
+}
+
+static int is_wait(const struct fb_env *env, unsigned state)
+{
+    return state != STATE_FETCHING && (strategy_state(env->strategy, state)->flags & STATE_WAIT);
+}
+
+void task_enter(struct fb_env *env, struct fb_task *t, unsigned state)
+{
+    /* Tasks waiting right now, for the progress line. */
+    int was = t->nentries ? is_wait(env, inner_state(env, t)) : 0;
+    int now = is_wait(env, state);
+    env->totals.nwaiting += (uint32_t)(now - was);
+    (void)timeline_enter(&env->tl, t, (uint8_t)state, env->now);
+}
+
+void task_hold(struct fb_env *env, struct fb_task *t, unsigned state)
+{
+    (void)timeline_enter(&env->tl, t, (uint8_t)(state | TIMELINE_OUTER), env->now);
+}
+
+static uint32_t record_error(struct fb_env *env, enum fb_stage stage, long http_status, const char *message)
+{
+    env->totals.errors[stage]++;
+    if (env->nerrs == env->caperrs) {
+        size_t cap = env->caperrs ? env->caperrs * 2 : 16;
+        struct fb_task_error *p = realloc(env->errs, cap * sizeof(*p));
+        if (p == NULL)
+            return 0; /* counted, without its message */
+        env->errs = p;
+        env->caperrs = cap;
+    }
+    struct fb_task_error *e = &env->errs[env->nerrs];
+    e->stage = (uint8_t)stage;
+    e->http_status = http_status;
+    e->message = strdup(message ? message : "");
+    return (uint32_t)++env->nerrs;
+}
+
+static const char *key_url(struct fb_env *env, uint32_t key)
+{
+    if (env->key_urls == NULL)
+        return env->o.url;
+    if (env->key_urls[key] == NULL) {
+        const char *at = strstr(env->o.url, "{key}");
+        char digits[16];
+        int n = snprintf(digits, sizeof(digits), "%u", key);
+        size_t len = strlen(env->o.url) - 5 + (size_t)n;
+        char *u = malloc(len + 1);
+        if (u == NULL)
+            return NULL;
+        size_t head = (size_t)(at - env->o.url);
+        memcpy(u, env->o.url, head);
+        memcpy(u + head, digits, (size_t)n);
+        strcpy(u + head + (size_t)n, at + 5);
+        env->key_urls[key] = u;
+    }
+    return env->key_urls[key];
+}
+
+void task_fetch(struct fb_env *env, struct fb_task *t)
+{
+    struct fb_fetch_rec *f = timeline_fetch(&env->tl, t, env->now);
+    uint32_t key = task_key(env, t);
+    const char *url = key_url(env, key);
+
+    if (f && url && xfer_fetch(&env->xfer, url, &t->node) == 0) {
+        env->key_fetches[key]++;
+        return;
+    }
+    /* Never into the step that asked: the failure comes on the next tick. */
+    if (f)
+        f->end_us = env->now;
+    t->error = record_error(env, STAGE_OTHER, 0,
+                            f && url ? "could not set up the transfer" : "out of memory for the fetch");
+    ready(env, t, WAKE_FETCHED);
+}
+
+static void heap_swap(struct deadline *h, size_t a, size_t b)
+{
+    struct deadline x = h[a];
+    h[a] = h[b];
+    h[b] = x;
+}
+
+static void arm_deadline(struct fb_env *env)
+{
+    if (env->nheap == 0) {
+        evtimer_del(env->wake_timer);
+        env->timer_armed_us = UINT32_MAX;
+        return;
+    }
+    uint32_t due = env->heap[0].due_us;
+    if (due == env->timer_armed_us)
+        return;
+    uint32_t now = now_rel(env);
+    uint32_t in = due > now ? due - now : 0;
+    struct timeval tv = {in / 1000000, in % 1000000};
+    evtimer_add(env->wake_timer, &tv);
+    env->timer_armed_us = due;
+}
+
+void task_sleep(struct fb_env *env, struct fb_task *t, uint32_t until_us)
+{
+    if (env->nheap == env->capheap) {
+        size_t cap = env->capheap ? env->capheap * 2 : 64;
+        struct deadline *h = realloc(env->heap, cap * sizeof(*h));
+        if (h == NULL) {
+            ready(env, t, WAKE_TIMER); /* wakes at once rather than never */
+            return;
+        }
+        env->heap = h;
+        env->capheap = cap;
+    }
+    /* The generation was bumped when this step began: the sleep carries it,
+     * and any other resume before the deadline bumps it again. */
+    size_t i = env->nheap++;
+    env->heap[i] = (struct deadline){until_us, task_id(env, t), t->timer_gen};
+    while (i > 0 && env->heap[(i - 1) / 2].due_us > env->heap[i].due_us) {
+        heap_swap(env->heap, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    if (i == 0)
+        arm_deadline(env);
+}
+
+static struct deadline heap_pop(struct fb_env *env)
+{
+    struct deadline top = env->heap[0];
+    struct deadline *h = env->heap;
+    size_t n = --env->nheap, i = 0;
+    h[0] = h[n];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l].due_us < h[m].due_us)
+            m = l;
+        if (r < n && h[r].due_us < h[m].due_us)
+            m = r;
+        if (m == i)
+            break;
+        heap_swap(h, i, m);
+        i = m;
+    }
+    return top;
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_env *env = arg;
+    uint32_t now = now_rel(env);
+
+    env->timer_armed_us = UINT32_MAX;
+    while (env->nheap && env->heap[0].due_us <= now) {
+        struct deadline d = heap_pop(env);
+        struct fb_task *t = &env->tasks[d.task];
+        if (t->outcome != OUTCOME_PENDING || t->timer_gen != d.gen)
+            continue; /* finished, or resumed for another reason since */
+        struct fb_event ev = {.why = WAKE_TIMER};
+        env->now = now_rel(env);
+        step(env, t, &ev);
+    }
+    arm_deadline(env);
+}
+
+void task_wake(struct fb_env *env, struct fb_task *t)
+{
+    ready(env, t, WAKE_WOKEN);
+}
+
+void task_finish(struct fb_env *env, struct fb_task *t, unsigned outcome, uint32_t error)
+{
+    if (t->nentries && is_wait(env, inner_state(env, t)))
+        env->totals.nwaiting--;
+    t->outcome = (uint8_t)outcome;
+    t->error = error;
+    t->end_us = env->now;
+    if (++env->totals.nfinished == env->totals.ntasks) {
+        env->totals.wall_us = t->end_us;
+        event_base_loopbreak(env->base);
+    }
+}
+
+/* The store's answers count the cache's hits and misses, now or later. */
+static void count_get(struct fb_env *env, const struct fb_store_reply *r)
+{
+    if (store_fresh(env, r))
+        env->totals.cache_hits++;
+    else
+        env->totals.cache_misses++;
+}
+
+int store_fresh(const struct fb_env *env, const struct fb_store_reply *r)
+{
+    return r->op == STORE_GET && r->status == STORE_OK && r->meta.expires_us > env->now;
+}
+
+int task_get(struct fb_env *env, struct fb_task *t, struct fb_store_reply *now)
+{
+    int answered = env->store.ops->get(env->store.impl, task_key(env, t), t, now);
+    if (answered)
+        count_get(env, now);
+    return answered;
+}
+
+int task_set(struct fb_env *env, struct fb_task *t, struct fb_fetched *f, struct fb_store_reply *now)
+{
+    uint64_t expires = env->ttl_us == UINT32_MAX ? UINT32_MAX : (uint64_t)env->now + env->ttl_us;
+    struct fb_entry_meta meta = {
+        .stored_us = env->now,
+        .expires_us = expires > UINT32_MAX ? UINT32_MAX : (uint32_t)expires,
+        .compute_us = f->compute_us,
+    };
+    char *body = f->body;
+    f->body = NULL;
+    return env->store.ops->set(env->store.impl, task_key(env, t), body, f->len, &meta, t, now);
+}
+
+int task_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now)
+{
+    return env->store.ops->lock(env->store.impl, lock, task_id(env, t) + 1, 0, t, now);
+}
+
+int task_unlock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now)
+{
+    return env->store.ops->unlock(env->store.impl, lock, task_id(env, t) + 1, t, now);
+}
+
+void task_cancel_wait(struct fb_env *env, struct fb_task *t)
+{
+    env->store.ops->cancel(env->store.impl, t);
+}
+
+/* ------------------------------------------------------------ the fetcher */
 
 /* Records how far a fetch got: its end, where libcurl started it, its
  * phases. A fetch libcurl never ran (cancelled while it waited for a slot)
- * waited to the end. */
-static void record_fetch(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r)
+ * waited to its end. */
+static struct fb_fetch_rec *record_fetch(struct fb_env *env, struct fb_task *t, const struct fb_xfer_result *r)
 {
-    run_mark(run, t, MARK_FETCH_END);
-    uint64_t started = r->start_us ? run_rel_us(run, (int64_t)r->start_us) : t->mark_us[MARK_FETCH_END];
-    if (started < t->mark_us[MARK_FETCH_START])
-        started = t->mark_us[MARK_FETCH_START];
-    task_mark_at(t, MARK_FETCH_ADMITTED, started);
-    memcpy(t->phase_us, r->phase_us, sizeof(t->phase_us));
+    struct fb_fetch_rec *f = timeline_last_fetch(&env->tl, t);
+    if (f == NULL)
+        return NULL;
+    f->end_us = env->now;
+    if (r->start_us) {
+        uint64_t started = run_rel_us((const struct fb_run *)env, (int64_t)r->start_us);
+        f->admitted_us = started < f->start_us ? f->start_us : started > f->end_us ? f->end_us : (uint32_t)started;
+    }
+    memcpy(f->phase_us, r->phase_us, sizeof(f->phase_us));
+    return f;
 }
 
 static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
 {
-    struct fb_run *run = ctx;
+    struct fb_env *env = ctx;
     struct fb_task *t = TASK_OF(n);
 
-    record_fetch(run, t, r);
-    run->mode->step(run, t, r);
+    env->now = now_rel(env);
+    struct fb_fetch_rec *f = record_fetch(env, t, r);
+    struct fb_fetched fetched = {
+        .ok = r->ok,
+        .stage = r->stage,
+        .http_status = r->http_status,
+        .body = r->body,
+        .len = r->len,
+        .compute_us = f ? env->now - f->start_us : 0,
+    };
+    if (!r->ok)
+        fetched.error = record_error(env, r->stage, r->http_status, r->message);
+    struct fb_event ev = {.why = WAKE_FETCHED, .fetch = &fetched};
+    step(env, t, &ev);
+    r->body = fetched.body; /* what the step did not take, xfer frees */
 }
 
-/* An interrupted run's fetch in flight: recorded, the mode not resumed. */
+/* An interrupted run's fetch in flight: recorded, the strategy not resumed. */
 static void on_fetch_cancelled(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
 {
-    record_fetch(ctx, TASK_OF(n), r);
+    struct fb_env *env = ctx;
+    env->now = now_rel(env);
+    record_fetch(env, TASK_OF(n), r);
+}
+
+/* ------------------------------------------------------------ arrivals, end */
+
+static void on_arrive(evutil_socket_t fd, short what, void *arg)
+{
+    struct fb_env *env = arg;
+    const struct fb_workload *w = env->o.workload;
+    uint32_t now = now_rel(env);
+
+    while (env->next_arrival < env->totals.ntasks && w->arrival_us[env->next_arrival] <= now) {
+        struct fb_task *t = &env->tasks[env->next_arrival++];
+        t->created_us = now;
+        t->flags |= TASK_ARRIVED;
+        env->totals.narrived++;
+        ready(env, t, WAKE_START);
+    }
+    if (env->next_arrival < env->totals.ntasks) {
+        uint32_t in = w->arrival_us[env->next_arrival] - now;
+        struct timeval tv = {in / 1000000, in % 1000000};
+        evtimer_add(env->arrive, &tv);
+    }
 }
 
 /* The first SIGINT/SIGTERM ends the run; a second one ends the process
  * (sig.c), wherever it is. */
 static void on_signal(evutil_socket_t fd, short what, void *arg)
 {
-    struct fb_run *run = arg;
+    struct fb_env *env = arg;
 
     sig_drain();
-    run->interrupted = sig_pending();
-    event_base_loopbreak(run->base);
+    env->totals.interrupted = sig_pending();
+    event_base_loopbreak(env->base);
 }
 
-static void cancel_unfinished(struct fb_run *run)
+static void on_limit(evutil_socket_t fd, short what, void *arg)
 {
-    xfer_abort_all(&run->xfer, on_fetch_cancelled, run);
-    uint64_t now = now_rel(run);
-    for (uint32_t i = 0; i < run->ntasks; i++) {
-        struct fb_task *t = &run->tasks[i];
-        if (t->outcome == OUTCOME_PENDING) {
-            t->outcome = OUTCOME_CANCELLED;
-            task_mark_at(t, MARK_END, now);
-        }
+    struct fb_env *env = arg;
+    env->totals.overran = 1;
+    event_base_loopbreak(env->base);
+}
+
+static void cancel_unfinished(struct fb_env *env)
+{
+    xfer_abort_all(&env->xfer, on_fetch_cancelled, env);
+    uint32_t now = now_rel(env);
+    for (uint32_t i = 0; i < env->totals.ntasks; i++) {
+        struct fb_task *t = &env->tasks[i];
+        if (t->outcome != OUTCOME_PENDING)
+            continue;
+        if (!(t->flags & TASK_ARRIVED))
+            t->created_us = now;
+        t->outcome = OUTCOME_CANCELLED;
+        t->end_us = now;
     }
-    run->wall_us = now;
+    env->totals.wall_us = now;
 }
 
-/* Transfers libcurl may hold at once before the rest queue: what the
- * open-file limit allows, 0 when it sets none. A fresh fetch holds its
- * socket and, while its name resolves, the resolver's socket pair; some
- * descriptors stay for the rest of the process. */
-static unsigned fd_budget(uint64_t *limit)
-{
-    struct rlimit rl;
-    *limit = 0;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-        return 0;
-    *limit = rl.rlim_cur;
-    rlim_t spare = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : rl.rlim_cur / 2;
-    return (unsigned)(spare / 3 > 0 ? spare / 3 : 1);
-}
+/* ------------------------------------------------------------ life cycle */
 
-int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url)
+struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
 {
-    memset(run, 0, sizeof(*run));
-    run->cfg = cfg;
-    run->url = url;
-    run->mode = cfg->mode;
-    run->ntasks = cfg->tasks;
+    struct fb_run *run = calloc(1, sizeof(*run));
+    if (run == NULL) {
+        snprintf(err, errlen, "out of memory setting up the run");
+        return NULL;
+    }
+    struct fb_env *env = &run->env;
+    const struct fb_config *cfg = o->cfg;
+    uint32_t nkeys = o->workload->opts.keys;
 
-    /* --max-connections above what the descriptors allow would fail its
-     * connects with EMFILE: the fetches beyond the budget queue instead. */
-    unsigned budget = fd_budget(&run->fd_limit);
-    run->fetch_cap = cfg->max_connections;
-    run->fd_bound = budget && (run->fetch_cap == 0 || budget < run->fetch_cap);
-    if (run->fd_bound)
-        run->fetch_cap = budget;
+    env->o = *o;
+    env->strategy = o->strategy;
+    env->totals.ntasks = o->workload->ntasks;
+    env->ttl_us = cfg->ttl_ms ? (cfg->ttl_ms > RUN_LIMIT_US / 1000 ? UINT32_MAX : cfg->ttl_ms * 1000) : UINT32_MAX;
+    env->timer_armed_us = UINT32_MAX;
+    rng_seed(&env->rng, cfg->seed ^ 0x5bd1e9955bd1e995ull);
     struct fb_xfer_opts xo = {
         .timeout_ms = cfg->timeout_ms,
         .max_body = cfg->max_body,
         .reuse_connections = cfg->max_connections > 0,
-        .max_inflight = run->fetch_cap,
+        .max_inflight = o->fetch_cap,
     };
 
-    run->base = event_base_new();
-    if (run->base == NULL)
+    /* Timers to the microsecond (timerfd), not epoll's rounded-up
+     * milliseconds: arrivals and sleeps are what is measured. */
+    struct event_config *ec = event_config_new();
+    if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+        env->base = event_base_new_with_config(ec);
+    if (ec)
+        event_config_free(ec);
+    if (env->base == NULL || runq_init(&env->runq, env->base, on_resume, env) < 0
+        || xfer_init(&env->xfer, env->base, &xo, on_fetched, env) < 0
+        || store_mem_open(&env->store, nkeys, on_store_answer, env) < 0)
         goto oom;
-    if (runq_init(&run->runq, run->base, on_resume, run) < 0 || cache_init(&run->cache) < 0)
+    env->arrive = evtimer_new(env->base, on_arrive, env);
+    env->wake_timer = evtimer_new(env->base, on_deadline, env);
+    env->limit = evtimer_new(env->base, on_limit, env);
+    env->key_fetches = calloc(nkeys, sizeof(*env->key_fetches));
+    if (strstr(o->url, "{key}"))
+        env->key_urls = calloc(nkeys, sizeof(*env->key_urls));
+    env->tasks = calloc(env->totals.ntasks ? env->totals.ntasks : 1, sizeof(*env->tasks));
+    if (!env->arrive || !env->wake_timer || !env->limit || !env->key_fetches || !env->tasks
+        || (strstr(o->url, "{key}") && !env->key_urls))
         goto oom;
-    if (xfer_init(&run->xfer, run->base, &xo, on_fetched, run) < 0)
+    if (env->strategy->state_size && (env->strategy_state = calloc(1, env->strategy->state_size)) == NULL)
         goto oom;
-    run->tasks = calloc(run->ntasks, sizeof(*run->tasks));
-    if (run->tasks == NULL && run->ntasks) {
-        snprintf(run->errbuf, sizeof(run->errbuf), "out of memory for %u tasks", run->ntasks);
-        return -1;
+    if (env->strategy->setup && env->strategy->setup(env, env->strategy_state, err, errlen) < 0) {
+        run_free(run);
+        return NULL;
     }
-    if (run->mode->setup && run->mode->setup(run) < 0)
-        goto oom;
+    env->strategy_ready = 1;
     if (sig_fd() >= 0) {
-        run->sig_wake = event_new(run->base, sig_fd(), EV_READ | EV_PERSIST, on_signal, run);
-        if (run->sig_wake == NULL || event_add(run->sig_wake, NULL) < 0)
+        env->sig_wake = event_new(env->base, sig_fd(), EV_READ | EV_PERSIST, on_signal, env);
+        if (env->sig_wake == NULL || event_add(env->sig_wake, NULL) < 0)
             goto oom;
     }
-
-    threads_start(threads_live_now());
-    run->t0_us = clock_now_us();
-    /* Spawned all at once, like asyncio.gather: each starts on the next tick. */
-    for (uint32_t i = 0; i < run->ntasks; i++) {
-        struct fb_task *t = &run->tasks[i];
-        t->id = i;
-        task_mark_at(t, MARK_CREATED, now_rel(run));
-        runq_ready(&run->runq, &t->node);
-    }
-    if (run->cfg->progress)
-        run->progress = progress_start(run);
-    if (cfg->proc_sample_ms)
-        (void)procsample_start(&run->procsample, run->base, run->t0_us, cfg->proc_sample_ms);
-    /* A signal that came before the loop (while the server started, between
-     * two runs) cancels the run before it begins. */
-    run->interrupted = sig_pending();
-    if (run->ntasks && !run->interrupted)
-        event_base_dispatch(run->base);
-    progress_free(run->progress);
-    run->progress = NULL;
-    procsample_stop(&run->procsample);
-    if (run->nfinished < run->ntasks)
-        cancel_unfinished(run);
-    threads_stop();
-    return 0;
+    return run;
 
 oom:
-    snprintf(run->errbuf, sizeof(run->errbuf), "out of memory setting up the run");
-    return -1;
+    snprintf(err, errlen, "out of memory setting up the run (%u tasks)", env->totals.ntasks);
+    run_free(run);
+    return NULL;
+}
+
+int run_execute(struct fb_run *run, char *err, size_t errlen)
+{
+    struct fb_env *env = &run->env;
+    const struct fb_config *cfg = env->o.cfg;
+    struct timeval limit = {RUN_LIMIT_US / 1000000, 0};
+
+    threads_start(threads_live_now());
+    env->totals.t0_us = clock_now_us();
+    evtimer_add(env->limit, &limit);
+    /* Arrivals due at t0 (all of them, asyncio.gather) are readied now and
+     * start on the next tick; later ones come from the arrival timer. */
+    on_arrive(-1, 0, env);
+    if (cfg->progress)
+        env->progress = progress_start(env->base, run);
+    if (cfg->proc_sample_ms)
+        (void)procsample_start(&env->procsample, env->base, env->totals.t0_us, cfg->proc_sample_ms);
+    /* A signal that came before the loop (while the server started, between
+     * two runs) cancels the run before it begins. */
+    env->totals.interrupted = sig_pending();
+    if (env->totals.ntasks && !env->totals.interrupted)
+        event_base_dispatch(env->base);
+    progress_free(env->progress);
+    env->progress = NULL;
+    procsample_stop(&env->procsample);
+    if (env->totals.nfinished < env->totals.ntasks)
+        cancel_unfinished(env);
+    threads_stop();
+    (void)err;
+    (void)errlen;
+    return 0;
 }
 
 void run_free(struct fb_run *run)
 {
+    if (run == NULL)
+        return;
+    struct fb_env *env = &run->env;
     /* libcurl first (it may still call back into the loop), then what the
      * loop holds, then the loop. */
-    if (run->base) {
-        xfer_cleanup(&run->xfer);
-        if (run->mode && run->mode->teardown && run->mode_state)
-            run->mode->teardown(run);
-        if (run->sig_wake)
-            event_free(run->sig_wake);
-        runq_free(&run->runq);
-        event_base_free(run->base);
+    if (env->base) {
+        xfer_cleanup(&env->xfer);
+        if (env->strategy_ready && env->strategy->teardown)
+            env->strategy->teardown(env, env->strategy_state);
+        if (env->store.ops)
+            env->store.ops->free(env->store.impl);
+        if (env->sig_wake)
+            event_free(env->sig_wake);
+        if (env->arrive)
+            event_free(env->arrive);
+        if (env->wake_timer)
+            event_free(env->wake_timer);
+        if (env->limit)
+            event_free(env->limit);
+        runq_free(&env->runq);
+        event_base_free(env->base);
     }
-    procsample_free(&run->procsample);
-    cache_free(&run->cache);
-    for (size_t i = 0; i < run->nerrs; i++)
-        free(run->errs[i].message);
-    free(run->errs);
-    free(run->tasks);
-    memset(run, 0, sizeof(*run));
+    procsample_free(&env->procsample);
+    free(env->strategy_state);
+    if (env->key_urls)
+        for (uint32_t i = 0; i < env->o.workload->opts.keys; i++)
+            free(env->key_urls[i]);
+    free(env->key_urls);
+    free(env->key_fetches);
+    for (size_t i = 0; i < env->nerrs; i++)
+        free(env->errs[i].message);
+    free(env->errs);
+    free(env->heap);
+    free(env->spanbuf);
+    free(env->tasks);
+    timeline_free(&env->tl);
+    free(run);
+}
+
+/* ------------------------------------------------------------ reading */
+
+const struct fb_run_totals *run_totals(const struct fb_run *run)
+{
+    struct fb_run_totals *t = (struct fb_run_totals *)&run->env.totals;
+    t->upstream_requests = run->env.xfer.started;
+    t->waited_for_slot = run->env.xfer.waited;
+    t->connections_peak = run->env.xfer.peak_connections;
+    return t;
+}
+
+const struct fb_run_opts *run_opts(const struct fb_run *run)
+{
+    return &run->env.o;
+}
+
+const char *run_state_name(const struct fb_run *run, unsigned state)
+{
+    return strategy_state(run->env.strategy, state)->name;
+}
+
+const struct fb_task_error *run_errors(const struct fb_run *run, size_t *n)
+{
+    *n = run->env.nerrs;
+    return run->env.errs;
+}
+
+const uint32_t *run_key_fetches(const struct fb_run *run)
+{
+    return run->env.key_fetches;
+}
+
+const struct fb_procsample *run_procsample(const struct fb_run *run)
+{
+    return &run->env.procsample;
+}
+
+int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v)
+{
+    struct fb_env *env = &run->env;
+    const struct fb_task *t = &env->tasks[i];
+
+    v->id = i;
+    v->key = env->o.workload->key[i];
+    v->arrival_us = env->o.workload->arrival_us[i];
+    v->arrived = (t->flags & TASK_ARRIVED) != 0;
+    v->start_us = t->created_us;
+    v->end_us = t->end_us;
+    v->outcome = strategy_outcome(env->strategy, t->outcome)->name;
+    v->outcome_id = t->outcome;
+    v->error = t->error && t->error <= env->nerrs ? &env->errs[t->error - 1] : NULL;
+    v->nspans = timeline_spans(&env->tl, t, &env->spanbuf, &env->spancap);
+    v->spans = env->spanbuf;
+    return v->nspans < 0 ? -1 : 0;
+}
+
+int run_fetch_intervals(const struct fb_run *run, uint32_t **start, uint32_t **end, size_t *n)
+{
+    const struct fb_timeline *tl = &run->env.tl;
+    size_t k = 0;
+
+    *start = malloc((tl->nfetches ? tl->nfetches : 1) * sizeof(**start));
+    *end = malloc((tl->nfetches ? tl->nfetches : 1) * sizeof(**end));
+    if (*start == NULL || *end == NULL) {
+        free(*start);
+        free(*end);
+        *start = *end = NULL;
+        return -1;
+    }
+    for (uint32_t i = 0; i < tl->nfetches; i++) {
+        const struct fb_fetch_rec *f = &tl->fetches[i];
+        if (f->admitted_us == TIMELINE_NONE)
+            continue;
+        (*start)[k] = f->admitted_us;
+        (*end)[k] = f->end_us == TIMELINE_NONE ? (uint32_t)run->env.totals.wall_us : f->end_us;
+        k++;
+    }
+    *n = k;
+    return 0;
+}
+
+int run_tally(const struct fb_run *run, struct fb_tally *tally)
+{
+    const struct fb_env *env = &run->env;
+    size_t k = 0;
+
+    memset(tally, 0, sizeof(*tally));
+    tally->durations = malloc((env->totals.ntasks ? env->totals.ntasks : 1) * sizeof(*tally->durations));
+    if (tally->durations == NULL)
+        return -1;
+    for (uint32_t i = 0; i < env->totals.ntasks; i++) {
+        const struct fb_task *t = &env->tasks[i];
+        if (t->outcome < OUTCOME_OWN_BASE + STRATEGY_MAX_OWN)
+            tally->outcomes[t->outcome]++;
+        if (!(t->flags & TASK_ARRIVED))
+            continue;
+        tally->durations[k++] = t->end_us - t->created_us;
+        timeline_state_time(&env->tl, t, tally->state_us);
+    }
+    tally->ndurations = k;
+    return 0;
 }

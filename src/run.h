@@ -4,16 +4,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cache.h"
-#include "config.h"
-#include "procsample.h"
-#include "runq.h"
-#include "task.h"
-#include "xfer.h"
+#include "strategy.h"
+#include "timeline.h"
+#include "workload.h"
 
-struct event_base;
-struct event;
-struct fb_mode;
+struct fb_config;
+struct fb_procsample;
+
+/* One run: one strategy on the invocation's workload, on its own loop, to
+ * completion or interrupt. Owns the loop, the scheduler (ready queue, one
+ * deadline heap for every sleeping task, the arrivals), the fetcher, the
+ * store and every task's record; report, trace and progress read it through
+ * the functions below, never its fields. */
+struct fb_run;
+
+struct fb_run_opts {
+    const struct fb_config *cfg;
+    const struct fb_strategy *strategy;
+    const struct fb_workload *workload;
+    const char *url;            /* borrowed; "{key}" is replaced by the key */
+    unsigned fetch_cap;         /* most fetches in libcurl at once; 0 = no limit */
+    uint32_t client;            /* the process that runs it (fleets) */
+    uint32_t repeat;            /* its index among its strategy's runs */
+};
+
+/* What a run counted; progress reads it while the run goes. */
+struct fb_run_totals {
+    uint32_t ntasks, narrived, nfinished;
+    uint32_t nwaiting;          /* tasks in a wait state now */
+    uint64_t upstream_requests, waited_for_slot, connections_peak;
+    uint64_t cache_hits, cache_misses;
+    uint64_t errors[STAGE_COUNT];
+    uint64_t counters[STRATEGY_MAX_OWN];
+    uint64_t t0_us;             /* absolute monotonic start */
+    uint64_t wall_us;           /* start to the last task's end (or the interrupt) */
+    int interrupted;            /* the signal that stopped it, or 0 */
+    int overran;                /* stopped at the 71-minute limit of a run */
+};
 
 struct fb_task_error {
     uint8_t stage;              /* enum fb_stage */
@@ -21,62 +48,52 @@ struct fb_task_error {
     char *message;
 };
 
-/* One experiment: N tasks on one loop through one mode. Owns the loop, the
- * scheduler, the fetcher, the cache and every task's record. */
-struct fb_run {
-    const struct fb_config *cfg;
-    const char *url;
-    const struct fb_mode *mode;
-    void *mode_state;           /* the mode's own */
-
-    struct event_base *base;
-    struct fb_runq runq;
-    struct fb_xfer xfer;
-    struct fb_cache cache;
-    struct event *sig_wake;     /* the first SIGINT/SIGTERM (sig.h) */
-    struct event *progress;     /* or NULL */
-    struct fb_procsample procsample; /* the /proc cross-check, if asked for */
-
-    struct fb_task *tasks;
-    uint32_t ntasks, nfinished;
-    uint64_t t0_us;             /* absolute monotonic start */
-    uint64_t wall_us;           /* start to the last task's end */
-
-    unsigned fetch_cap;         /* most fetches in libcurl at once; 0 = no limit */
-    int fd_bound;               /* the cap comes from the open-file limit */
-    uint64_t fd_limit;          /* the open-file soft limit; 0 = none */
-
-    uint64_t cache_hits, cache_misses, fetched;
-    uint64_t errors[STAGE_COUNT];
-    struct fb_task_error *errs;
-    size_t nerrs, caperrs;
-    int interrupted;            /* the signal that stopped the run, or 0 */
-    char errbuf[256];           /* why run_execute failed */
+/* One task as the report sees it. */
+struct fb_task_view {
+    uint32_t id, key, arrival_us;
+    int arrived;
+    uint32_t start_us, end_us;
+    const char *outcome;
+    unsigned outcome_id;
+    const struct fb_task_error *error;      /* or NULL */
+    const struct fb_span *spans;            /* valid until the next view */
+    int nspans;
 };
 
-/* Runs cfg->tasks tasks against url (borrowed) to completion or interrupt.
- * Returns 0 when the run took place (tasks may have failed: see errors), -1
- * when it could not start (reason in run->errbuf). run_free in both cases. */
-int run_execute(struct fb_run *run, const struct fb_config *cfg, const char *url);
+/* Sets a run up. NULL on failure, with a one-line reason in err. */
+struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen);
+/* Runs it; 0 when it took place (tasks may have failed), -1 when it could not
+ * start (reason in err). */
+int run_execute(struct fb_run *run, char *err, size_t errlen);
 void run_free(struct fb_run *run);
-uint64_t run_errors_total(const struct fb_run *run);
-/* Absolute monotonic µs (a fetch's start, the thread log, the server's log)
- * to µs from the run's start; what happened just before the start is at 0. */
+
+const struct fb_run_totals *run_totals(const struct fb_run *run);
+const struct fb_run_opts *run_opts(const struct fb_run *run);
+/* Absolute monotonic µs to µs from the run's start (0 before it). */
 uint64_t run_rel_us(const struct fb_run *run, int64_t abs_us);
-
-/* --- The primitives a mode drives its tasks with. --- */
-
-/* Records mark m on t now. */
-void run_mark(struct fb_run *run, struct fb_task *t, enum fb_mark m);
-/* Checks the cache for the run's URL; returns 1 on a hit, 0 on a miss. */
-int run_cache_lookup(struct fb_run *run, struct fb_task *t);
-/* Starts the fetch; the mode's step runs again with the result. */
-void run_fetch(struct fb_run *run, struct fb_task *t);
-/* Stores a successful fetch's body in the cache (takes it from r). */
-void run_store(struct fb_run *run, struct fb_task *t, struct fb_xfer_result *r);
-/* Ends t: a cache hit when r is NULL, else fetched or an error by r->ok. */
-void run_finish(struct fb_run *run, struct fb_task *t, const struct fb_xfer_result *r);
-/* Resumes t (its step runs) on a later tick. */
-void run_wake(struct fb_run *run, struct fb_task *t);
+/* The /proc thread-count samples, if they were asked for. */
+const struct fb_procsample *run_procsample(const struct fb_run *run);
+/* Task i; -1 out of memory for its spans. */
+int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v);
+/* The name of state id in this run's vocabulary. */
+const char *run_state_name(const struct fb_run *run, unsigned state);
+/* Every error recorded, in order. */
+const struct fb_task_error *run_errors(const struct fb_run *run, size_t *n);
+/* Upstream fetches per key [workload keys]. */
+const uint32_t *run_key_fetches(const struct fb_run *run);
+/* Each fetch's libcurl start and end (µs from t0), for the client's view of
+ * the backend's load; caller frees both. -1 out of memory. */
+int run_fetch_intervals(const struct fb_run *run, uint32_t **start, uint32_t **end, size_t *n);
+/* One pass over the tasks after the run: outcome counts by id (core ids,
+ * then OUTCOME_OWN(i) at [OUTCOME_OWN_BASE + i]), the time spent in each
+ * state id over all tasks (µs), and the durations (end - start) of the
+ * tasks that arrived into *durations (caller frees). -1 out of memory. */
+struct fb_tally {
+    uint64_t outcomes[OUTCOME_OWN_BASE + STRATEGY_MAX_OWN];
+    uint64_t state_us[256];
+    uint32_t *durations;
+    size_t ndurations;
+};
+int run_tally(const struct fb_run *run, struct fb_tally *tally);
 
 #endif

@@ -138,7 +138,7 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
         child_main(fd, capacity, parent);
     close(fd);
     t->child = pid;
-    snprintf(t->url, sizeof(t->url), "http://%s:%d/delay/%u", t->host, port, delay_ms);
+    snprintf(t->url, sizeof(t->url), "http://%s:%d/delay/%u/url/{key}", t->host, port, delay_ms);
     snprintf(t->shown_url, sizeof(t->shown_url), "%s", t->url);
     snprintf(t->control_url, sizeof(t->control_url), "http://%s:%d/stats", addr, port);
 
@@ -227,20 +227,42 @@ static int redact(CURLU *u, const char *url, char *out, size_t outlen)
     return rc;
 }
 
-int target_from_url(struct fb_target *t, const char *url, char *err, size_t errlen)
+/* "{key}" is not a URL's character: it is checked as a plain word, and put
+ * back in what is shown. */
+#define KEY_PLACEHOLDER "{key}"
+#define KEY_STANDIN     "fbKEYstandin"
+
+/* s with every `from` replaced by `to` into out; -1 when it does not fit. */
+static int replace_all(char *out, size_t outlen, const char *s, const char *from, const char *to)
 {
-    char *scheme = NULL, *host = NULL, shown[256];
+    size_t n = 0, lf = strlen(from), lt = strlen(to);
+    while (*s) {
+        const char *at = strncmp(s, from, lf) == 0 ? s : NULL;
+        size_t add = at ? lt : 1;
+        if (n + add >= outlen)
+            return -1;
+        memcpy(out + n, at ? to : s, add);
+        n += add;
+        s += at ? lf : 1;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int target_from_url(struct fb_target *t, const char *given, char *err, size_t errlen)
+{
+    char *scheme = NULL, *host = NULL, shown[256], url[sizeof(t->url)], redacted[sizeof(t->shown_url)];
     long bad;
     int rc = -1;
 
     memset(t, 0, sizeof(*t));
-    printable(shown, sizeof(shown), url);
+    printable(shown, sizeof(shown), given);
     CURLU *u = curl_url();
     if (u == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (strlen(url) >= sizeof(t->url)) {
+    if (strlen(given) >= sizeof(t->url) || replace_all(url, sizeof(url), given, KEY_PLACEHOLDER, KEY_STANDIN) < 0) {
         snprintf(err, errlen, "--url: longer than %zu bytes", sizeof(t->url) - 1);
     } else if ((bad = utf8_invalid_at((const unsigned char *)url)) >= 0) {
         /* The report is UTF-8 JSON; a URL's bytes are written as they are. */
@@ -252,10 +274,11 @@ int target_from_url(struct fb_target *t, const char *url, char *err, size_t errl
         snprintf(err, errlen, "--url: not a valid URL: '%s'", shown);
     } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         snprintf(err, errlen, "--url: unsupported scheme '%s' (use http or https)", scheme);
-    } else if (redact(u, url, t->shown_url, sizeof(t->shown_url)) < 0) {
+    } else if (redact(u, url, redacted, sizeof(redacted)) < 0
+               || replace_all(t->shown_url, sizeof(t->shown_url), redacted, KEY_STANDIN, KEY_PLACEHOLDER) < 0) {
         snprintf(err, errlen, "out of memory");
     } else {
-        snprintf(t->url, sizeof(t->url), "%s", url);
+        snprintf(t->url, sizeof(t->url), "%s", given);
         snprintf(t->host, sizeof(t->host), "%s", host);
         t->host_resolved = goes_through_resolver(host);
         rc = 0;

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "runq.h"
-#include "task.h"
+#include "timeline.h"
 
 /* HTTP fetches through libcurl's multi_socket interface, driven by the run's
  * libevent loop. This file is the only one that talks to both libraries. */

@@ -23,10 +23,15 @@ static void on_resume(void *ctx, struct fb_node *n)
     order[norder++] = wt->id;
 }
 
+static void grant_later(void *ctx, struct fb_node *n)
+{
+    runq_ready(&q, n);
+}
+
 static void setup(void)
 {
     cr_assert_eq(runq_init(&q, NULL, on_resume, NULL), 0);
-    lock_init(&lk, &q);
+    lock_init(&lk, grant_later, NULL);
     norder = 0;
     for (int i = 0; i < NWAITERS; i++)
         w[i] = (struct waiter){.id = i, .resumed_at_tick = -1};
@@ -105,4 +110,23 @@ Test(lock, nodes_readied_during_a_tick_wait_for_the_next)
     runq_ready(&q, &w[1].node);
     cr_assert_eq(runq_tick(&q), 2);
     cr_assert_eq(runq_tick(&q), 0);
+}
+
+Test(lock, a_cancelled_waiter_is_skipped_and_order_kept)
+{
+    cr_assert_eq(lock_acquire(&lk, &w[0].node), 1);
+    for (int i = 1; i <= 4; i++)
+        cr_assert_eq(lock_acquire(&lk, &w[i].node), 0);
+    cr_assert_eq(lock_cancel(&lk, &w[2].node), 1);
+    cr_assert_eq(lock_cancel(&lk, &w[4].node), 1, "the tail can leave too");
+    cr_assert_eq(lock_cancel(&lk, &w[2].node), 0, "not there twice");
+    cr_assert_eq(lock_acquire(&lk, &w[5].node), 0, "the queue's tail is right after removing it");
+    for (int i = 0; i < 3; i++) {
+        lock_release(&lk);
+        runq_tick(&q);
+    }
+    cr_assert_eq(norder, 3);
+    cr_assert_eq(order[0], 1);
+    cr_assert_eq(order[1], 3);
+    cr_assert_eq(order[2], 5);
 }

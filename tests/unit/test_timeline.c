@@ -1,136 +1,141 @@
-/* Spans derived from a task's marks: what the report and the plots show. */
+/* Spans derived from a task's entries: what the report and the plots show. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "task.h"
+#include "strategy.h"
+#include "timeline.h"
 
 static struct fb_task t;
+static struct fb_timeline tl;
+static struct fb_span *buf;
+static size_t cap;
 
 static void setup(void)
 {
     memset(&t, 0, sizeof(t));
+    memset(&tl, 0, sizeof(tl));
+    buf = NULL;
+    cap = 0;
 }
 
-TestSuite(timeline, .init = setup);
-
-static void expect_span(const struct fb_span *s, enum fb_state st, uint64_t a, uint64_t b)
+static void teardown(void)
 {
-    cr_expect_str_eq(task_state_name(s->state), task_state_name(st));
-    cr_expect_eq(s->start_us, a, "%s starts at %lu, expected %lu", task_state_name(st),
-                 (unsigned long)s->start_us, (unsigned long)a);
-    cr_expect_eq(s->end_us, b, "%s ends at %lu, expected %lu", task_state_name(st),
-                 (unsigned long)s->end_us, (unsigned long)b);
+    timeline_free(&tl);
+    free(buf);
+}
+
+TestSuite(timeline, .init = setup, .fini = teardown);
+
+static void expect_span(int i, unsigned st, uint32_t a, uint32_t b)
+{
+    const char *want = strategy_state(NULL, st)->name, *got = strategy_state(NULL, buf[i].state)->name;
+    cr_expect_str_eq(got, want, "span %d is %s, expected %s", i, got, want);
+    cr_expect_eq(buf[i].start_us, a, "%s starts at %u, expected %u", want, buf[i].start_us, a);
+    cr_expect_eq(buf[i].end_us, b, "%s ends at %u, expected %u", want, buf[i].end_us, b);
+}
+
+static void arrive(uint32_t created, uint32_t started)
+{
+    t.flags = TASK_ARRIVED | TASK_STARTED;
+    t.created_us = created;
+    t.start_us = started;
 }
 
 Test(timeline, lock_holder_that_fetched)
 {
-    struct fb_span s[TASK_MAX_SPANS];
-    task_mark_at(&t, MARK_CREATED, 0);
-    task_mark_at(&t, MARK_STARTED, 10);
-    task_mark_at(&t, MARK_LOCK_WAIT, 10);
-    task_mark_at(&t, MARK_LOCK_HELD, 11);
-    task_mark_at(&t, MARK_CACHE_CHECK, 12);
-    task_mark_at(&t, MARK_CACHE_DONE, 13);
-    task_mark_at(&t, MARK_FETCH_START, 14);
-    t.phase_us[PHASE_DNS] = 100;
-    t.phase_us[PHASE_CONNECT] = 150;
-    t.phase_us[PHASE_FIRST_BYTE] = 4000;
-    task_mark_at(&t, MARK_FETCH_END, 4100);
-    task_mark_at(&t, MARK_LOCK_RELEASED, 4101);
-    task_mark_at(&t, MARK_END, 4102);
-    t.outcome = OUTCOME_FETCHED;
-
-    int n = task_spans(&t, s);
-    cr_assert_eq(n, 8);
-    expect_span(&s[0], STATE_CREATED, 0, 10);
-    expect_span(&s[1], STATE_LOCK_WAIT, 10, 11);
-    expect_span(&s[2], STATE_LOCK_HELD, 11, 4101);
-    expect_span(&s[3], STATE_CACHE_CHECK, 12, 13);
-    expect_span(&s[4], STATE_DNS, 14, 114);
-    expect_span(&s[5], STATE_CONNECT, 114, 164);
-    expect_span(&s[6], STATE_REQUEST, 164, 4014);
-    expect_span(&s[7], STATE_RECEIVE, 4014, 4100);
+    arrive(0, 10);
+    timeline_enter(&tl, &t, STATE_LOCK_WAIT, 10);
+    timeline_enter(&tl, &t, STATE_LOCK_HELD | TIMELINE_OUTER, 10);
+    timeline_enter(&tl, &t, STATE_CACHE_CHECK, 10);
+    struct fb_fetch_rec *f = timeline_fetch(&tl, &t, 11);
+    f->admitted_us = 15;
+    f->phase_us[PHASE_DNS] = 100;
+    f->phase_us[PHASE_CONNECT] = 150;
+    f->phase_us[PHASE_FIRST_BYTE] = 4000;
+    f->end_us = 4200;
+    timeline_enter(&tl, &t, STATE_NONE | TIMELINE_OUTER, 4200);
+    t.end_us = 4200;
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 9);
+    expect_span(0, STATE_CREATED, 0, 10);
+    expect_span(1, STATE_LOCK_WAIT, 10, 10);
+    expect_span(2, STATE_LOCK_HELD, 10, 4200); /* before what it encloses */
+    expect_span(3, STATE_CACHE_CHECK, 10, 11);
+    expect_span(4, STATE_QUEUED, 11, 15);
+    expect_span(5, STATE_DNS, 15, 115);
+    expect_span(6, STATE_CONNECT, 115, 165);
+    expect_span(7, STATE_REQUEST, 165, 4015);
+    expect_span(8, STATE_RECEIVE, 4015, 4200);
 }
 
-Test(timeline, waiter_that_hit_the_cache)
+Test(timeline, lock_waiter_that_hit)
 {
-    struct fb_span s[TASK_MAX_SPANS];
-    task_mark_at(&t, MARK_CREATED, 1);
-    task_mark_at(&t, MARK_STARTED, 5);
-    task_mark_at(&t, MARK_LOCK_WAIT, 5);
-    task_mark_at(&t, MARK_LOCK_HELD, 4200);
-    task_mark_at(&t, MARK_CACHE_CHECK, 4201);
-    task_mark_at(&t, MARK_CACHE_DONE, 4202);
-    task_mark_at(&t, MARK_LOCK_RELEASED, 4203);
-    task_mark_at(&t, MARK_END, 4203);
-    t.outcome = OUTCOME_CACHE_HIT;
-
-    int n = task_spans(&t, s);
-    cr_assert_eq(n, 5);
-    expect_span(&s[1], STATE_LOCK_WAIT, 5, 4200);
-    expect_span(&s[3], STATE_CACHE_CHECK, 4201, 4202);
-    expect_span(&s[4], STATE_CACHE_HIT, 4202, 4203);
+    arrive(0, 3);
+    timeline_enter(&tl, &t, STATE_LOCK_WAIT, 3);
+    timeline_enter(&tl, &t, STATE_LOCK_HELD | TIMELINE_OUTER, 500);
+    timeline_enter(&tl, &t, STATE_CACHE_CHECK, 500);
+    timeline_enter(&tl, &t, STATE_CACHE_HIT, 500);
+    timeline_enter(&tl, &t, STATE_NONE | TIMELINE_OUTER, 502);
+    t.end_us = 502;
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 5);
+    expect_span(0, STATE_CREATED, 0, 3);
+    expect_span(1, STATE_LOCK_WAIT, 3, 500);
+    expect_span(2, STATE_LOCK_HELD, 500, 502);
+    expect_span(3, STATE_CACHE_CHECK, 500, 500);
+    expect_span(4, STATE_CACHE_HIT, 500, 502);
 }
 
-Test(timeline, failed_connect_ends_in_a_connect_span)
+Test(timeline, a_fetch_cut_short_ends_with_its_task)
 {
-    struct fb_span s[TASK_MAX_SPANS];
-    task_mark_at(&t, MARK_CREATED, 0);
-    task_mark_at(&t, MARK_STARTED, 1);
-    task_mark_at(&t, MARK_CACHE_CHECK, 2);
-    task_mark_at(&t, MARK_CACHE_DONE, 2);
-    task_mark_at(&t, MARK_FETCH_START, 3);
-    t.phase_us[PHASE_DNS] = 50; /* resolved, never connected */
-    task_mark_at(&t, MARK_FETCH_END, 90);
-    task_mark_at(&t, MARK_END, 91);
-    t.outcome = OUTCOME_ERROR;
-
-    int n = task_spans(&t, s);
-    cr_assert_eq(n, 4);
-    expect_span(&s[2], STATE_DNS, 3, 53);
-    expect_span(&s[3], STATE_CONNECT, 53, 90);
+    arrive(0, 1);
+    timeline_enter(&tl, &t, STATE_CACHE_CHECK, 1);
+    struct fb_fetch_rec *f = timeline_fetch(&tl, &t, 1);
+    f->admitted_us = 2;
+    f->phase_us[PHASE_DNS] = 40; /* the lookup ended; connecting when interrupted */
+    t.end_us = 900;
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 5);
+    expect_span(2, STATE_QUEUED, 1, 2);
+    expect_span(3, STATE_DNS, 2, 42);
+    expect_span(4, STATE_CONNECT, 42, 900);
 }
 
-Test(timeline, queued_fetch_shows_its_wait_and_phases_from_admission)
+Test(timeline, a_fetch_libcurl_never_ran_is_queued_throughout)
 {
-    struct fb_span s[TASK_MAX_SPANS];
-    task_mark_at(&t, MARK_FETCH_START, 100);
-    task_mark_at(&t, MARK_FETCH_ADMITTED, 300);
-    t.phase_us[PHASE_DNS] = 10;
-    t.phase_us[PHASE_CONNECT] = 20;
-    t.phase_us[PHASE_FIRST_BYTE] = 30;
-    task_mark_at(&t, MARK_FETCH_END, 340);
-    int n = task_spans(&t, s);
-    cr_assert_eq(n, 5);
-    expect_span(&s[0], STATE_QUEUED, 100, 300);
-    expect_span(&s[1], STATE_DNS, 300, 310);
-    expect_span(&s[4], STATE_RECEIVE, 330, 340);
+    arrive(0, 1);
+    timeline_fetch(&tl, &t, 1);
+    t.end_us = 70;
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 2);
+    expect_span(1, STATE_QUEUED, 1, 70);
 }
 
-Test(timeline, phases_beyond_the_end_are_clamped)
+Test(timeline, entries_past_the_inline_ones_are_kept_in_order)
 {
-    struct fb_span s[TASK_MAX_SPANS];
-    task_mark_at(&t, MARK_FETCH_START, 0);
-    t.phase_us[PHASE_DNS] = 500;
-    task_mark_at(&t, MARK_FETCH_END, 400);
-    int n = task_spans(&t, s);
-    for (int i = 0; i < n; i++)
-        cr_assert_leq(s[i].end_us, 400);
+    arrive(0, 1);
+    /* A poller: check, wait, check, wait ... twenty rounds. */
+    for (uint32_t i = 0; i < 20; i++) {
+        cr_assert_eq(timeline_enter(&tl, &t, STATE_CACHE_CHECK, 10 * i + 1), 0);
+        cr_assert_eq(timeline_enter(&tl, &t, STATE_LOCK_WAIT, 10 * i + 2), 0);
+    }
+    timeline_enter(&tl, &t, STATE_CACHE_HIT, 201);
+    t.end_us = 205;
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 42);
+    for (uint32_t i = 0; i < 20; i++) {
+        expect_span(1 + 2 * (int)i, STATE_CACHE_CHECK, 10 * i + 1, 10 * i + 2);
+        expect_span(2 + 2 * (int)i, STATE_LOCK_WAIT, 10 * i + 2, i == 19 ? 201 : 10 * i + 11);
+    }
+    expect_span(41, STATE_CACHE_HIT, 201, 205);
 }
 
-Test(timeline, a_task_record_is_small)
+Test(timeline, a_task_that_never_arrived_has_no_span)
 {
-    /* The benchmark holds the tool to 300 bytes a task, timeline included. */
-    cr_assert_leq(sizeof(struct fb_task), 160);
+    t.end_us = 50;
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 0);
 }
 
-Test(timeline, fetch_cancelled_while_queued_is_all_queue)
+Test(timeline, a_task_that_arrived_but_never_ran_was_created_until_its_end)
 {
-    struct fb_span s[TASK_MAX_SPANS];
-    task_mark_at(&t, MARK_FETCH_START, 100);
-    task_mark_at(&t, MARK_FETCH_END, 900);
-    task_mark_at(&t, MARK_FETCH_ADMITTED, 900);
-    int n = task_spans(&t, s);
-    cr_assert_eq(n, 1);
-    expect_span(&s[0], STATE_QUEUED, 100, 900);
+    t.flags = TASK_ARRIVED;
+    t.created_us = 5;
+    t.end_us = 80;
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 1);
+    expect_span(0, STATE_CREATED, 5, 80);
 }

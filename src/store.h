@@ -1,0 +1,71 @@
+#ifndef FB_STORE_H
+#define FB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The shared cache and its locks, as strategies see them: get with the
+ * entry's metadata, set with a time to live, lock and unlock per key with an
+ * owner token, cancel a pending wait. Every operation answers now (returns
+ * 1, the reply filled in: the in-process store, with no extra loop tick) or
+ * later (returns 0; the store calls `answer` from the loop, never from
+ * inside the operation) — so a store across the network (Redis) slots in
+ * behind the same interface without touching a strategy. */
+
+struct fb_task;
+
+enum fb_store_op { STORE_GET, STORE_SET, STORE_LOCK, STORE_UNLOCK };
+enum fb_store_status {
+    STORE_OK,                   /* get: found; lock: held; set, unlock: done */
+    STORE_MISS,                 /* get: no entry */
+    STORE_BUSY,                 /* lock: held by another (stores that do not queue) */
+    STORE_ERROR,                /* the store failed */
+};
+
+/* Times in µs from the run's start. */
+struct fb_entry_meta {
+    uint32_t stored_us;
+    uint32_t expires_us;        /* UINT32_MAX: never */
+    uint32_t compute_us;        /* how long the value took to fetch */
+};
+
+struct fb_store_reply {
+    uint8_t op, status;
+    struct fb_entry_meta meta;  /* get, when found */
+    const char *value;          /* get, when found: the store's, valid until
+                                 * the next operation on the key */
+    size_t len;
+};
+
+/* The lock that is not a key's: one for the whole cache (asyncio.Lock). */
+#define STORE_LOCK_GLOBAL UINT32_MAX
+
+typedef void fb_store_answer_fn(void *ctx, struct fb_task *owner, const struct fb_store_reply *r);
+
+struct fb_store_ops {
+    const char *name;
+    int (*get)(void *s, uint32_t key, struct fb_task *owner, struct fb_store_reply *now);
+    /* Takes value (malloc'd, or NULL when len is 0), even on error. */
+    int (*set)(void *s, uint32_t key, char *value, size_t len, const struct fb_entry_meta *meta,
+               struct fb_task *owner, struct fb_store_reply *now);
+    /* The in-process store queues waiters FIFO and answers them later;
+     * a store that cannot queue answers STORE_BUSY. */
+    int (*lock)(void *s, uint32_t lock, uint64_t token, uint32_t lease_us, struct fb_task *owner,
+                struct fb_store_reply *now);
+    int (*unlock)(void *s, uint32_t lock, uint64_t token, struct fb_task *owner, struct fb_store_reply *now);
+    /* Withdraws owner's pending operation: no answer comes for it. */
+    void (*cancel)(void *s, struct fb_task *owner);
+    void (*free)(void *s);
+};
+
+struct fb_store {
+    const struct fb_store_ops *ops;
+    void *impl;
+};
+
+/* The in-process store for keys 0..nkeys-1: an array indexed by key (a key
+ * is hashed never), a FIFO lock per key made on first use, and the global
+ * lock. Returns 0, or -1 out of memory. */
+int store_mem_open(struct fb_store *s, uint32_t nkeys, fb_store_answer_fn *answer, void *ctx);
+
+#endif

@@ -1,0 +1,173 @@
+/* The in-process store: what a cache in the coroutines' own process is. It
+ * answers every get, set and unlock at once, and a lock at once when it is
+ * free; a waiter is answered later, when the lock is handed to it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lock.h"
+#include "store.h"
+#include "task.h"
+
+struct mem_entry {
+    char *value;
+    size_t len;
+    struct fb_entry_meta meta;
+    int present;
+};
+
+struct mem_store {
+    struct mem_entry *entries;  /* [nkeys] */
+    struct fb_lock **locks;     /* [nkeys], made on first use */
+    struct fb_lock global;
+    uint32_t nkeys;
+    fb_store_answer_fn *answer;
+    void *ctx;
+};
+
+#define TASK_OF(node) ((struct fb_task *)(node)) /* node is the first member */
+
+static void grant(void *arg, struct fb_node *next)
+{
+    struct mem_store *m = arg;
+    struct fb_store_reply r = {.op = STORE_LOCK, .status = STORE_OK};
+    m->answer(m->ctx, TASK_OF(next), &r);
+}
+
+static struct fb_lock *lock_for(struct mem_store *m, uint32_t id)
+{
+    if (id == STORE_LOCK_GLOBAL)
+        return &m->global;
+    if (id >= m->nkeys)
+        return NULL;
+    if (m->locks[id] == NULL) {
+        m->locks[id] = malloc(sizeof(struct fb_lock));
+        if (m->locks[id])
+            lock_init(m->locks[id], grant, m);
+    }
+    return m->locks[id];
+}
+
+static int mem_get(void *s, uint32_t key, struct fb_task *owner, struct fb_store_reply *now)
+{
+    struct mem_store *m = s;
+    memset(now, 0, sizeof(*now));
+    now->op = STORE_GET;
+    if (key >= m->nkeys || !m->entries[key].present) {
+        now->status = STORE_MISS;
+        return 1;
+    }
+    const struct mem_entry *e = &m->entries[key];
+    now->status = STORE_OK;
+    now->meta = e->meta;
+    now->value = e->value;
+    now->len = e->len;
+    return 1;
+}
+
+static int mem_set(void *s, uint32_t key, char *value, size_t len, const struct fb_entry_meta *meta,
+                   struct fb_task *owner, struct fb_store_reply *now)
+{
+    struct mem_store *m = s;
+    memset(now, 0, sizeof(*now));
+    now->op = STORE_SET;
+    if (key >= m->nkeys) {
+        free(value);
+        now->status = STORE_ERROR;
+        return 1;
+    }
+    struct mem_entry *e = &m->entries[key];
+    free(e->value);
+    e->value = value;
+    e->len = len;
+    e->meta = *meta;
+    e->present = 1;
+    now->status = STORE_OK;
+    return 1;
+}
+
+static int mem_lock(void *s, uint32_t id, uint64_t token, uint32_t lease_us, struct fb_task *owner,
+                    struct fb_store_reply *now)
+{
+    struct fb_lock *l = lock_for(s, id);
+    memset(now, 0, sizeof(*now));
+    now->op = STORE_LOCK;
+    if (l == NULL) {
+        now->status = STORE_ERROR;
+        return 1;
+    }
+    if (!lock_acquire(l, &owner->node))
+        return 0;
+    now->status = STORE_OK;
+    return 1;
+}
+
+static int mem_unlock(void *s, uint32_t id, uint64_t token, struct fb_task *owner, struct fb_store_reply *now)
+{
+    struct mem_store *m = s;
+    struct fb_lock *l = id == STORE_LOCK_GLOBAL ? &m->global : id < m->nkeys ? m->locks[id] : NULL;
+    memset(now, 0, sizeof(*now));
+    now->op = STORE_UNLOCK;
+    if (l == NULL || !l->locked) {
+        now->status = STORE_ERROR;
+        return 1;
+    }
+    lock_release(l);
+    now->status = STORE_OK;
+    return 1;
+}
+
+static void mem_cancel(void *s, struct fb_task *owner)
+{
+    struct mem_store *m = s;
+    if (lock_cancel(&m->global, &owner->node))
+        return;
+    for (uint32_t i = 0; i < m->nkeys; i++)
+        if (m->locks[i] && lock_cancel(m->locks[i], &owner->node))
+            return;
+}
+
+static void mem_free(void *s)
+{
+    struct mem_store *m = s;
+    if (m == NULL)
+        return;
+    for (uint32_t i = 0; i < m->nkeys; i++) {
+        if (m->entries)
+            free(m->entries[i].value);
+        if (m->locks)
+            free(m->locks[i]);
+    }
+    free(m->entries);
+    free(m->locks);
+    free(m);
+}
+
+static const struct fb_store_ops mem_ops = {
+    .name = "memory",
+    .get = mem_get,
+    .set = mem_set,
+    .lock = mem_lock,
+    .unlock = mem_unlock,
+    .cancel = mem_cancel,
+    .free = mem_free,
+};
+
+int store_mem_open(struct fb_store *s, uint32_t nkeys, fb_store_answer_fn *answer, void *ctx)
+{
+    struct mem_store *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return -1;
+    m->nkeys = nkeys;
+    m->answer = answer;
+    m->ctx = ctx;
+    m->entries = calloc(nkeys ? nkeys : 1, sizeof(*m->entries));
+    m->locks = calloc(nkeys ? nkeys : 1, sizeof(*m->locks));
+    if (m->entries == NULL || m->locks == NULL) {
+        mem_free(m);
+        return -1;
+    }
+    lock_init(&m->global, grant, m);
+    s->ops = &mem_ops;
+    s->impl = m;
+    return 0;
+}
