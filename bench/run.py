@@ -409,7 +409,8 @@ class Bench:
         a = self.args
         w = {"tasks": 10_000 if self.quick else a.engine_tasks, "rate": a.engine_rate,
              "keys": a.engine_keys, "zipf": a.engine_zipf, "ttl_ms": a.engine_ttl_ms,
-             "delay_ms": a.engine_delay_ms, "modes": a.engine_modes}
+             "delay_ms": a.engine_delay_ms, "modes": a.engine_modes,
+             "max_connections": a.engine_max_connections}
         runs = []
         tmp = tempfile.mkdtemp(prefix="fb-bench-engine-", dir=scratch_dir())
         try:
@@ -418,6 +419,8 @@ class Bench:
                 argv = [self.fb, "--mode", w["modes"], "--rate", str(w["rate"]),
                         "--tasks", str(w["tasks"]), "--keys", str(w["keys"]),
                         "--zipf", str(w["zipf"]), "--ttl-ms", str(w["ttl_ms"]), "--url", url]
+                if w["max_connections"]:
+                    argv[-2:-2] = ["--max-connections", str(w["max_connections"])]
                 log(f"engine: {' '.join(argv[1:])} > /dev/null, {self.runs} runs, then one "
                     "more with -o FILE to read each run's summary")
                 for r in range(self.runs):
@@ -438,6 +441,8 @@ class Bench:
             "server": "fetchbench serve --port 0",
             "multi-mode": f"fetchbench --mode {ws} --rate {w['rate']} --tasks {w['tasks']} "
                           f"--keys {w['keys']} --zipf {w['zipf']} --ttl-ms {w['ttl_ms']} "
+                          + (f"--max-connections {w['max_connections']} "
+                             if w["max_connections"] else "") +
                           f"--url 'http://127.0.0.1:PORT/delay/{w['delay_ms']}/url/{{key}}' "
                           "> /dev/null",
             "multi-mode (checked)": "the same with -o FILE -q, once, its runs[i].summary read"})
@@ -836,9 +841,13 @@ def parse_args(argv):
                    help="--rate of the engine's multi-mode run, arrivals/s (default 500000)")
     p.add_argument("--engine-keys", type=int, default=1000, help="--keys (default 1000)")
     p.add_argument("--engine-zipf", type=float, default=1.0, help="--zipf (default 1)")
-    p.add_argument("--engine-ttl-ms", type=int, default=50, help="--ttl-ms (default 50)")
-    p.add_argument("--engine-delay-ms", type=int, default=1,
-                   help="the server's delay for the multi-mode run (default 1)")
+    p.add_argument("--engine-ttl-ms", type=int, default=1000,
+                   help="--ttl-ms (default 1000; see results/bench/README.md for why not 50)")
+    p.add_argument("--engine-delay-ms", type=int, default=0,
+                   help="the server's delay for the multi-mode run (default 0)")
+    p.add_argument("--engine-max-connections", type=int, default=64,
+                   help="--max-connections of the multi-mode run (default 64; 0 = a new "
+                        "connection per fetch)")
     p.add_argument("--engine-modes", default="lock,nolock",
                    help="--mode of the multi-mode run (default lock,nolock)")
     p.add_argument("--peer-nolock-tasks", type=int, default=1000,
@@ -884,7 +893,8 @@ def parse_args(argv):
                  "peer_max_tasks", "engine_tasks", "engine_rate", "engine_keys"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')}: must be at least 1")
-    if args.engine_zipf < 0 or args.engine_ttl_ms < 0 or args.engine_delay_ms < 0:
+    if args.engine_zipf < 0 or args.engine_ttl_ms < 0 or args.engine_delay_ms < 0 \
+            or args.engine_max_connections < 0:
         p.error("--engine-zipf, --engine-ttl-ms, --engine-delay-ms: must not be negative")
     if args.peer_nolock_tasks < 0 or args.hold_probe < 0 or args.sweep_delay_ms < 0:
         p.error("--peer-nolock-tasks, --hold-probe, --sweep-delay-ms: must not be negative")
