@@ -789,6 +789,15 @@ def load_previous(path):
     return None
 
 
+def shown_path(path):
+    """A path as the results may show it: relative to the repository when
+    inside it, else its last two parts (no machine's directories)."""
+    real = os.path.abspath(path)
+    if real.startswith(ROOT + os.sep):
+        return os.path.relpath(real, ROOT)
+    return os.path.join("…", *real.split(os.sep)[-2:])
+
+
 def binary_facts(fb):
     """What the measured binary is: its path, --version and the commit of the
     git tree it sits in (a worktree of another commit says so)."""
@@ -798,9 +807,11 @@ def binary_facts(fb):
     dirty = capture(["git", "-C", top, "status", "--porcelain", "--untracked-files=no"]) \
         if top else None
     subject = capture(["git", "-C", top, "log", "-1", "--format=%s"]) if top else None
+    # the tree's HEAD may be a merge or a bench commit: name the engine's last change too
+    src = capture(["git", "-C", top, "log", "-1", "--format=%h %s", "--", "src"]) if top else None
     return {"version": (capture([fb, "--version"]) or "").split("\n")[0] or None,
             "commit": commit + ("-dirty" if dirty else "") if commit else None,
-            "commit_subject": subject}
+            "commit_subject": subject, "src_last_change": src}
 
 
 def write_atomic(path, text):
@@ -921,7 +932,7 @@ def main():
         build = doc["builds"].setdefault(args.label, {"sections": {}})
         build.update(label=args.label, fetchbench=binary_facts(args.fetchbench),
                      machine=doc["machine"])
-        log(f"measuring {args.fetchbench} ({build['fetchbench']['version']}, commit "
+        log(f"measuring {shown_path(args.fetchbench)} ({build['fetchbench']['version']}, commit "
             f"{build['fetchbench']['commit']}) as '{args.label}'")
     command = " ".join(shlex.quote(x) for x in [PYTHON, "bench/run.py", *sys.argv[1:]])
 
@@ -945,7 +956,7 @@ def main():
             sec["meta"] = {"started": started.isoformat(timespec="seconds"),
                            "duration_s": round(time.monotonic() - t, 1),
                            "runs": args.runs, "quick": args.quick, "command": command,
-                           "loadavg_end": os.getloadavg(), "fetchbench": args.fetchbench,
+                           "loadavg_end": os.getloadavg(), "fetchbench": shown_path(args.fetchbench),
                            "label": args.label if name in BUILD_SECTIONS else None}
             sec["summary"] = report.summarize(name, sec)
             (build["sections"] if name in BUILD_SECTIONS else doc["sections"])[name] = sec
