@@ -553,6 +553,8 @@ static cJSON *repeats_json(const struct fb_mode_runs *modes, size_t nmodes)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t m = 0; a && m < nmodes; m++) {
+        if (modes[m].n == 0)
+            continue; /* an interrupted series never ran it: no figures to make up */
         struct fb_summary *agg = malloc(3 * sizeof(*agg));
         cJSON *o = cJSON_CreateObject();
         if (agg == NULL || o == NULL) {
