@@ -2,6 +2,9 @@
 # answers, TLS failures, failures in one run of many, exhausted descriptors
 # and threads. Each case either works truthfully or is refused with one line.
 . "$FB_ROOT/tests/e2e/lib.sh"
+
+# rv FILE FILTER: one raw value out of the report's first run.
+rv() { jq -r ".runs[0] | $2" "$1"; }
 start_server
 start_fault_server
 
@@ -16,7 +19,7 @@ fb --tasks 3 --url "http://alice:s3cr3t-pw@127.0.0.1:${SERVER_URL##*:}/delay/10"
     --output "$SCRATCH/cred.json" --trace "$SCRATCH/cred.trace.json" 2> "$SCRATCH/cred.err"
 validate "$SCRATCH/cred.json"
 expect_eq "redacted url" "$(jqv "$SCRATCH/cred.json" .config.url)" "http://***@127.0.0.1:${SERVER_URL##*:}/delay/10"
-expect_eq "the fetch still used them" "$(jqv "$SCRATCH/cred.json" .summary.errors.total)" 0
+expect_eq "the fetch still used them" "$(rv "$SCRATCH/cred.json" .summary.errors.total)" 0
 /usr/bin/python3 "$FB_ROOT/scripts/plot-timeline" "$SCRATCH/cred.json" -o "$SCRATCH/cred.svg"
 for f in cred.json cred.trace.json cred.err cred.svg; do
     ! grep -q -e s3cr3t -e alice "$SCRATCH/$f" || fail "the credentials leaked into $f"
@@ -47,8 +50,8 @@ validate "$SCRATCH/utf8.json"
 for path in /nocontent /big/0; do
     fb --tasks 10 --mode lock -q --url "$FAULT_URL$path" > "$SCRATCH/empty.json"
     validate "$SCRATCH/empty.json"
-    expect_eq "$path: one upstream request" "$(jqv "$SCRATCH/empty.json" .summary.upstream_requests)" 1
-    expect_eq "$path: nine hits" "$(jqv "$SCRATCH/empty.json" .summary.cache_hits)" 9
+    expect_eq "$path: one upstream request" "$(rv "$SCRATCH/empty.json" .summary.upstream_requests)" 1
+    expect_eq "$path: nine hits" "$(rv "$SCRATCH/empty.json" .summary.cache_hits)" 9
 done
 
 # TLS failures have their own stage: a handshake with a plain HTTP server,
@@ -56,8 +59,8 @@ done
 set +e; fb --tasks 2 -q --url "https://127.0.0.1:${SERVER_URL##*:}/delay/1" > "$SCRATCH/tls.json" 2>/dev/null; rc=$?; set -e
 expect_eq "exit code" "$rc" 1
 validate "$SCRATCH/tls.json"
-expect_eq "handshake failures" "$(jqv "$SCRATCH/tls.json" .summary.errors.tls)" 2
-expect_eq "stage" "$(jqv "$SCRATCH/tls.json" '.tasks[0].error.stage')" tls
+expect_eq "handshake failures" "$(rv "$SCRATCH/tls.json" .summary.errors.tls)" 2
+expect_eq "stage" "$(rv "$SCRATCH/tls.json" '.tasks[0].error.stage')" tls
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SCRATCH/key.pem" -out "$SCRATCH/cert.pem" \
     -days 1 -subj /CN=localhost 2>/dev/null
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -68,7 +71,7 @@ i=0; until curl -sk "https://127.0.0.1:$port/" > /dev/null; do
     i=$((i + 1)); [ $i -lt 100 ] || fail "openssl s_server did not start"; sleep 0.05; done
 set +e; fb --tasks 2 --mode nolock --url "https://127.0.0.1:$port/" > "$SCRATCH/cert.json" 2> "$SCRATCH/cert.err"; rc=$?; set -e
 expect_eq "exit code" "$rc" 1
-expect_eq "certificate failures" "$(jqv "$SCRATCH/cert.json" .summary.errors.tls)" 2
+expect_eq "certificate failures" "$(rv "$SCRATCH/cert.json" .summary.errors.tls)" 2
 
 # The summary names what went wrong, grouped: "2 × <message> (stage)".
 grep -q "^  2 × .*certificate.* (tls)$" "$SCRATCH/cert.err" \
@@ -76,8 +79,12 @@ grep -q "^  2 × .*certificate.* (tls)$" "$SCRATCH/cert.err" \
 
 # --repeat: a failure in any run fails the whole series, not only in the last.
 set +e; fb --tasks 1 --repeat 3 -q --url "$FAULT_URL/flaky/repeat" > "$SCRATCH/flaky.json"; rc=$?; set -e
-expect_eq "runs" "$(jqv "$SCRATCH/flaky.json" .repeats.count)" 3
-expect_eq "errors in the first run" "$(jqv "$SCRATCH/flaky.json" '.repeats.runs[0].errors.total')" 1
+expect_eq "runs" "$(jqv "$SCRATCH/flaky.json" '.runs | length')" 3
+expect_eq "runs counted per mode" "$(jqv "$SCRATCH/flaky.json" '.repeats[0].count')" 3
+expect_eq "errors per run" "$(jqv "$SCRATCH/flaky.json" '[.runs[].summary.errors.total]' | tr -d ' \n')" '[1,0,0]'
+# fetchbench/2 keeps every run's tasks, not only the last run's.
+expect_eq "outcomes per run" "$(jqv "$SCRATCH/flaky.json" '[.runs[].tasks[0].outcome]' | tr -d ' \n')" \
+    '["error","fetched","fetched"]'
 expect_eq "exit code when only the first of three runs failed" "$rc" 1
 
 # Descriptors: --max-connections above what the open-file limit allows
@@ -88,13 +95,13 @@ expect_eq "exit code when only the first of three runs failed" "$rc" 1
         > "$SCRATCH/fds.json" 2> "$SCRATCH/fds.err"
 ) || fail "300 fetches under 200 descriptors failed: $(tail -3 "$SCRATCH/fds.err")"
 validate "$SCRATCH/fds.json"
-expect_eq "no errors" "$(jqv "$SCRATCH/fds.json" .summary.errors.total)" 0
+expect_eq "no errors" "$(rv "$SCRATCH/fds.json" .summary.errors.total)" 0
 # (valgrind keeps a few descriptors for itself: the limit may read lower.)
 limit=$(jqv "$SCRATCH/fds.json" .config.fd_limit)
 [ "$limit" -le 200 ] && [ "$limit" -gt 150 ] || fail "the limit recorded: $limit"
 cap=$(( (limit - 64) / 3 ))
 expect_eq "the cap recorded" "$(jqv "$SCRATCH/fds.json" .config.fetch_cap)" "$cap"
-[ "$(jqv "$SCRATCH/fds.json" .summary.peak_connections)" -le "$cap" ] || fail "more connections than the cap"
+[ "$(rv "$SCRATCH/fds.json" .summary.peak_connections)" -le "$cap" ] || fail "more connections than the cap"
 expect_eq "told once" "$(grep -c "open-file limit ($limit) let at most $cap fetches" "$SCRATCH/fds.err")" 1
 
 # Threads: a resolver thread that cannot start is not a thread created.
@@ -107,7 +114,7 @@ if [ -z "${FB_SANITIZED:-}" ] && getent hosts "$(hostname)" | grep -q '^127\.'; 
         set +e; fb --tasks 3 --mode nolock --delay-ms 10 -q > "$SCRATCH/nothreads.json"; set -e
     )
     validate "$SCRATCH/nothreads.json"
-    expect_eq "threads created" "$(jqv "$SCRATCH/nothreads.json" .summary.threads_created)" 0
-    expect_eq "threads failed" "$(jqv "$SCRATCH/nothreads.json" .summary.threads_failed)" 3
-    expect_eq "peak threads" "$(jqv "$SCRATCH/nothreads.json" .summary.peak_threads)" 1
+    expect_eq "threads created" "$(rv "$SCRATCH/nothreads.json" .summary.threads_created)" 0
+    expect_eq "threads failed" "$(rv "$SCRATCH/nothreads.json" .summary.threads_failed)" 3
+    expect_eq "peak threads" "$(rv "$SCRATCH/nothreads.json" .summary.peak_threads)" 1
 fi

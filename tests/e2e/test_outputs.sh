@@ -5,6 +5,9 @@
 # anything runs. Closed fds 0-2 never get a report, socket or temporary.
 . "$FB_ROOT/tests/e2e/lib.sh"
 
+# rv FILE FILTER: one raw value out of the report's first run.
+rv() { jq -r ".runs[0] | $2" "$1"; }
+
 D=$SCRATCH/d
 mkdir "$D"
 
@@ -13,7 +16,7 @@ run() { fb --tasks 2 --delay-ms 50 --quiet "$@"; }
 # report FILE: a complete, valid report of such a run.
 report() {
     validate "$1"
-    expect_eq "cache hits in $1" "$(jqv "$1" .summary.cache_hits)" 1
+    expect_eq "cache hits in $1" "$(rv "$1" .summary.cache_hits)" 1
 }
 # listing: the names in $D, one line.
 listing() { (cd "$D" && LC_ALL=C ls -A | tr '\n' ' '); }

@@ -5,6 +5,9 @@
 # temporary file left, no server left behind.
 . "$FB_ROOT/tests/e2e/lib.sh"
 
+# rv FILE FILTER: one raw value out of the report's first run.
+rv() { jq -r ".runs[0] | $2" "$1"; }
+
 # no_temporaries DIR: only the named outputs are in DIR.
 no_temporaries() {
     left=$(ls -A "$1" | grep -v -e '\.json$' || true)
@@ -46,7 +49,8 @@ interrupt() { # SIGNAL EXPECTED_EXIT MODE
     [ "$ms" -lt 3000 ] || fail "took $ms ms to stop after SIG$1"
     validate "$d/r.json"
     expect_eq "interrupted" "$(jqv "$d/r.json" .interrupted)" true
-    expect_eq "all cancelled" "$(jqv "$d/r.json" '[.tasks[] | select(.outcome == "cancelled")] | length')" 10
+    expect_eq "all cancelled" "$(rv "$d/r.json" '[.tasks[] | select(.outcome == "cancelled")] | length')" 10
+    expect_eq "the run says it was cut short" "$(rv "$d/r.json" .interrupted)" true
     jq -e . "$d/t.json" > /dev/null || fail "trace after SIG$1 is not JSON"
     [ -z "$(children_of $pid 2>/dev/null)" ] || fail "left a child behind"
     no_temporaries "$d"
@@ -57,10 +61,37 @@ interrupt TERM 143 lock
 # The lock holder's fetch was in flight: its record says how far it got, and
 # the waiters' lock_wait and the holder's lock_held end at the interrupt.
 r="$SCRATCH/TERM/r.json"
-expect_eq "holder was fetching" "$(jqv "$r" '[.tasks[0].spans[] | select(.state == "request")] | length')" 1
-expect_eq "holder's lock_held kept" "$(jqv "$r" '[.tasks[0].spans[] | select(.state == "lock_held")] | length')" 1
+expect_eq "holder was fetching" "$(rv "$r" '[.tasks[0].spans[] | select(.[0] == "request")] | length')" 1
+expect_eq "holder's lock_held kept" "$(rv "$r" '[.tasks[0].spans[] | select(.[0] == "lock_held")] | length')" 1
 expect_eq "every waiter's lock_wait kept, to the interrupt" \
-    "$(jqv "$r" '[.tasks[1:][] | . as $t | select(any(.spans[]; .state == "lock_wait" and .end_us == $t.end_us))] | length')" 9
+    "$(rv "$r" '[.tasks[1:][] | . as $t | select(any(.spans[]; .[0] == "lock_wait" and .[2] == $t.end_us))] | length')" 9
+
+# Arrivals spread over time (--rate): a task that had not arrived when the
+# signal came is listed all the same, cancelled, without spans, at the run's
+# end; those that had arrived come first (arrival order) and keep theirs.
+d="$SCRATCH/arrivals"; mkdir -p "$d"
+"$FETCHBENCH" --tasks 100 --rate 50 --mode nolock --delay-ms 20000 --quiet --output "$d/r.json" &
+pid=$!
+i=0
+until [ -n "$(children_of $pid 2>/dev/null)" ]; do
+    i=$((i + 1)); [ $i -lt 400 ] || fail "no server child"; sleep 0.05
+done
+sleep 0.8
+kill -INT $pid
+set +e; wait $pid; rc=$?; set -e
+expect_eq "exit code, arrivals cut short" "$rc" 130
+validate "$d/r.json"
+expect_eq "every planned task listed" "$(rv "$d/r.json" '[.tasks | to_entries[] | select(.key == .value.id)] | length')" 100
+arrived=$(rv "$d/r.json" '[.tasks[] | select(.spans != [])] | length')
+# 50 a second for ~0.8 s: about 40 (not 100: the run was cut short).
+[ "$arrived" -ge 1 ] && [ "$arrived" -le 90 ] || fail "$arrived of 100 tasks arrived in about 0.8 s"
+expect_eq "the arrived ones first" "$(rv "$d/r.json" '[.tasks[] | .spans != []] | . == sort_by(not)')" true
+expect_eq "never arrived: cancelled at the end, without spans" \
+    "$(rv "$d/r.json" '.summary.wall_us as $w | [.tasks[] | select(.spans == [])
+        | select(.outcome == "cancelled" and .start_us == $w and .end_us == $w and (has("error") | not))] | length')" \
+    $((100 - arrived))
+expect_eq "arrived: cancelled in flight" \
+    "$(rv "$d/r.json" '[.tasks[] | select(.spans != [] and .outcome == "cancelled")] | length')" "$arrived"
 
 # A terminal's ^C: SIGINT to the whole process group, the embedded server
 # child included. It must not die of it: the parent still reads its counts.
@@ -77,9 +108,9 @@ set +e; wait $leader; rc=$?; set -e
 expect_eq "exit code after the group's SIGINT" "$rc" 130
 validate "$d/r.json"
 expect_eq "interrupted" "$(jqv "$d/r.json" .interrupted)" true
-expect_eq "all cancelled" "$(jqv "$d/r.json" '[.tasks[] | select(.outcome == "cancelled")] | length')" 10
-expect_eq "the server's counts kept" "$(jqv "$d/r.json" .summary.server_requests)" 10
-expect_eq "the server saw them in service" "$(jqv "$d/r.json" .server.max_in_service)" 10
+expect_eq "all cancelled" "$(rv "$d/r.json" '[.tasks[] | select(.outcome == "cancelled")] | length')" 10
+expect_eq "the server's counts kept" "$(rv "$d/r.json" .summary.server_requests)" 10
+expect_eq "the server saw them in service" "$(rv "$d/r.json" .server.max_in_service)" 10
 [ -z "$(children_of $leader 2>/dev/null)" ] || fail "left a child behind"
 
 # A signal at any moment: a sweep from the first instant to near the end,
@@ -101,8 +132,13 @@ for at in 0 0.001 0.002 0.004 0.007 0.01 0.015 0.02 0.03 0.04 0.05 0.07 0.1 0.13
     [ -f "$d/r.json" ] || fail "no report, SIGINT at $at s"
     validate "$d/r.json"
     expect_eq "interrupted, SIGINT at $at s" "$(jqv "$d/r.json" .interrupted)" true
-    runs=$(jqv "$d/r.json" '.repeats.count // 1')
+    # Every run done so far and the one cut short (if the signal came
+    # during a run: then it is the last), each listing all 5 planned tasks.
+    runs=$(jqv "$d/r.json" '.runs | length')
     [ "$runs" -ge 1 ] && [ "$runs" -le 3 ] || fail "runs: $runs at $at s"
+    expect_eq "tasks per run, SIGINT at $at s" "$(jqv "$d/r.json" '[.runs[].tasks | length] | unique | tostring')" '[5]'
+    expect_eq "runs cut short before the last, SIGINT at $at s" \
+        "$(jqv "$d/r.json" '[.runs[:-1][] | select(.interrupted)] | length')" 0
     jq -e . "$d/t.json" > /dev/null || fail "trace after SIGINT at $at s is not JSON"
     no_temporaries "$d"
 done
@@ -147,8 +183,8 @@ left=$(ls -A "$d" | grep -v -x pipe || true)
     expect_eq "exit code" "$rc" 130
 )
 validate "$SCRATCH/slots.json"
-waiting=$(jqv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1].state == "queued")] | length')
-admitted=$(jqv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1].state | IN("dns", "connect", "request"))] | length')
+waiting=$(rv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1][0] == "queued")] | length')
+admitted=$(rv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1][0] | IN("dns", "connect", "request"))] | length')
 [ "$waiting" -gt 0 ] || fail "no fetch shown waiting for a slot"
 [ "$admitted" -gt 0 ] || fail "no fetch shown in libcurl's hands"
 expect_eq "every task is one or the other" "$((waiting + admitted))" 500

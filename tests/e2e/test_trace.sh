@@ -8,6 +8,13 @@ for mode in lock nolock; do
     /usr/bin/python3 "$FB_ROOT/tests/check_trace.py" "$SCRATCH/$mode.trace.json" "$SCRATCH/$mode.json" \
         || fail "$mode trace"
 done
+# Several runs in one invocation: each has its tracks, matching its record.
+fb --tasks 6 --mode lock,nolock --repeat 2 --capacity 4 --delay-ms 30 --quiet \
+    --trace "$SCRATCH/runs4.trace.json" > "$SCRATCH/runs4.json"
+validate "$SCRATCH/runs4.json"
+expect_eq "runs" "$(jqv "$SCRATCH/runs4.json" '[.runs[].mode] | join(" ")')" "lock nolock lock nolock"
+/usr/bin/python3 "$FB_ROOT/tests/check_trace.py" "$SCRATCH/runs4.trace.json" "$SCRATCH/runs4.json" \
+    || fail "trace of four runs"
 # "-" is stdout, for a trace as for the plot scripts: the report goes to a file.
 fb --tasks 5 --delay-ms 50 --quiet --output "$SCRATCH/dash.json" --trace - > "$SCRATCH/dash.trace.json"
 /usr/bin/python3 "$FB_ROOT/tests/check_trace.py" "$SCRATCH/dash.trace.json" "$SCRATCH/dash.json" \
