@@ -202,6 +202,11 @@ static int run_main(int argc, char **argv)
         code = drawn == -1 ? EXIT_USAGE : EXIT_RUN_FAILED;
         goto out;
     }
+    if (wl.ntasks == 0) {
+        fprintf(stderr, "fetchbench: --duration %g s at --rate %g/s drew no arrival: nothing to run (see --help)\n",
+                cfg.duration_ms / 1e3, cfg.rate);
+        goto out;
+    }
     if (outfile_open(&json_out, json_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench: --output: %s\n", err);
         goto out;
