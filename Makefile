@@ -29,6 +29,10 @@ LIBOBJ    := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRC))
 BIN       := $(BUILD)/fetchbench
+# The same program with the strategies that exist only for tests (a new
+# strategy is one file: tests/strategies/ proves it).
+TEST_STRATEGY_SRC := $(sort $(wildcard tests/strategies/*.c))
+TEST_BIN  := $(BUILD)/fetchbench-test
 
 .PHONY: all setup run test unit e2e test-sanitize test-valgrind results bench fuzz fuzz-smoke clean
 
@@ -40,6 +44,12 @@ fetchbench: $(BIN)
 $(BIN): $(BUILD)/main.o $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(TEST_BIN): $(BUILD)/main.o $(LIBOBJ) $(patsubst tests/strategies/%.c,$(BUILD)/strategies/%.o,$(TEST_STRATEGY_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/strategies/%.o: tests/strategies/%.c | $(BUILD)/strategies
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
+
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
 
@@ -49,7 +59,7 @@ $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
-$(BUILD) $(BUILD)/unit:
+$(BUILD) $(BUILD)/unit $(BUILD)/strategies:
 	mkdir -p $@
 
 setup:
@@ -62,8 +72,8 @@ run: setup
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
-e2e: $(BIN)
-	FETCHBENCH=$(BIN) FB_SANITIZED=$(SANITIZE) sh tests/e2e/run.sh
+e2e: $(BIN) $(TEST_BIN)
+	FETCHBENCH=$(BIN) FETCHBENCH_TEST=$(TEST_BIN) FB_SANITIZED=$(SANITIZE) sh tests/e2e/run.sh
 
 # What CI runs: the tests, then the same tests under ASan+UBSan.
 test: setup
@@ -80,9 +90,9 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
 	  --suppressions=tests/valgrind.supp
 
 test-valgrind: setup
-	$(MAKE) all $(BUILD)/unit-tests
+	$(MAKE) all $(BUILD)/unit-tests $(TEST_BIN)
 	$(VALGRIND) $(BUILD)/unit-tests --jobs 1
-	FETCHBENCH=$(BIN) TEST_PREFIX="$(VALGRIND)" sh tests/e2e/run.sh
+	FETCHBENCH=$(BIN) FETCHBENCH_TEST=$(TEST_BIN) TEST_PREFIX="$(VALGRIND)" sh tests/e2e/run.sh
 
 # The experiment's scenarios as JSON, PNG and a table in results/.
 results: setup
@@ -102,7 +112,7 @@ bench:
 FUZZERS      := delaypath numbers jsonread
 FUZZ_SECONDS ?= 10
 FUZZ_CC      ?= clang
-FUZZ_LIBSRC  := src/delaypath.c src/parse.c src/expect.c src/summary.c src/jsonread.c src/task.c
+FUZZ_LIBSRC  := src/delaypath.c src/parse.c src/expect.c src/summary.c src/jsonread.c src/vocab.c
 
 build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC)
 	mkdir -p build/fuzz
@@ -126,4 +136,4 @@ fuzz-smoke: fuzz
 clean:
 	rm -rf build fetchbench
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/unit/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/unit/*.d $(BUILD)/strategies/*.d)

@@ -13,19 +13,19 @@ import os
 import re
 import sys
 import tempfile
+import zlib
 
 import numpy as np
 
-SCHEMA = "fetchbench/1"
+SCHEMA_V1, SCHEMA_V2 = "fetchbench/1", "fetchbench/2"
 FORMATS = ("png", "svg")
 DPI = 110
 
-# Span states in drawing/stacking order.  lock_held encloses other spans, so
-# it is drawn as a band behind them and never stacked with them.
+# The states fetchbench/1 knew, in drawing/stacking/legend order; their
+# colours and labels are kept.  A report's vocabulary may name others: they
+# follow these, in the vocabulary's order, coloured by name (state_style).
 STATES = ("created", "lock_wait", "lock_held", "cache_check", "cache_hit",
           "queued", "dns", "connect", "request", "receive")
-CODE = {s: i for i, s in enumerate(STATES)}
-LOCK_HELD = CODE["lock_held"]
 LABELS = {
     "created": "created (not yet run)",
     "lock_wait": "lock wait",
@@ -51,10 +51,74 @@ COLOURS = {
     "receive": "#2ca25f",
 }
 LOCK_EDGE = "#a07800"
+# Colours for states no built-in list names, picked by a CRC of the name so
+# a name keeps its colour across runs, reports and machines.  A wait state
+# takes one from the red family (lock wait's red says "waiting" in every
+# picture of this tool) and is hatched in the rows view, so it still reads
+# as waiting beside lock wait itself; the others take a hue the built-in
+# states do not use.  Neither list holds a built-in colour.
+WAIT_PALETTE = ("#fb9a99", "#e7298a", "#9e0142", "#f768a1", "#ff6f61")
+OTHER_PALETTE = ("#17becf", "#bcbd22", "#8c564b", "#6a3d9a", "#1b9e77", "#525252", "#a6761d")
+WAIT_HATCH = "////"
 ERROR_COLOUR = "#e31a1c"
 MODE_COLOURS = {"lock": "#1f77b4", "nolock": "#ff7f0e"}
-OUTCOMES = ("fetched", "cache_hit", "error", "cancelled")
-OUTCOME_CODE = {s: i for i, s in enumerate(OUTCOMES)}
+MODE_PALETTE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+# How tasks that ended in an outcome that is not ok are marked at their end:
+# (marker, size scale, colour, filled).  Other not-ok outcomes get a marker
+# and colour by name; ok outcomes are not marked (their spans tell them).
+OUTCOME_MARKS = {
+    "error": ("X", 1.0, ERROR_COLOUR, True),
+    "cancelled": ("|", 1.0, "#444444", False),
+    "timed_out": ("v", 0.8, "#67000d", True),
+    "shared_error": ("P", 0.8, "#fb6a4a", True),
+}
+MARK_SHAPES = ("D", "^", "s", "*", "p", "h")
+MARK_PALETTE = ("#54278f", "#b35806", "#005a32", "#7f2704", "#08306b")
+
+# The vocabulary of every fetchbench/1 report (they carry none).
+V1_VOCABULARY = {
+    "states": [{"name": s, "wait": s in ("created", "queued", "lock_wait"),
+                "encloses": s == "lock_held",
+                "fetch": s in ("queued", "dns", "connect", "request", "receive")}
+               for s in STATES],
+    "outcomes": [{"name": "fetched", "ok": True}, {"name": "cache_hit", "ok": True},
+                 {"name": "error", "ok": False}, {"name": "cancelled", "ok": False}],
+    "counters": [],
+    "stages": ["resolve", "connect", "tls", "timeout", "http_status", "read",
+               "body_too_large", "other"],
+}
+
+
+def _by_name(name, palette):
+    return palette[zlib.crc32(name.encode("utf-8", "surrogatepass")) % len(palette)]
+
+
+def state_style(name, wait, encloses):
+    """How a state is drawn: {"colour", "edge", "hatch", "label"}; a
+    function of its name and flags only, so runs of different reports agree."""
+    if name in COLOURS:
+        return {"colour": COLOURS[name], "edge": LOCK_EDGE if encloses else None,
+                "hatch": None, "label": LABELS[name]}
+    colour = _by_name(name, WAIT_PALETTE if wait else OTHER_PALETTE)
+    edge = None
+    if encloses:
+        # a band behind the spans it encloses: a pale tint, outlined in the colour
+        from matplotlib.colors import to_rgb
+        edge = colour
+        colour = "#%02x%02x%02x" % tuple(int(255 * (0.75 + 0.25 * c)) for c in to_rgb(colour))
+    return {"colour": colour, "edge": edge, "hatch": WAIT_HATCH if wait and not encloses else None,
+            "label": drawable(name + (" (wait)" if wait else ""))}
+
+
+def outcome_mark(name):
+    """(marker, size scale, colour, filled) for a task that ended so."""
+    if name in OUTCOME_MARKS:
+        return OUTCOME_MARKS[name]
+    return (_by_name(name, MARK_SHAPES), 0.8, _by_name(name, MARK_PALETTE), True)
+
+
+def mode_colour(mode):
+    return MODE_COLOURS.get(mode) or _by_name(mode, MODE_PALETTE)
 
 
 class BadInput(Exception):
@@ -172,7 +236,8 @@ def drawable(text):
 # ---------------------------------------------------------------- input --
 
 def load(path):
-    """Reads and checks one report (path, or '-' for stdin); returns a Run."""
+    """Reads and checks one report (path, or '-' for stdin; fetchbench/1 or
+    /2); returns a Report."""
     name = "<stdin>" if path == "-" else path
     try:
         if path == "-":
@@ -187,10 +252,10 @@ def load(path):
     except KeyboardInterrupt:
         raise
     try:
-        doc = read_json(raw)
-    except JSONProblem as e:
+        doc, v1 = read_report(raw)
+    except (JSONProblem, BadInput) as e:
         raise BadInput(f"{name}: {e}") from None
-    return Run(name, doc)
+    return Report(name, doc, v1)
 
 
 # ----------------------------------------------------------- strict JSON --
@@ -416,12 +481,13 @@ class _Checker:
         if v is None and nullable:
             return None
         ok = {"int": _is_int(v), "str": isinstance(v, str), "obj": isinstance(v, dict),
-              "list": isinstance(v, list), "bool": isinstance(v, bool)}[kind]
+              "list": isinstance(v, list), "bool": isinstance(v, bool),
+              "num": isinstance(v, (int, float)) and not isinstance(v, bool)}[kind]
         if not ok:
             want = {"int": "an integer", "str": "a string", "obj": "an object",
-                    "list": "an array", "bool": "true or false"}[kind]
+                    "list": "an array", "bool": "true or false", "num": "a number"}[kind]
             self.fail(where, f"expected {want}{' or null' if nullable else ''}")
-        if kind == "int" and v < 0:
+        if kind in ("int", "num") and v < 0:
             self.fail(where, "negative")
         return v
 
@@ -439,80 +505,263 @@ class _Checker:
 
 
 
-class Run:
-    """One checked report, with the task and span tables as numpy arrays.
+def v1_to_v2(doc):
+    """A fetchbench/1 document in the fetchbench/2 shape: its one run under
+    "runs", the built-in v1 vocabulary, the default workload (every task on
+    key 0, arriving at 0) and spans as [state, start_us, end_us].  Takes
+    what it finds: a field that is missing or of the wrong type is left for
+    Report's checks to name.  Returns a new dict; doc is not changed."""
+    cfg = doc.get("config")
+    mode = cfg.get("mode") if isinstance(cfg, dict) else None
+    out = {k: v for k, v in doc.items() if k in ("schema", "tool", "config", "interrupted")}
+    out["schema"] = SCHEMA_V2
+    if isinstance(cfg, dict):
+        out["config"] = dict(cfg, modes=[mode], repeat=1, workload={
+            "seed": None, "keys": 1, "zipf": None, "arrival": "gather", "rate_per_s": None,
+            "duration_ms": None, "ttl_ms": None})
+        out["config"].pop("mode", None)
+    out["vocabulary"] = V1_VOCABULARY
+    run = {"mode": mode, "repeat": 0, "client": 0}
+    for k in ("summary", "server", "threads", "tasks", "interrupted"):
+        if k in doc:
+            run[k] = doc[k]
+    tasks = doc.get("tasks")
+    if isinstance(tasks, list):
+        run["tasks"] = [_v1_task(t) for t in tasks]
+    out["runs"] = [run]
+    out.setdefault("interrupted", False)
+    return out
 
-    Rows are tasks in id (spawn) order; times are seconds from the start."""
 
-    def __init__(self, name, doc):
+def _v1_task(t):
+    if not isinstance(t, dict):
+        return t
+    t = dict(t)
+    t.setdefault("key", 0)
+    t.setdefault("arrival_us", 0)
+    if isinstance(t.get("spans"), list):
+        t["spans"] = [[sp["state"], sp["start_us"], sp["end_us"]]
+                      if isinstance(sp, dict) and {"state", "start_us", "end_us"} <= sp.keys()
+                      else sp for sp in t["spans"]]
+    return t
+
+
+def read_report(raw):
+    """A fetchbench/1 or fetchbench/2 report from raw bytes, read as
+    strictly as read_json (which stays a plain JSON reader: the test
+    checkers read v1 reports and traces through it), in the fetchbench/2
+    shape (v1_to_v2) so that readers speak v2 only.  Returns (doc, v1);
+    raises JSONProblem for bad JSON, BadInput (without a file name) for a
+    document that is no fetchbench report."""
+    doc = read_json(raw)
+    if not isinstance(doc, dict):
+        raise BadInput("not a fetchbench report (top level is not an object)")
+    if "schema" not in doc:
+        raise BadInput("not a fetchbench report (no \"schema\" field)")
+    if doc["schema"] == SCHEMA_V1:
+        return v1_to_v2(doc), True
+    if doc["schema"] != SCHEMA_V2:
+        raise BadInput(f"schema is {json.dumps(doc['schema'])[:40]}, "
+                       f"expected \"{SCHEMA_V2}\" or \"{SCHEMA_V1}\"")
+    return doc, False
+
+
+class Vocabulary:
+    """A report's states and outcomes, each name given a small code.
+
+    Known states keep fetchbench/1's order (so its pictures do not change),
+    the rest follow in the report's order; wait, encloses and fetch are
+    boolean arrays by code."""
+
+    def __init__(self, c, voc):
+        states = c.get(voc, "states", "vocabulary.states", "list")
+        rows = []
+        for i, st in enumerate(states):
+            w = f"vocabulary.states[{i}]"
+            rows.append((c.get(st, "name", f"{w}.name", "str"),
+                         c.get(st, "wait", f"{w}.wait", "bool"),
+                         c.get(st, "encloses", f"{w}.encloses", "bool"),
+                         c.get(st, "fetch", f"{w}.fetch", "bool")))
+        names = [r[0] for r in rows]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                c.fail(f"vocabulary.states[{i}].name", f"{json.dumps(n)[:30]} named twice")
+        known = {s: i for i, s in enumerate(STATES)}
+        rows = [rows[i] for i in sorted(range(len(rows)),
+                                        key=lambda i: (known.get(rows[i][0], len(STATES)), i))]
+        self.states = tuple(r[0] for r in rows)
+        self.code = {s: i for i, s in enumerate(self.states)}
+        self.wait = np.array([r[1] for r in rows], bool)
+        self.encloses = np.array([r[2] for r in rows], bool)
+        self.fetch = np.array([r[3] for r in rows], bool)
+        self.styles = [state_style(*r[:3]) for r in rows]
+        outs = c.get(voc, "outcomes", "vocabulary.outcomes", "list")
+        self.outcomes = tuple(c.get(o, "name", f"vocabulary.outcomes[{i}].name", "str")
+                              for i, o in enumerate(outs))
+        self.outcome_ok = np.array([c.get(o, "ok", f"vocabulary.outcomes[{i}].ok", "bool")
+                                    for i, o in enumerate(outs)], bool)
+        for i, n in enumerate(self.outcomes):
+            if n in self.outcomes[:i]:
+                c.fail(f"vocabulary.outcomes[{i}].name", f"{json.dumps(n)[:30]} named twice")
+        self.outcome_code = {s: i for i, s in enumerate(self.outcomes)}
+
+    def rgba(self, alpha=1.0):
+        """The states' fill colours, one RGBA row per code."""
+        from matplotlib.colors import to_rgba
+        return np.array([to_rgba(st["colour"], alpha) for st in self.styles]).reshape(-1, 4)
+
+
+class Report:
+    """One checked report (either version, read as v2): the workload, the
+    vocabulary and its runs, which are checked only when asked for."""
+
+    def __init__(self, name, doc, v1=False):
         c = _Checker(name)
         self.name = name
-        if not isinstance(doc, dict):
-            raise BadInput(f"{name}: not a fetchbench report (top level is not an object)")
-        if "schema" not in doc:
-            raise BadInput(f"{name}: not a fetchbench report (no \"schema\" field)")
-        if doc["schema"] != SCHEMA:
-            raise BadInput(f"{name}: schema is {json.dumps(doc['schema'])[:40]}, "
-                           f"expected \"{SCHEMA}\"")
+        self.v1 = v1
         self.doc = doc
         cfg = c.get(doc, "config", "config", "obj")
         self.config = cfg
-        self.mode = c.get(cfg, "mode", "config.mode", "str")
-        if self.mode not in ("lock", "nolock"):
-            c.fail("config.mode", f"expected \"lock\" or \"nolock\", got {json.dumps(self.mode)[:30]}")
         self.ntasks_config = c.get(cfg, "tasks", "config.tasks", "int")
+        self.repeat = c.get(cfg, "repeat", "config.repeat", "int")
         self.capacity = c.get(cfg, "capacity", "config.capacity", "int", nullable=True)
         self.delay_ms = c.get(cfg, "delay_ms", "config.delay_ms", "int", nullable=True)
         self.url = c.get(cfg, "url", "config.url", "str")
-        self.interrupted = "interrupted" in doc and \
-            c.get(doc, "interrupted", "interrupted", "bool")
-        # this round's keys, absent from older reports
         self.fetch_cap = c.get(cfg, "fetch_cap", "config.fetch_cap", "int", nullable=True) \
             if "fetch_cap" in cfg else None
-        s = c.get(doc, "summary", "summary", "obj")
-        self.summary = s
-        self.wall_us = c.get(s, "wall_us", "summary.wall_us", "int")
-        self.upstream = c.get(s, "upstream_requests", "summary.upstream_requests", "int")
-        self.server_requests = c.get(s, "server_requests", "summary.server_requests", "int",
-                                     nullable=True)
-        self.cache_hits = c.get(s, "cache_hits", "summary.cache_hits", "int")
-        errs = c.get(s, "errors", "summary.errors", "obj")
-        self.errors = c.get(errs, "total", "summary.errors.total", "int")
-        self.peak_threads = c.get(s, "peak_threads", "summary.peak_threads", "int")
-        self.threads_created = c.get(s, "threads_created", "summary.threads_created", "int")
-        self.threads_failed = c.get(s, "threads_failed", "summary.threads_failed", "int") \
-            if "threads_failed" in s else 0
-        self.peak_connections = c.get(s, "peak_connections", "summary.peak_connections", "int")
+        w = c.get(cfg, "workload", "config.workload", "obj")
+        self.keys = c.get(w, "keys", "config.workload.keys", "int")
+        self.workload = {
+            "keys": self.keys,
+            "zipf": c.get(w, "zipf", "config.workload.zipf", "num", nullable=True),
+            "arrival": c.get(w, "arrival", "config.workload.arrival", "str"),
+            "rate_per_s": c.get(w, "rate_per_s", "config.workload.rate_per_s", "num",
+                                nullable=True),
+            "duration_ms": c.get(w, "duration_ms", "config.workload.duration_ms", "int",
+                                 nullable=True),
+            "ttl_ms": c.get(w, "ttl_ms", "config.workload.ttl_ms", "int", nullable=True),
+        }
+        self.vocab = Vocabulary(c, c.get(doc, "vocabulary", "vocabulary", "obj"))
+        self.interrupted = "interrupted" in doc and \
+            c.get(doc, "interrupted", "interrupted", "bool")
+        self.run_docs = c.get(doc, "runs", "runs", "list")
+        if not self.run_docs:
+            raise BadInput(f"{name}: no runs (empty run list)")
+        self.modes = []
+        for i, r in enumerate(self.run_docs):
+            m = c.get(r, "mode", self._where(i, "mode") or "config.mode", "str")
+            c.get(r, "repeat", self._where(i, "repeat"), "int")
+            if m not in self.modes:
+                self.modes.append(m)
 
-        th = c.get(doc, "threads", "threads", "obj")
-        self.baseline = c.get(th, "baseline", "threads.baseline", "int")
-        self.thread_samples = c.pairs(c.get(th, "samples", "threads.samples", "list"),
-                                      "threads.samples")
-        lts = c.get(th, "lifetimes", "threads.lifetimes", "list")
+    def _where(self, i, key):
+        """A run's field as the user's file names it (v1: at the top)."""
+        return key if self.v1 else f"runs[{i}].{key}"
+
+    def select(self, index=None, mode=None, repeat=None):
+        """The index of the run chosen by --run or --mode/--repeat (default:
+        the first); BadInput naming what there is when none matches."""
+        n = len(self.run_docs)
+        if index is not None:
+            if not 0 <= index < n:
+                raise BadInput(f"{self.name}: no run {index} (the report has "
+                               f"{plural(n, 'run')}: 0" + (f" to {n - 1})" if n > 1 else ")"))
+            return index
+        if mode is None:
+            return 0
+        if mode not in self.modes:
+            raise BadInput(f"{self.name}: no run of mode {json.dumps(mode)[:40]} "
+                           f"(modes: {', '.join(self.modes)})")
+        reps = [(i, r["repeat"]) for i, r in enumerate(self.run_docs) if r["mode"] == mode]
+        if repeat is None:
+            return reps[0][0]
+        for i, k in reps:
+            if k == repeat:
+                return i
+        raise BadInput(f"{self.name}: mode {mode} has no repeat {repeat} "
+                       f"(repeats: {', '.join(str(k) for _, k in reps)})")
+
+    def run(self, i):
+        """Run i, checked."""
+        return Run(self, i)
+
+    def runs(self):
+        return [Run(self, i) for i in range(len(self.run_docs))]
+
+
+class Run:
+    """One checked run, with the task and span tables as numpy arrays.
+
+    Rows are tasks in id (spawn) order; times are µs from the run's start."""
+
+    def __init__(self, report, index):
+        name = report.name
+        c = _Checker(name)
+        self.report = report
+        self.index = index
+        self.name = name
+        self.vocab = report.vocab
+        for k in ("config", "ntasks_config", "capacity", "delay_ms", "url", "fetch_cap",
+                  "keys", "workload"):
+            setattr(self, k, getattr(report, k))
+        doc = report.run_docs[index]
+        W = lambda key: report._where(index, key)   # noqa: E731
+        self._w = W
+        self.mode = doc["mode"]
+        self.repeat = doc["repeat"]
+        self.interrupted = report.interrupted or \
+            ("interrupted" in doc and c.get(doc, "interrupted", W("interrupted"), "bool"))
+        s = c.get(doc, "summary", W("summary"), "obj")
+        self.summary = s
+        sw = W("summary")
+        self.wall_us = c.get(s, "wall_us", f"{sw}.wall_us", "int")
+        self.upstream = c.get(s, "upstream_requests", f"{sw}.upstream_requests", "int")
+        self.server_requests = c.get(s, "server_requests", f"{sw}.server_requests", "int",
+                                     nullable=True)
+        self.cache_hits = c.get(s, "cache_hits", f"{sw}.cache_hits", "int")
+        errs = c.get(s, "errors", f"{sw}.errors", "obj")
+        self.errors = c.get(errs, "total", f"{sw}.errors.total", "int")
+        self.peak_threads = c.get(s, "peak_threads", f"{sw}.peak_threads", "int")
+        self.threads_created = c.get(s, "threads_created", f"{sw}.threads_created", "int")
+        self.threads_failed = c.get(s, "threads_failed", f"{sw}.threads_failed", "int") \
+            if "threads_failed" in s else 0
+        self.peak_connections = c.get(s, "peak_connections", f"{sw}.peak_connections", "int")
+        self.counters = {}
+        if "counters" in s:
+            for k, v in c.get(s, "counters", f"{sw}.counters", "obj").items():
+                self.counters[k] = c.get(s["counters"], k, f"{sw}.counters.{k}", "int")
+
+        tw = W("threads")
+        th = c.get(doc, "threads", tw, "obj")
+        self.baseline = c.get(th, "baseline", f"{tw}.baseline", "int")
+        self.thread_samples = c.pairs(c.get(th, "samples", f"{tw}.samples", "list"),
+                                      f"{tw}.samples")
+        lts = c.get(th, "lifetimes", f"{tw}.lifetimes", "list")
         try:
             ls = np.array([lt["start_us"] for lt in lts], dtype=np.int64)
             le = np.array([-1 if lt["end_us"] is None else lt["end_us"] for lt in lts],
                           dtype=np.int64)
         except (KeyError, TypeError, ValueError, OverflowError):
             for i, lt in enumerate(lts):
-                c.get(lt, "start_us", f"threads.lifetimes[{i}].start_us", "int")
-                c.get(lt, "end_us", f"threads.lifetimes[{i}].end_us", "int", nullable=True)
+                c.get(lt, "start_us", f"{tw}.lifetimes[{i}].start_us", "int")
+                c.get(lt, "end_us", f"{tw}.lifetimes[{i}].end_us", "int", nullable=True)
             raise
         self.lifetime_open = le < 0
 
         srv = doc.get("server", None)
         if "server" not in doc:
-            c.fail("server", "missing")
+            c.fail(W("server"), "missing")
         self.in_service = None
         if srv is not None:
             if not isinstance(srv, dict):
-                c.fail("server", "expected an object or null")
+                c.fail(W("server"), "expected an object or null")
             if "in_service_samples" in srv:
-                self.in_service = c.pairs(srv["in_service_samples"], "server.in_service_samples")
+                self.in_service = c.pairs(srv["in_service_samples"],
+                                          f"{W('server')}.in_service_samples")
 
-        tasks = c.get(doc, "tasks", "tasks", "list")
+        tasks = c.get(doc, "tasks", W("tasks"), "list")
         if not tasks:
-            raise BadInput(f"{name}: no tasks (empty task list)")
+            raise BadInput(f"{name}: {W('tasks')}: no tasks (empty task list)")
         self._tasks(c, tasks)
 
         # at least 1 µs: a run whose every time is 0 still gets a time axis
@@ -524,27 +773,32 @@ class Run:
             np.zeros((0, 2), np.int64)
 
     def _tasks(self, c, tasks):
+        v = self.vocab
         try:
             ids = np.array([t["id"] for t in tasks])
             start = np.array([t["start_us"] for t in tasks])
             end = np.array([t["end_us"] for t in tasks])
-            outcome = np.array([OUTCOME_CODE[t["outcome"]] for t in tasks], dtype=np.int8)
+            keys = np.array([t["key"] for t in tasks])
+            outcome = np.array([v.outcome_code[t["outcome"]] for t in tasks], dtype=np.int16)
             counts = np.array([len(t["spans"]) for t in tasks], dtype=np.int64)
             flat = [sp for t in tasks for sp in t["spans"]]
-            sstate = np.array([CODE[sp["state"]] for sp in flat], dtype=np.int8)
-            sstart = np.array([sp["start_us"] for sp in flat])
-            send = np.array([sp["end_us"] for sp in flat])
-            for a in (ids, start, end) + ((sstart, send) if flat else ()):
+            if not all(type(sp) is list and len(sp) == 3 for sp in flat):
+                raise TypeError
+            sstate = np.array([v.code[sp[0]] for sp in flat], dtype=np.int16)
+            sstart = np.array([sp[1] for sp in flat])
+            send = np.array([sp[2] for sp in flat])
+            for a in (ids, start, end, keys) + ((sstart, send) if flat else ()):
                 if a.dtype.kind not in "iu" or (len(a) and a.min() < 0):
                     raise TypeError
-        except (KeyError, TypeError, ValueError, OverflowError):
+        except (KeyError, TypeError, ValueError, OverflowError, IndexError):
             self._diagnose(c, tasks)
-            raise BadInput(f"{c.name}: tasks: malformed")
+            raise BadInput(f"{c.name}: {self._w('tasks')}: malformed")
         order = np.argsort(ids, kind="stable")
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
         self.ntasks = len(tasks)
         self.ids = ids[order]
+        self.task_key = keys[order]
         self.task_start_us = start[order]
         self.task_end_us = np.maximum(end, start)[order]
         self.outcome = outcome[order]
@@ -554,33 +808,71 @@ class Run:
         self.span_end_us = np.maximum(send, sstart).astype(np.int64) if flat else \
             np.zeros(0, np.int64)
 
-    @staticmethod
-    def _diagnose(c, tasks):
-        """The slow path: find and name the first malformed task field."""
+    def _diagnose(self, c, tasks):
+        """The slow path: find and name the first malformed task field, by
+        the path the user's file has (v1 spans are objects)."""
+        v = self.vocab
         for i, t in enumerate(tasks):
-            w = f"tasks[{i}]"
+            w = f"{self._w('tasks')}[{i}]"
             if not isinstance(t, dict):
                 c.fail(w, "expected an object")
-            for k in ("id", "start_us", "end_us"):
+            for k in ("id", "start_us", "end_us", "key"):
                 c.get(t, k, f"{w}.{k}", "int")
             o = c.get(t, "outcome", f"{w}.outcome", "str")
-            if o not in OUTCOME_CODE:
-                c.fail(f"{w}.outcome", f"unknown outcome {json.dumps(o)[:30]}")
+            if o not in v.outcome_code:
+                c.fail(f"{w}.outcome", f"unknown outcome {json.dumps(o)[:30]} "
+                       "(not in vocabulary.outcomes)" if not self.report.v1 else
+                       f"unknown outcome {json.dumps(o)[:30]}")
             for j, sp in enumerate(c.get(t, "spans", f"{w}.spans", "list")):
                 sw = f"{w}.spans[{j}]"
-                if not isinstance(sp, dict):
-                    c.fail(sw, "expected an object")
-                st = c.get(sp, "state", f"{sw}.state", "str")
-                if st not in CODE:
-                    c.fail(f"{sw}.state", f"unknown state {json.dumps(st)[:30]}")
-                c.get(sp, "start_us", f"{sw}.start_us", "int")
-                c.get(sp, "end_us", f"{sw}.end_us", "int")
+                if self.report.v1 and isinstance(sp, dict):
+                    # v1_to_v2 left it as it was: a key is missing
+                    for k, kind in (("state", "str"), ("start_us", "int"), ("end_us", "int")):
+                        c.get(sp, k, f"{sw}.{k}", kind)
+                if type(sp) is not list or len(sp) != 3:
+                    c.fail(sw, "expected an object" if self.report.v1 else
+                           "expected [state, start_us, end_us]")
+                if not isinstance(sp[0], str):
+                    c.fail(f"{sw}.state" if self.report.v1 else f"{sw}[0]", "expected a string")
+                if sp[0] not in v.code:
+                    c.fail(f"{sw}.state" if self.report.v1 else f"{sw}[0]",
+                           f"unknown state {json.dumps(sp[0])[:30]}"
+                           + ("" if self.report.v1 else " (not in vocabulary.states)"))
+                for k, x in ((1, "start_us"), (2, "end_us")):
+                    if not _is_int(sp[k]):
+                        c.fail(f"{sw}.{x}" if self.report.v1 else f"{sw}[{k}]",
+                               "expected an integer")
+                    if sp[k] < 0:
+                        c.fail(f"{sw}.{x}" if self.report.v1 else f"{sw}[{k}]", "negative")
 
     # -- descriptions ------------------------------------------------------
 
+    def label(self):
+        """The mode, and which repeat when the mode ran more than once."""
+        return self.mode + (f" (repeat {self.repeat})" if self.report.repeat > 1 else "")
+
+    def workload_text(self):
+        """'1 key, all at 0', '8 keys (zipf 1.1), poisson arrivals at 50/s, ttl 200 ms'."""
+        w = self.workload
+        bits = [plural(w["keys"], "key") + (f" (zipf {w['zipf']:g})" if w["zipf"] is not None
+                                             else "")]
+        if w["arrival"] == "gather":
+            bits.append("all arrive at 0")
+        else:
+            a = f"{drawable(w['arrival'])} arrivals"
+            if w["rate_per_s"] is not None:
+                a += f" at {w['rate_per_s']:g}/s"
+            if w["duration_ms"] is not None:
+                a += f" for {fmt_us(w['duration_ms'] * 1000)}"
+            bits.append(a)
+        if w["ttl_ms"] is not None:
+            bits.append(f"ttl {fmt_us(w['ttl_ms'] * 1000)}")
+        return ", ".join(bits)
+
     def headline(self):
-        """mode, tasks, wall time, upstream requests, peak threads."""
-        return (f"{self.mode} · {plural(self.ntasks, 'task')} · wall {self.wall_us / 1e6:.3f} s · "
+        """mode, tasks, workload, wall time, upstream requests, peak threads."""
+        return (f"{drawable(self.label())} · {plural(self.ntasks, 'task')} · "
+                f"{self.workload_text()} · wall {self.wall_us / 1e6:.3f} s · "
                 f"{plural(self.upstream, 'upstream request')} · "
                 f"peak {plural(self.peak_threads, 'thread')}")
 
@@ -599,6 +891,8 @@ class Run:
         if self.fetch_cap is not None:
             bits.append(f"at most {self.fetch_cap:,} fetches at once")
         bits.append("peak " + plural(self.peak_connections, "connection"))
+        for k, v in self.counters.items():
+            bits.append(f"{drawable(k.replace('_', ' '))} {v:,}")
         if self.interrupted:
             bits.append("INTERRUPTED")
         return " · ".join(bits)
@@ -612,6 +906,26 @@ class Run:
             st = st[self.span_end_us > self.span_start_us]
         return sorted(set(np.unique(st).tolist()))
 
+    def outcome_rows(self, name):
+        """Rows of the tasks that ended in outcome name (none if the
+        vocabulary lacks it)."""
+        k = self.vocab.outcome_code.get(name)
+        return np.zeros(0, np.int64) if k is None else np.flatnonzero(self.outcome == k)
+
+    def marked_outcomes(self):
+        """Names of the outcomes, not ok, that some task of this run ended in."""
+        v = self.vocab
+        return [v.outcomes[k] for k in sorted(set(np.unique(self.outcome).tolist()))
+                if not v.outcome_ok[k]]
+
+    def state_mask(self, *names):
+        """Spans in any of the named states."""
+        m = np.zeros(len(self.span_state), bool)
+        for n in names:
+            if n in self.vocab.code:
+                m |= self.span_state == self.vocab.code[n]
+        return m
+
     # -- the first moments -------------------------------------------------
 
     def zoom_window(self, px_w, t1_us):
@@ -621,7 +935,7 @@ class Run:
         (px_w pixels for t1_us) and nearly all of them end within the first
         40 pixels; it then covers those, and the server's first requests."""
         us_per_px = t1_us / px_w
-        m = (self.span_state == CODE["dns"]) | (self.span_state == CODE["connect"])
+        m = self.state_mask("dns", "connect")
         lt = self.lifetimes
         durs = np.concatenate([self.span_end_us[m] - self.span_start_us[m],
                                lt[:, 1] - lt[:, 0]])
@@ -688,28 +1002,53 @@ def _nice_ceil(x):
 
 # -------------------------------------------------------------- drawing --
 
-def rgba_table(alpha=1.0):
-    from matplotlib.colors import to_rgba
-    return np.array([to_rgba(COLOURS[s], alpha) for s in STATES])
-
-
-def legend_handles(states, errors=False, cancelled=False):
+def legend_handles(runs, timed_only=True):
+    """Legend entries for the states with a span in any of runs (by name,
+    in the first run's order, then the others'), then the outcomes marked
+    at a task's end."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    h = []
-    for code in sorted(states):
-        s = STATES[code]
-        if s == "lock_held":
-            h.append(Patch(facecolor=COLOURS[s], edgecolor=LOCK_EDGE, label=LABELS[s]))
+    seen, h = set(), []
+    entries = []
+    for r in runs:
+        for code in r.states_present(timed_only):
+            name = r.vocab.states[code]
+            if name not in seen:
+                seen.add(name)
+                entries.append((r.vocab.code[name], r.vocab.styles[code], r))
+    known = {s: i for i, s in enumerate(STATES)}
+    entries.sort(key=lambda e: (known.get(e[2].vocab.states[e[0]], len(STATES)),))
+    for _, st, _ in entries:
+        h.append(Patch(facecolor=st["colour"], edgecolor=st["edge"] or st["colour"],
+                       hatch=st["hatch"], label=st["label"],
+                       linewidth=0.8 if st["edge"] or st["hatch"] else 0))
+        if st["hatch"]:
+            h[-1].set_edgecolor(_darker(st["colour"]))
+    marked = []
+    for r in runs:
+        marked += [o for o in r.marked_outcomes() if o not in marked]
+    for o in marked:
+        marker, scale, colour, filled = outcome_mark(o)
+        if filled:
+            h.append(Line2D([], [], ls="none", marker=marker, ms=8 * scale, mfc=colour,
+                            mec="black", mew=0.6, label=drawable(o.replace("_", " "))))
         else:
-            h.append(Patch(facecolor=COLOURS[s], label=LABELS[s]))
-    if errors:
-        h.append(Line2D([], [], ls="none", marker="X", ms=8, mfc=ERROR_COLOUR, mec="black",
-                        mew=0.6, label="error"))
-    if cancelled:
-        h.append(Line2D([], [], ls="none", marker="|", ms=9, mew=1.6, color="#444444",
-                        label="cancelled"))
+            h.append(Line2D([], [], ls="none", marker=marker, ms=9, mew=1.6, color=colour,
+                            label=drawable(o.replace("_", " "))))
     return h
+
+
+def _darker(colour, by=0.55):
+    from matplotlib.colors import to_rgb
+    return tuple(by * c for c in to_rgb(colour))
+
+
+def fit_width(fig, text, width_in, min_size=7):
+    """Shrinks a Text's font until it is at most width_in inches wide (a
+    long workload or URL would otherwise run off the figure)."""
+    w = text.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi
+    if w > width_in > 0:
+        text.set_fontsize(max(min_size, text.get_fontsize() * width_in / w * 0.97))
 
 
 def task_axis_px(n):
@@ -738,19 +1077,23 @@ def _boxes(x0, x1, y0, y1):
 
 
 def _outcome_marks(ax, run, rows_y):
-    err = np.flatnonzero(run.outcome == OUTCOME_CODE["error"])
-    if len(err) and run.ntasks <= 2000:
-        ax.scatter(run.task_end_us[err] / 1e6, rows_y[err], marker="X",
-                   s=60 if run.ntasks <= 60 else 14, c=ERROR_COLOUR, edgecolors="black",
-                   linewidths=0.5, zorder=6, rasterized=heavy(len(err)))
-    elif len(err):
-        ax.scatter(run.task_end_us[err] / 1e6, rows_y[err], marker="x", s=8,
-                   c=ERROR_COLOUR, linewidths=0.7, zorder=6, rasterized=heavy(len(err)))
-    can = np.flatnonzero(run.outcome == OUTCOME_CODE["cancelled"])
-    if len(can):
-        ax.scatter(run.task_end_us[can] / 1e6, rows_y[can], marker="|",
-                   s=80 if run.ntasks <= 60 else 12, c="#444444", linewidths=1.6,
-                   zorder=6, rasterized=heavy(len(can)))
+    """A mark at the end of every task whose outcome is not ok (the
+    vocabulary says which), one shape and colour per outcome."""
+    big = run.ntasks <= 60
+    for name in run.marked_outcomes():
+        rows = run.outcome_rows(name)
+        marker, scale, colour, filled = outcome_mark(name)
+        x, y = run.task_end_us[rows] / 1e6, rows_y[rows]
+        if not filled:
+            ax.scatter(x, y, marker=marker, s=80 if big else 12, c=colour, linewidths=1.6,
+                       zorder=6, rasterized=heavy(len(rows)))
+        elif marker == "X" and run.ntasks > 2000:
+            ax.scatter(x, y, marker="x", s=8, c=colour, linewidths=0.7, zorder=6,
+                       rasterized=heavy(len(rows)))
+        else:
+            ax.scatter(x, y, marker=marker, s=(60 if big else 14) * scale ** 2, c=colour,
+                       edgecolors="black", linewidths=0.5, zorder=6,
+                       rasterized=heavy(len(rows)))
 
 
 def _point_out_fetchers(ax, run, dense, t1_us=None):
@@ -758,11 +1101,12 @@ def _point_out_fetchers(ax, run, dense, t1_us=None):
     see: redraw their spans (up to t1_us) as thick lines and label them."""
     from matplotlib.collections import LineCollection
     n = run.ntasks
-    rows = np.flatnonzero(run.outcome == OUTCOME_CODE["fetched"])
+    rows = run.outcome_rows("fetched")
     if n <= 40 or not 0 < len(rows) <= 3:
         return
+    enclosing = run.vocab.encloses[run.span_state]
     for r in rows.tolist():
-        m = (run.span_row == r) & (run.span_state != LOCK_HELD)
+        m = (run.span_row == r) & ~enclosing
         if dense:
             x0, x1 = run.span_start_us[m] / 1e6, run.span_end_us[m] / 1e6
             if t1_us is not None:
@@ -770,7 +1114,7 @@ def _point_out_fetchers(ax, run, dense, t1_us=None):
             segs = np.stack([np.stack([x0, np.full(len(x0), r)], 1),
                              np.stack([x1, np.full(len(x0), r)], 1)], 1)
             ax.add_collection(LineCollection(
-                segs, colors=rgba_table()[run.span_state[m]], linewidths=3,
+                segs, colors=run.vocab.rgba()[run.span_state[m]], linewidths=3,
                 capstyle="butt", zorder=5, clip_on=False))
         ts, te = run.task_start_us[r] / 1e6, run.task_end_us[r] / 1e6
         xm = (ts + te) / 2
@@ -793,28 +1137,46 @@ def draw_rows(ax, run):
 
     y = run.span_row.astype(float)
     x0, x1 = run.span_start_us / 1e6, run.span_end_us / 1e6
-    held = run.span_state == LOCK_HELD
+    v = run.vocab
     thin = n > 150
-    if held.any():
-        h = 0.46
-        ax.add_collection(PolyCollection(
-            _boxes(x0[held], x1[held], y[held] - h, y[held] + h),
-            facecolors=COLOURS["lock_held"], edgecolors=LOCK_EDGE,
-            linewidths=0.3 if thin else 0.8, zorder=2, rasterized=heavy(held.sum())))
-    rest = ~held
+    for k in np.flatnonzero(v.encloses).tolist():
+        held = run.span_state == k
+        if held.any():
+            h = 0.46
+            st = v.styles[k]
+            ax.add_collection(PolyCollection(
+                _boxes(x0[held], x1[held], y[held] - h, y[held] + h),
+                facecolors=st["colour"], edgecolors=st["edge"],
+                linewidths=0.3 if thin else 0.8, zorder=2, rasterized=heavy(held.sum())))
+    hatched = np.array([st["hatch"] is not None for st in v.styles], bool)
+    rest = ~v.encloses[run.span_state] & ~hatched[run.span_state]
     h = 0.30
-    cols = rgba_table()[run.span_state[rest]]
+    cols = v.rgba()[run.span_state[rest]]
     # edges in the fill colour give microsecond spans a visible hairline
     ax.add_collection(PolyCollection(
         _boxes(x0[rest], x1[rest], y[rest] - h, y[rest] + h),
         facecolors=cols, edgecolors=cols, linewidths=0.2 if thin else 0.6, zorder=3,
         antialiaseds=not thin, rasterized=heavy(rest.sum())))
+    # a hatch is one per collection: one for each hatched (wait) state
+    for k in np.flatnonzero(hatched).tolist():
+        m = run.span_state == k
+        if m.any():
+            st = v.styles[k]
+            ax.add_collection(PolyCollection(
+                _boxes(x0[m], x1[m], y[m] - h, y[m] + h), facecolors=st["colour"],
+                edgecolors=_darker(st["colour"]), hatch=st["hatch"],
+                linewidths=0.2 if thin else 0.5, zorder=3, rasterized=heavy(m.sum())))
     _outcome_marks(ax, run, rows.astype(float))
     _point_out_fetchers(ax, run, dense=False)
     ax.set_ylim(n - 0.5, -0.5)
     if n <= 40:
         ax.set_yticks(rows)
-        ax.set_yticklabels([str(i) for i in run.ids], fontsize=8 if n > 20 else 9)
+        if run.keys > 1:
+            # which key each task asked for: rows of one key read together
+            labels = [f"{i} · k{k}" for i, k in zip(run.ids.tolist(), run.task_key.tolist())]
+        else:
+            labels = [str(i) for i in run.ids]
+        ax.set_yticklabels(labels, fontsize=8 if n > 20 else 9)
     else:
         from matplotlib.ticker import MaxNLocator
         ax.yaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
@@ -832,8 +1194,8 @@ def occupancy(run, groups, ngroups, t1_us, nbins, states=None):
     fs, fe = sb - bs, eb - be
     g = groups[run.span_row]
     size = ngroups * (nbins + 1)
-    out = np.zeros((len(STATES), ngroups, nbins))
-    for k in (states if states is not None else range(len(STATES))):
+    out = np.zeros((len(run.vocab.states), ngroups, nbins))
+    for k in (states if states is not None else range(len(run.vocab.states))):
         m = run.span_state == k
         if not m.any():
             continue
@@ -858,11 +1220,12 @@ def draw_density(ax, run, t1_us, px_w, px_h):
     size = np.bincount(groups, minlength=ngroups).astype(float)
     occ = occupancy(run, groups, ngroups, t1_us, nbins)
     frac = occ / size[None, :, None]
-    frac[LOCK_HELD] = 0
-    rgb = rgba_table()[:, :3]
+    enclosing = run.vocab.encloses
+    frac[enclosing] = 0
+    rgb = run.vocab.rgba()[:, :3]
     img = np.ones((ngroups, nbins, 3))
-    for k in range(len(STATES)):
-        if k != LOCK_HELD and frac[k].any():
+    for k in range(len(run.vocab.states)):
+        if not enclosing[k] and frac[k].any():
             img -= frac[k][:, :, None] * (1 - rgb[k])[None, None, :]
     img = np.clip(img, 0, 1)
     ax.imshow(img, aspect="auto", interpolation="nearest", origin="upper",
@@ -885,9 +1248,10 @@ def draw_state_counts(ax, run, counts, t1_us, legend=True):
     many have finished."""
     nbins = counts.shape[1]
     x = (np.arange(nbins) + 0.5) * (t1_us / 1e6) / nbins
-    order = [k for k in range(len(STATES)) if k != LOCK_HELD and counts[k].any()]
+    v = run.vocab
+    order = [k for k in range(len(v.states)) if not v.encloses[k] and counts[k].any()]
     if order:
-        ax.stackplot(x, [counts[k] for k in order], colors=[COLOURS[STATES[k]] for k in order],
+        ax.stackplot(x, [counts[k] for k in order], colors=[v.styles[k]["colour"] for k in order],
                      linewidth=0, step=None)
     edges = np.linspace(0, t1_us, 4 * nbins + 1)
     done = np.searchsorted(np.sort(run.task_end_us), edges, side="right")

@@ -14,29 +14,172 @@
 
 #define MAX_REPORT_BYTES (4ull << 30)
 #define MAX_RUNS         1000
+#define MAX_MODES        32
+#define MODE_NAME_MAX    32
+#define MAX_FAILING      64
 #define DEFAULT_THRESHOLD_PCT 10.0
 #define ALPHA            0.05
 
-/* One side of the comparison: its runs' summaries and what says whether
- * they are comparable at all. */
+/* One side of the comparison: its runs' summaries, grouped by mode, and
+ * what says whether they are comparable at all. */
 struct side {
     const char *path;
+    int version;                /* 1 or 2: the schema's */
     struct fb_summary runs[MAX_RUNS];
+    size_t mode_of[MAX_RUNS];   /* index into modes */
     size_t n;
+    char modes[MAX_MODES][MODE_NAME_MAX]; /* in order of first run */
+    size_t nmodes;
+    /* The outcomes the vocabulary marks "ok": false (v2): more is worse. */
+    char failing[MAX_FAILING][SUMMARY_NAME_MAX];
+    size_t nfailing;
     cJSON *config;              /* the report's "config", or NULL; owned */
     int interrupted;
 };
+
+/* A mode's name as strategies spell them: it is printed, so nothing else. */
+static int is_mode_name(const char *s)
+{
+    if (*s == '\0' || strlen(s) >= MODE_NAME_MAX)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'
+              || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static size_t mode_index(struct side *s, const char *name)
+{
+    size_t i;
+    for (i = 0; i < s->nmodes; i++)
+        if (strcmp(s->modes[i], name) == 0)
+            return i;
+    if (i < MAX_MODES)
+        snprintf(s->modes[s->nmodes++], MODE_NAME_MAX, "%s", name);
+    return i;
+}
+
+/* Adds the summary obj as a run of mode to s. Returns 0, or -1 with the
+ * reason (prefixed with where) in err. */
+static int add_run(struct side *s, const cJSON *obj, const char *mode, const char *where, char *err,
+                   size_t errlen)
+{
+    char why[256];
+    if (s->n == MAX_RUNS) {
+        snprintf(err, errlen, "more than %d runs", MAX_RUNS);
+        return -1;
+    }
+    size_t m = mode_index(s, mode);
+    if (m == MAX_MODES) {
+        snprintf(err, errlen, "more than %d modes", MAX_MODES);
+        return -1;
+    }
+    if (summary_from_json(obj, &s->runs[s->n], why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s%s", where, why);
+        return -1;
+    }
+    s->mode_of[s->n++] = m;
+    return 0;
+}
+
+/* v2: every run of "runs", under its "mode"; a run's "interrupted" true
+ * marks the report. */
+static int read_runs_v2(struct side *s, const cJSON *doc, int *interrupted, char *err, size_t errlen)
+{
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs"), *run;
+    size_t i = 0;
+
+    if (!cJSON_IsArray(runs) || cJSON_GetArraySize(runs) == 0) {
+        snprintf(err, errlen, "runs: %s", cJSON_IsArray(runs) ? "no runs" : "missing or not an array");
+        return -1;
+    }
+    cJSON_ArrayForEach(run, runs) {
+        const cJSON *mode = cJSON_GetObjectItemCaseSensitive(run, "mode");
+        const cJSON *intr = cJSON_GetObjectItemCaseSensitive(run, "interrupted");
+        char where[48];
+        snprintf(where, sizeof(where), "runs[%zu].", i);
+        if (!cJSON_IsString(mode) || !is_mode_name(mode->valuestring)) {
+            snprintf(err, errlen, "runs[%zu].mode: not a mode's name (letters, digits, '_', '-'; at most %d)",
+                     i, MODE_NAME_MAX - 1);
+            return -1;
+        }
+        if (intr && !cJSON_IsBool(intr)) {
+            snprintf(err, errlen, "runs[%zu].interrupted: not true or false", i);
+            return -1;
+        }
+        *interrupted |= cJSON_IsTrue(intr);
+        if (add_run(s, cJSON_GetObjectItemCaseSensitive(run, "summary"), mode->valuestring, where, err,
+                    errlen) < 0)
+            return -1;
+        i++;
+    }
+    return 0;
+}
+
+/* v1: one mode, config.mode; its runs are repeats.runs, or the summary. */
+static int read_runs_v1(struct side *s, const cJSON *doc, char *err, size_t errlen)
+{
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "config"), "mode");
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "repeats"), "runs");
+    const cJSON *run;
+    size_t i = 0;
+
+    if (!cJSON_IsString(mode) || !is_mode_name(mode->valuestring)) {
+        snprintf(err, errlen, "config.mode: not a mode's name");
+        return -1;
+    }
+    if (!cJSON_IsArray(runs) || cJSON_GetArraySize(runs) == 0)
+        return add_run(s, cJSON_GetObjectItemCaseSensitive(doc, "summary"), mode->valuestring, "", err, errlen);
+    cJSON_ArrayForEach(run, runs) {
+        char where[48];
+        snprintf(where, sizeof(where), "repeats.runs[%zu].", i++);
+        if (add_run(s, run, mode->valuestring, where, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The failing outcomes of the v2 vocabulary (those with "ok": false); a
+ * report without a vocabulary (v1) has none. */
+static int read_vocabulary(struct side *s, const cJSON *doc, char *err, size_t errlen)
+{
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(doc, "vocabulary");
+    const cJSON *outcomes = cJSON_GetObjectItemCaseSensitive(vocab, "outcomes"), *o;
+    size_t i = 0;
+
+    if (vocab == NULL || outcomes == NULL)
+        return 0;
+    if (!cJSON_IsArray(outcomes)) {
+        snprintf(err, errlen, "vocabulary.outcomes: not an array");
+        return -1;
+    }
+    cJSON_ArrayForEach(o, outcomes) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
+        if (!cJSON_IsString(name) || !cJSON_IsBool(ok)) {
+            snprintf(err, errlen, "vocabulary.outcomes[%zu]: expected {\"name\": string, \"ok\": true or false}",
+                     i);
+            return -1;
+        }
+        if (cJSON_IsFalse(ok) && s->nfailing < MAX_FAILING)
+            snprintf(s->failing[s->nfailing++], SUMMARY_NAME_MAX, "outcomes.%s", name->valuestring);
+        i++;
+    }
+    return 0;
+}
 
 /* Reads the report at path into s. Returns 0, or -1 after printing one line
  * naming the file. An interrupted report is refused unless allow_interrupted
  * (then a warning is printed and s->interrupted set). */
 static int load_side(struct side *s, const char *path, int allow_interrupted)
 {
-    char err[256];
+    char err[512];
     size_t len;
+    int interrupted_run = 0;
 
     s->path = path;
-    s->n = 0;
+    s->n = s->nmodes = s->nfailing = 0;
     s->config = NULL;
     s->interrupted = 0;
     char *text = jsonread_report_file(path, MAX_REPORT_BYTES, &len, err, sizeof(err));
@@ -52,11 +195,16 @@ static int load_side(struct side *s, const char *path, int allow_interrupted)
     }
     int rc = -1;
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
-    if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "fetchbench/1") != 0) {
+    if (cJSON_IsString(schema) && strcmp(schema->valuestring, "fetchbench/1") == 0)
+        s->version = 1;
+    else if (cJSON_IsString(schema) && strcmp(schema->valuestring, "fetchbench/2") == 0)
+        s->version = 2;
+    else {
         /* The file's own text, so cut short and kept on one line. */
         snprintf(err, sizeof(err), "%s", cJSON_IsString(schema) ? schema->valuestring : "missing");
         jsonread_one_line(err);
-        fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 report (schema: %.64s)\n", path, err);
+        fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 or fetchbench/2 report (schema: %.64s)\n",
+                path, err);
         goto out;
     }
     /* Anywhere among the members: the writer puts it last, so that a signal
@@ -67,7 +215,17 @@ static int load_side(struct side *s, const char *path, int allow_interrupted)
         fprintf(stderr, "fetchbench compare: %s: interrupted: not true or false\n", path);
         goto out;
     }
-    if (cJSON_IsTrue(interrupted)) {
+    if ((s->version == 2 ? read_runs_v2(s, doc, &interrupted_run, err, sizeof(err))
+                         : read_runs_v1(s, doc, err, sizeof(err))) < 0
+        || read_vocabulary(s, doc, err, sizeof(err)) < 0) {
+        /* Names from the file may be in the reason. */
+        jsonread_one_line(err);
+        fprintf(stderr, "fetchbench compare: %s: %s\n", path, err);
+        goto out;
+    }
+    /* A run cut short covers part of the workload, whether or not the
+     * report's end was written after it. */
+    if (cJSON_IsTrue(interrupted) || interrupted_run) {
         if (!allow_interrupted) {
             fprintf(stderr, "fetchbench compare: %s: an interrupted run, its numbers cover part of "
                             "the workload (--allow-interrupted compares it anyway)\n", path);
@@ -77,30 +235,7 @@ static int load_side(struct side *s, const char *path, int allow_interrupted)
                         "of the workload; compared anyway (--allow-interrupted)\n", path);
         s->interrupted = 1;
     }
-    const cJSON *repeats = cJSON_GetObjectItemCaseSensitive(doc, "repeats");
-    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(repeats, "runs");
-    if (cJSON_IsArray(runs) && cJSON_GetArraySize(runs) > 0) {
-        const cJSON *run;
-        cJSON_ArrayForEach(run, runs) {
-            if (s->n == MAX_RUNS) {
-                fprintf(stderr, "fetchbench compare: %s: more than %d runs\n", path, MAX_RUNS);
-                goto out;
-            }
-            if (summary_from_json(run, &s->runs[s->n], err, sizeof(err)) < 0) {
-                fprintf(stderr, "fetchbench compare: %s: repeats.runs[%zu].%s\n", path, s->n, err);
-                goto out;
-            }
-            s->n++;
-        }
-    } else {
-        if (summary_from_json(cJSON_GetObjectItemCaseSensitive(doc, "summary"), &s->runs[0], err,
-                              sizeof(err)) < 0) {
-            fprintf(stderr, "fetchbench compare: %s: %s\n", path, err);
-            goto out;
-        }
-        s->n = 1;
-    }
-    /* --repeat runs share one config: the top-level one describes them all. */
+    /* The runs of a report share one config: it describes them all. */
     s->config = cJSON_DetachItemFromObjectCaseSensitive(doc, "config");
     rc = 0;
 out:
@@ -108,9 +243,26 @@ out:
     return rc;
 }
 
-/* The keys that make two runs the same experiment. */
-static const char *const workload_keys[] = {"tasks", "mode", "delay_ms", "capacity", "url",
-                                            "max_connections", NULL};
+/* The keys that make two runs the same experiment (the modes are compared
+ * on their own); and config.workload's, each of them (v2). */
+static const char *const workload_keys[] = {"tasks", "delay_ms", "capacity", "url", "max_connections", NULL};
+
+/* One line when the values of KEY differ; 1 if it did. */
+static size_t compare_key(const cJSON *b, const cJSON *c, const char *key, FILE *out, const char *prefix)
+{
+    /* Missing from an older report: unknown, which is no difference. */
+    if (b == NULL || c == NULL || cJSON_Compare(b, c, 1))
+        return 0;
+    /* Printed as JSON: a string from the file cannot break the line. */
+    char *bs = cJSON_PrintUnformatted(b), *cs = cJSON_PrintUnformatted(c);
+    char name[128];
+    snprintf(name, sizeof(name), "%s", key);
+    jsonread_one_line(name);
+    fprintf(out, "%sworkloads differ: config.%s %s vs %s\n", prefix, name, bs ? bs : "?", cs ? cs : "?");
+    free(bs);
+    free(cs);
+    return 1;
+}
 
 size_t compare_workloads(const cJSON *base, const cJSON *cur, FILE *out, const char *prefix)
 {
@@ -121,21 +273,22 @@ size_t compare_workloads(const cJSON *base, const cJSON *cur, FILE *out, const c
                         && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cur, "embedded_server"));
 
     for (int i = 0; workload_keys[i]; i++) {
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(base, workload_keys[i]);
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(cur, workload_keys[i]);
-        /* Missing from an older report: unknown, which is no difference. */
-        if (b == NULL || c == NULL || cJSON_Compare(b, c, 1))
-            continue;
         if (strcmp(workload_keys[i], "url") == 0 && both_embedded)
             continue;
-        /* Printed as JSON: a string from the file cannot break the line. */
-        char *bs = cJSON_PrintUnformatted(b), *cs = cJSON_PrintUnformatted(c);
-        fprintf(out, "%sworkloads differ: config.%s %s vs %s\n", prefix, workload_keys[i],
-                bs ? bs : "?", cs ? cs : "?");
-        free(bs);
-        free(cs);
-        n++;
+        n += compare_key(cJSON_GetObjectItemCaseSensitive(base, workload_keys[i]),
+                         cJSON_GetObjectItemCaseSensitive(cur, workload_keys[i]), workload_keys[i], out, prefix);
     }
+    /* Every key either side's workload has; one the other lacks is unknown. */
+    const cJSON *bw = cJSON_GetObjectItemCaseSensitive(base, "workload");
+    const cJSON *cw = cJSON_GetObjectItemCaseSensitive(cur, "workload"), *k;
+    char key[128];
+    if (bw && cw && !(cJSON_IsObject(bw) && cJSON_IsObject(cw)))
+        n += compare_key(bw, cw, "workload", out, prefix);
+    else if (cJSON_IsObject(bw) && cJSON_IsObject(cw))
+        cJSON_ArrayForEach(k, bw) {
+            snprintf(key, sizeof(key), "workload.%s", k->string);
+            n += compare_key(k, cJSON_GetObjectItemCaseSensitive(cw, k->string), key, out, prefix);
+        }
     return n;
 }
 
@@ -230,24 +383,30 @@ double compare_mann_whitney_p(const double *a, size_t na, const double *b, size_
     return 0.5 * erfc(z / sqrt(2.0));
 }
 
-enum verdict { SAME, BETTER, WORSE_WITHIN, REGRESSION, UNKNOWN, NOT_JUDGED };
+enum verdict { SAME, BETTER, CHANGED, WORSE_WITHIN, REGRESSION, UNKNOWN, NOT_JUDGED };
 
-static const char *verdict_name[] = {"same", "better", "worse (within noise)", "REGRESSION", "n/a",
+static const char *verdict_name[] = {"same", "better", "changed", "worse (within noise)", "REGRESSION", "n/a",
                                      "not judged (--counts-only)"};
 
-static enum verdict judge(const struct fb_metric *m, const double *base, size_t nb, const double *cur,
-                          size_t nc, double threshold, const char **why)
+/* How one metric is judged: kind, and 1/0 when higher/lower is better, -1
+ * when neither is (a count that changed is a difference, not a regression). */
+static enum verdict judge(enum fb_metric_kind kind, int higher_is_better, const double *base, size_t nb,
+                          const double *cur, size_t nc, double threshold, const char **why)
 {
     double bmed = base[(nb - 1) / 2], cmed = cur[(nc - 1) / 2];
-    double sign = m->higher_is_better ? -1 : 1; /* > 0: cur is worse */
+    double sign = higher_is_better > 0 ? -1 : 1; /* > 0: cur is worse */
     double worse = sign * (cmed - bmed);
 
     *why = "";
     if (worse == 0)
         return SAME;
+    if (higher_is_better < 0) {
+        *why = "no better direction";
+        return CHANGED;
+    }
     if (worse < 0)
         return BETTER;
-    if (m->kind == METRIC_COUNT) {
+    if (kind == METRIC_COUNT) {
         *why = "counts must match";
         return REGRESSION;
     }
@@ -257,16 +416,16 @@ static enum verdict judge(const struct fb_metric *m, const double *base, size_t 
         return WORSE_WITHIN;
     }
     if (nb >= 5 && nc >= 5) {
-        double p = m->higher_is_better ? compare_mann_whitney_p(cur, nc, base, nb)
-                                       : compare_mann_whitney_p(base, nb, cur, nc);
+        double p = higher_is_better ? compare_mann_whitney_p(cur, nc, base, nb)
+                                    : compare_mann_whitney_p(base, nb, cur, nc);
         *why = p < ALPHA ? "Mann-Whitney U p < 0.05" : "Mann-Whitney U: not significant";
         return p < ALPHA ? REGRESSION : WORSE_WITHIN;
     }
     if (nb > 1 || nc > 1) {
         /* Beyond the spread: the best new run is worse than the worst base
          * run by more than the threshold. */
-        double best_cur = m->higher_is_better ? cur[nc - 1] : cur[0];
-        double worst_base = m->higher_is_better ? base[0] : base[nb - 1];
+        double best_cur = higher_is_better ? cur[nc - 1] : cur[0];
+        double worst_base = higher_is_better ? base[0] : base[nb - 1];
         if (sign * (best_cur - worst_base) > limit) {
             *why = "beyond the runs' spread";
             return REGRESSION;
@@ -278,32 +437,213 @@ static enum verdict judge(const struct fb_metric *m, const double *base, size_t 
     return REGRESSION;
 }
 
-/* The values of metric name over a side's runs, sorted; -1 if any is
- * unknown. */
-static int values(const struct side *s, const char *name, double *out)
+/* The values of metric name over the runs of a side's mode, sorted, into
+ * out; their number, or 0 if any run has none. */
+static size_t values(const struct side *s, size_t mode, const char *name, double *out)
 {
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->mode_of[i] != mode)
+            continue;
+        if (metric_value(&s->runs[i], name, &out[k]) < 0)
+            return 0;
+        k++;
+    }
+    qsort(out, k, sizeof(*out), cmp_double);
+    return k;
+}
+
+/* Whether any run of a side's mode has the named figure. */
+static int has_named(const struct side *s, size_t mode, const char *name)
+{
+    uint64_t v;
     for (size_t i = 0; i < s->n; i++)
-        if (metric_value(&s->runs[i], name, &out[i]) < 0)
-            return -1;
-    qsort(out, s->n, sizeof(*out), cmp_double);
+        if (s->mode_of[i] == mode && summary_get_named(&s->runs[i], name, &v) == 0)
+            return 1;
     return 0;
+}
+
+static int is_failing(const struct side *s, const char *name)
+{
+    for (size_t i = 0; i < s->nfailing; i++)
+        if (strcmp(s->failing[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The comparison of one mode of each side. */
+struct pairing {
+    size_t bm, cm;              /* mode indexes in base and cur */
+    const struct side *base, *cur;
+    double *bv, *cv;            /* room for every run of a side */
+    double threshold;
+    int counts_only;
+    int regressions;
+};
+
+static void print_row(const char *name, const char *b, const char *n, const char *d, const char *rel,
+                      const char *verdict, const char *why)
+{
+    printf("%-24s %14s %14s %14s %9s  %s%s%s%s\n", name, b, n, d, rel, verdict, *why ? " (" : "", why,
+           *why ? ")" : "");
+}
+
+/* One row: name judged over both sides' runs of the pair's modes, shown
+ * as label. */
+static void compare_metric(struct pairing *p, const char *name, const char *label, enum fb_metric_kind kind,
+                           int higher_is_better)
+{
+    const char *why = "";
+    size_t nb = values(p->base, p->bm, name, p->bv), nc = values(p->cur, p->cm, name, p->cv);
+    if (nb == 0 || nc == 0) {
+        print_row(label, "-", "-", "-", "-", verdict_name[UNKNOWN], "");
+        return;
+    }
+    double b = p->bv[(nb - 1) / 2], n = p->cv[(nc - 1) / 2];
+    enum verdict v = p->counts_only && kind == METRIC_MEASURE
+                         ? NOT_JUDGED
+                         : judge(kind, higher_is_better, p->bv, nb, p->cv, nc, p->threshold, &why);
+    p->regressions += v == REGRESSION;
+    char bs[32], ns[32], ds[32], rel[32];
+    snprintf(bs, sizeof(bs), "%.0f", b);
+    snprintf(ns, sizeof(ns), "%.0f", n);
+    snprintf(ds, sizeof(ds), "%+.0f", n - b);
+    if (b != 0)
+        snprintf(rel, sizeof(rel), "%+.1f%%", (n - b) / fabs(b) * 100.0);
+    else
+        snprintf(rel, sizeof(rel), n == 0 ? "0.0%%" : "new");
+    print_row(label, bs, ns, ds, rel, verdict_name[v], why);
+}
+
+/* Adds the named counts of a side's mode to names (n so far, room for cap),
+ * each once, in order of first sight. */
+static size_t collect_named(const struct side *s, size_t mode, char (*names)[SUMMARY_NAME_MAX], size_t n,
+                            size_t cap)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->mode_of[i] != mode)
+            continue;
+        for (size_t j = 0; j < s->runs[i].nnamed; j++) {
+            const char *name = s->runs[i].named[j].name;
+            size_t k = 0;
+            if (strncmp(name, "outcomes.", 9) != 0 && strncmp(name, "counters.", 9) != 0)
+                continue;
+            while (k < n && strcmp(names[k], name) != 0)
+                k++;
+            if (k == n && n < cap)
+                memcpy(names[n++], name, SUMMARY_NAME_MAX);
+        }
+    }
+    return n;
+}
+
+/* The named counts (outcomes.X, counters.X) of the pair's modes: judged
+ * where every run of both sides has them, listed where only one side does.
+ * An outcome either vocabulary marks failing is a count where more is
+ * worse (error, timed_out, ...); the others, and counters, have no better
+ * direction: a change is shown, and the fixed counts it moves with
+ * (upstream_requests, cache_hits, errors) carry the verdict. */
+static void compare_named(struct pairing *p)
+{
+    /* Each run holds at most SUMMARY_MAX_NAMED: two sides, twice as many. */
+    static char names[2 * SUMMARY_MAX_NAMED][SUMMARY_NAME_MAX];
+    size_t n = collect_named(p->base, p->bm, names, 0, 2 * SUMMARY_MAX_NAMED);
+    n = collect_named(p->cur, p->cm, names, n, 2 * SUMMARY_MAX_NAMED);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *name = names[i];
+        char label[SUMMARY_NAME_MAX];
+        snprintf(label, sizeof(label), "%s", name);
+        jsonread_one_line(label);
+        int in_base = has_named(p->base, p->bm, name), in_cur = has_named(p->cur, p->cm, name);
+        if (!in_base || !in_cur) {
+            print_row(label, "-", "-", "-", "-", verdict_name[UNKNOWN], in_base ? "only in base" : "only in new");
+            continue;
+        }
+        int failing = strncmp(name, "outcomes.", 9) == 0 && (is_failing(p->base, name) || is_failing(p->cur, name));
+        compare_metric(p, name, label, METRIC_COUNT, failing ? 0 : -1);
+    }
+}
+
+/* Prints the table of one pair of modes; returns its regressions. */
+static int compare_mode(struct pairing *p)
+{
+    size_t nb = 0, nc = 0;
+    for (size_t i = 0; i < p->base->n; i++)
+        nb += p->base->mode_of[i] == p->bm;
+    for (size_t i = 0; i < p->cur->n; i++)
+        nc += p->cur->mode_of[i] == p->cm;
+    p->regressions = 0;
+    if (strcmp(p->base->modes[p->bm], p->cur->modes[p->cm]) == 0)
+        printf("mode %s:\n", p->base->modes[p->bm]);
+    else
+        printf("mode %s vs %s:\n", p->base->modes[p->bm], p->cur->modes[p->cm]);
+    printf("%-24s %14s %14s %14s %9s  %s\n", "metric", "base", "new", "delta", "delta%", "verdict");
+    for (int i = 0; fb_metrics[i].name; i++) {
+        const struct fb_metric *m = &fb_metrics[i];
+        /* What an older report lacks (tasks, the percentiles) is left out
+         * rather than shown as n/a on every v1 comparison; server_requests
+         * is n/a without a server, as it always was. */
+        if (strcmp(m->name, "server_requests") != 0
+            && (values(p->base, p->bm, m->name, p->bv) == 0 || values(p->cur, p->cm, m->name, p->cv) == 0))
+            continue;
+        compare_metric(p, m->name, m->name, m->kind, m->higher_is_better);
+    }
+    compare_named(p);
+    printf("%s: %zu base run%s, %zu new run%s: %s\n\n", p->cur->modes[p->cm], nb, nb == 1 ? "" : "s", nc,
+           nc == 1 ? "" : "s", p->regressions ? "REGRESSION" : "no regression");
+    return p->regressions;
+}
+
+/* Pairs the modes of base and cur: pair[i] is the cur mode of base mode i,
+ * or -1. When each side has one mode and they differ, they are paired
+ * anyway (the one experiment of each), and that is a difference. Writes one
+ * line when the modes differ; returns 1 if they did. */
+static size_t pair_modes(const struct side *base, const struct side *cur, long *pair, FILE *out,
+                         const char *prefix)
+{
+    int differ = base->nmodes != cur->nmodes;
+    for (size_t i = 0; i < base->nmodes; i++) {
+        pair[i] = -1;
+        for (size_t j = 0; j < cur->nmodes; j++)
+            if (strcmp(base->modes[i], cur->modes[j]) == 0)
+                pair[i] = (long)j;
+        differ |= pair[i] < 0;
+    }
+    if (!differ)
+        return 0;
+    if (base->nmodes == 1 && cur->nmodes == 1)
+        pair[0] = 0;
+    fprintf(out, "%smodes differ: base [", prefix);
+    for (size_t i = 0; i < base->nmodes; i++)
+        fprintf(out, "%s\"%s\"", i ? "," : "", base->modes[i]);
+    fprintf(out, "] vs new [");
+    for (size_t j = 0; j < cur->nmodes; j++)
+        fprintf(out, "%s\"%s\"", j ? "," : "", cur->modes[j]);
+    fprintf(out, "]\n");
+    return 1;
 }
 
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: fetchbench compare BASE.json NEW.json [--threshold PCT] [--counts-only]\n"
                "                          [--allow-interrupted] [--allow-different]\n"
-               "Compares the summaries of two reports (single runs or --repeat runs).\n"
-               "Counts must match; times and thread peaks may be worse by PCT per cent\n"
-               "(default %.0f) beyond the runs' spread, or, at 5+ runs a side, must pass\n"
-               "a one-sided Mann-Whitney U test (p < 0.05) to count as a regression.\n"
+               "Compares the summaries of two reports (fetchbench/1 or /2, single runs or\n"
+               "--repeat runs), mode by mode: each mode in both is compared on its own.\n"
+               "Counts must match; times (wall, latency percentiles) and thread peaks may\n"
+               "be worse by PCT per cent (default %.0f) beyond the runs' spread, or, at 5+\n"
+               "runs a side, must pass a one-sided Mann-Whitney U test (p < 0.05) to count\n"
+               "as a regression. Outcomes the vocabulary marks failing may not grow; other\n"
+               "outcomes and counters that change are shown as changed.\n"
                "--counts-only judges only the counts: a gate for machines of any speed.\n"
                "Refused (exit 2): a file that does not begin like a report ({\"schema\":\n"
                "\"fetchbench/...\" within its first %d bytes), a report with a duplicate\n"
                "key, an interrupted run (--allow-interrupted: compared with a warning),\n"
-               "and two workloads that differ in config.tasks, mode, delay_ms, capacity,\n"
-               "url or max_connections (--allow-different: compared with a warning);\n"
-               "a key an older report lacks is unknown, not a difference.\n"
+               "and reports whose modes differ or whose workloads differ in config.tasks,\n"
+               "delay_ms, capacity, url, max_connections or config.workload\n"
+               "(--allow-different: compared with a warning, the common modes only, or\n"
+               "the one mode of each); a key an older report lacks is unknown, not a\n"
+               "difference.\n"
                "Exit codes: 0 no regression; 1 regression, or the output could not be\n"
                "written; 2 bad usage or input.\n",
             DEFAULT_THRESHOLD_PCT, JSONREAD_PREFIX_MAX);
@@ -321,7 +661,8 @@ int compare_main(int argc, char **argv)
     };
     static struct side base, cur; /* large: not on the stack */
     double threshold = DEFAULT_THRESHOLD_PCT;
-    double *bv = NULL, *cv = NULL;
+    long pair[MAX_MODES];
+    struct pairing p = {0};
     int c, counts_only = 0, allow_interrupted = 0, allow_different = 0;
     int code = 2;
 
@@ -364,58 +705,67 @@ int compare_main(int argc, char **argv)
     if (load_side(&base, argv[optind], allow_interrupted) < 0
         || load_side(&cur, argv[optind + 1], allow_interrupted) < 0)
         goto out;
-    size_t differences = compare_workloads(base.config, cur.config, stderr,
-                                           allow_different ? "fetchbench compare: WARNING: "
-                                                           : "fetchbench compare: ");
-    if (differences && !allow_different)
+    const char *prefix = allow_different ? "fetchbench compare: WARNING: " : "fetchbench compare: ";
+    size_t workloads = compare_workloads(base.config, cur.config, stderr, prefix);
+    size_t modes = pair_modes(&base, &cur, pair, stderr, prefix);
+    if ((workloads || modes) && !allow_different)
         goto out;
-    if (differences)
+    size_t npairs = 0;
+    for (size_t i = 0; i < base.nmodes; i++)
+        npairs += pair[i] >= 0;
+    if (npairs == 0) {
+        fprintf(stderr, "fetchbench compare: no mode in common: nothing to compare\n");
+        goto out;
+    }
+    if (workloads || modes)
         fprintf(stderr, "fetchbench compare: WARNING: compared anyway (--allow-different): the "
                         "verdict is about different experiments\n");
 
-    bv = malloc(base.n * sizeof(double));
-    cv = malloc(cur.n * sizeof(double));
-    int regressions = 0;
-    if (bv == NULL || cv == NULL) {
+    p.base = &base;
+    p.cur = &cur;
+    p.threshold = threshold;
+    p.counts_only = counts_only;
+    p.bv = malloc((base.n ? base.n : 1) * sizeof(double));
+    p.cv = malloc((cur.n ? cur.n : 1) * sizeof(double));
+    if (p.bv == NULL || p.cv == NULL) {
         fputs("fetchbench compare: out of memory\n", stderr);
         goto out;
     }
-    printf("%-18s %14s %14s %14s %9s  %s\n", "metric", "base", "new", "delta", "delta%", "verdict");
-    for (int i = 0; fb_metrics[i].name; i++) {
-        const struct fb_metric *m = &fb_metrics[i];
-        const char *why = "";
-        if (values(&base, m->name, bv) < 0 || values(&cur, m->name, cv) < 0) {
-            printf("%-18s %14s %14s %14s %9s  %s\n", m->name, "-", "-", "-", "-", verdict_name[UNKNOWN]);
+    /* Which modes regressed, for the verdict line: the line a CI log shows. */
+    char regressed[MAX_MODES * (MODE_NAME_MAX + 2)] = "";
+    for (size_t i = 0; i < base.nmodes; i++) {
+        if (pair[i] < 0)
             continue;
+        p.bm = i;
+        p.cm = (size_t)pair[i];
+        if (compare_mode(&p)) {
+            size_t len = strlen(regressed);
+            snprintf(regressed + len, sizeof(regressed) - len, "%s%s", len ? ", " : "", cur.modes[p.cm]);
         }
-        double b = bv[(base.n - 1) / 2], n = cv[(cur.n - 1) / 2];
-        enum verdict v = counts_only && m->kind == METRIC_MEASURE
-                             ? NOT_JUDGED
-                             : judge(m, bv, base.n, cv, cur.n, threshold, &why);
-        regressions += v == REGRESSION;
-        char rel[32];
-        if (b != 0)
-            snprintf(rel, sizeof(rel), "%+.1f%%", (n - b) / fabs(b) * 100.0);
-        else
-            snprintf(rel, sizeof(rel), n == 0 ? "0.0%%" : "new");
-        printf("%-18s %14.0f %14.0f %+14.0f %9s  %s%s%s%s\n", m->name, b, n, n - b, rel, verdict_name[v],
-               *why ? " (" : "", why, *why ? ")" : "");
     }
-    /* The caveats go on the verdict line too: it is the line a CI log shows. */
-    printf("%zu base run%s, %zu new run%s, threshold %.1f%%: %s%s%s%s%s%s\n", base.n,
-           base.n == 1 ? "" : "s", cur.n, cur.n == 1 ? "" : "s", threshold,
-           regressions ? "REGRESSION" : "no regression",
-           base.interrupted || cur.interrupted || differences ? " (UNRELIABLE:" : "",
-           base.interrupted ? " the base run was interrupted;" : "",
-           cur.interrupted ? " the new run was interrupted;" : "",
-           differences ? " the workloads differ;" : "",
-           base.interrupted || cur.interrupted || differences ? " compared anyway)" : "");
-    code = regressions ? 1 : 0;
+    /* The modes not compared are listed (they were warned about). */
+    for (size_t i = 0; i < base.nmodes; i++)
+        if (pair[i] < 0)
+            printf("mode %s: only in base, not compared\n", base.modes[i]);
+    for (size_t j = 0; j < cur.nmodes; j++) {
+        int paired = 0;
+        for (size_t i = 0; i < base.nmodes; i++)
+            paired |= pair[i] == (long)j;
+        if (!paired)
+            printf("mode %s: only in new, not compared\n", cur.modes[j]);
+    }
+    int unreliable = base.interrupted || cur.interrupted || workloads || modes;
+    printf("%zu mode%s compared, threshold %.1f%%: %s%s%s%s%s%s%s%s\n", npairs, npairs == 1 ? "" : "s",
+           threshold, *regressed ? "REGRESSION in " : "no regression", regressed,
+           unreliable ? " (UNRELIABLE:" : "", base.interrupted ? " the base run was interrupted;" : "",
+           cur.interrupted ? " the new run was interrupted;" : "", modes ? " the modes differ;" : "",
+           workloads ? " the workloads differ;" : "", unreliable ? " compared anyway)" : "");
+    code = *regressed ? 1 : 0;
     if (finish_output() < 0)
         code = 1;
 out:
-    free(bv);
-    free(cv);
+    free(p.bv);
+    free(p.cv);
     cJSON_Delete(base.config);
     cJSON_Delete(cur.config);
     base.config = cur.config = NULL;

@@ -87,9 +87,137 @@ static int skip_value(struct scan *s)
     return 0;
 }
 
-static int is_skipped_key(const char *key, size_t n)
+/* The members replaced by null: at the top (v1's task array and thread
+ * samples), and in each element of the top-level "runs" (v2: per run the
+ * tasks, threads, keys, load and server samples, each as long as the run). */
+static const char *const skipped_top[] = {"\"tasks\"", "\"threads\"", NULL};
+static const char *const skipped_run[] = {"\"tasks\"", "\"threads\"", "\"keys\"", "\"load\"",
+                                          "\"server\"", NULL};
+
+static int is_skipped_key(const char *const *skipped, const char *key, size_t n)
 {
-    return (n == 7 && memcmp(key, "\"tasks\"", 7) == 0) || (n == 9 && memcmp(key, "\"threads\"", 9) == 0);
+    for (; *skipped; skipped++)
+        if (strlen(*skipped) == n && memcmp(key, *skipped, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The output of the copy: the document with the skipped members' values
+ * replaced. A replaced value can be shorter than "null" (`"keys":1`), and
+ * such a member takes at least eight bytes of input, so twice the input is
+ * room enough whatever the keys repeat. */
+struct copy {
+    char *buf;
+    size_t n;
+};
+
+static void put(struct copy *c, const char *from, size_t len)
+{
+    memcpy(c->buf + c->n, from, len);
+    c->n += len;
+}
+
+static int copy_object(struct scan *s, struct copy *c, int top, char *err, size_t errlen);
+
+/* Copies the array at s->p (the top-level "runs"), each object in it with
+ * the run's skipped members replaced. */
+static int copy_runs(struct scan *s, struct copy *c, char *err, size_t errlen)
+{
+    put(c, "[", 1);
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        put(c, "]", 1);
+        return 0;
+    }
+    for (;;) {
+        skip_ws(s);
+        if (s->p < s->end && *s->p == '{') {
+            if (copy_object(s, c, 0, err, errlen) < 0)
+                return -1;
+        } else {
+            const char *value = s->p;
+            if (skip_value(s) < 0) {
+                where(s, s->p, err, errlen, "not JSON");
+                return -1;
+            }
+            put(c, value, (size_t)(s->p - value));
+        }
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            put(c, ",", 1);
+            s->p++;
+            continue;
+        }
+        if (s->p < s->end && *s->p == ']') {
+            put(c, "]", 1);
+            s->p++;
+            return 0;
+        }
+        where(s, s->p, err, errlen, "not JSON: expected ',' or ']'");
+        return -1;
+    }
+}
+
+/* Copies the object at s->p, member by member: top is the document (whose
+ * "runs" are copied run by run), otherwise a run. Returns 0, or -1 with the
+ * reason in err. Nesting is two levels at most: no recursion to exhaust. */
+static int copy_object(struct scan *s, struct copy *c, int top, char *err, size_t errlen)
+{
+    put(c, "{", 1);
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        put(c, "}", 1);
+        return 0;
+    }
+    for (;;) {
+        skip_ws(s);
+        const char *key = s->p;
+        if (s->p >= s->end || *s->p != '"' || skip_string(s) < 0) {
+            where(s, s->p, err, errlen, "not JSON: expected a member name");
+            return -1;
+        }
+        size_t keylen = (size_t)(s->p - key);
+        skip_ws(s);
+        if (s->p >= s->end || *s->p != ':') {
+            where(s, s->p, err, errlen, "not JSON: expected ':'");
+            return -1;
+        }
+        s->p++;
+        skip_ws(s);
+        put(c, key, keylen);
+        put(c, ":", 1);
+        const char *value = s->p;
+        if (top && keylen == 6 && memcmp(key, "\"runs\"", 6) == 0 && s->p < s->end && *s->p == '[') {
+            if (copy_runs(s, c, err, errlen) < 0)
+                return -1;
+        } else {
+            if (skip_value(s) < 0) {
+                where(s, s->p, err, errlen, "not JSON");
+                return -1;
+            }
+            if (is_skipped_key(top ? skipped_top : skipped_run, key, keylen))
+                put(c, "null", 4);
+            else
+                put(c, value, (size_t)(s->p - value));
+        }
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            put(c, ",", 1);
+            s->p++;
+            continue;
+        }
+        if (s->p < s->end && *s->p == '}') {
+            put(c, "}", 1);
+            s->p++;
+            return 0;
+        }
+        where(s, s->p, err, errlen, "not JSON: expected ',' or '}'");
+        return -1;
+    }
 }
 
 /* Where find_duplicate is in the document, for the message: "summary.errors",
@@ -184,16 +312,12 @@ static int find_duplicate(const cJSON *node, struct path *p, char *err, size_t e
 cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen)
 {
     struct scan s = {text, text + len, text};
-    /* A replaced value can be shorter than "null" (`"tasks":1`), and a
-     * member takes at least six bytes of input, so twice the input is room
-     * enough whatever the keys repeat. */
-    char *copy = malloc(2 * len + 8);
-    size_t n = 0;
+    struct copy c = {malloc(2 * len + 8), 0};
     cJSON *doc = NULL;
     struct path path = {"", 0};
     int dup;
 
-    if (copy == NULL) {
+    if (c.buf == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -202,65 +326,15 @@ cJSON *jsonread_report(const char *text, size_t len, char *err, size_t errlen)
         where(&s, s.p, err, errlen, "not a JSON object");
         goto out;
     }
-    copy[n++] = '{';
-    s.p++;
-    skip_ws(&s);
-    if (s.p < s.end && *s.p == '}') {
-        s.p++;
-        copy[n++] = '}';
-    } else {
-        for (;;) {
-            skip_ws(&s);
-            const char *key = s.p;
-            if (s.p >= s.end || *s.p != '"' || skip_string(&s) < 0) {
-                where(&s, s.p, err, errlen, "not JSON: expected a member name");
-                goto out;
-            }
-            size_t keylen = (size_t)(s.p - key);
-            skip_ws(&s);
-            if (s.p >= s.end || *s.p != ':') {
-                where(&s, s.p, err, errlen, "not JSON: expected ':'");
-                goto out;
-            }
-            s.p++;
-            skip_ws(&s);
-            const char *value = s.p;
-            if (skip_value(&s) < 0) {
-                where(&s, s.p, err, errlen, "not JSON");
-                goto out;
-            }
-            memcpy(copy + n, key, keylen);
-            n += keylen;
-            copy[n++] = ':';
-            if (is_skipped_key(key, keylen)) {
-                memcpy(copy + n, "null", 4);
-                n += 4;
-            } else {
-                memcpy(copy + n, value, (size_t)(s.p - value));
-                n += (size_t)(s.p - value);
-            }
-            skip_ws(&s);
-            if (s.p < s.end && *s.p == ',') {
-                copy[n++] = ',';
-                s.p++;
-                continue;
-            }
-            if (s.p < s.end && *s.p == '}') {
-                copy[n++] = '}';
-                s.p++;
-                break;
-            }
-            where(&s, s.p, err, errlen, "not JSON: expected ',' or '}'");
-            goto out;
-        }
-    }
+    if (copy_object(&s, &c, 1, err, errlen) < 0)
+        goto out;
     skip_ws(&s);
     if (s.p != s.end) {
         where(&s, s.p, err, errlen, "not JSON: text after the document");
         goto out;
     }
-    copy[n] = '\0';
-    doc = cJSON_ParseWithLength(copy, n);
+    c.buf[c.n] = '\0';
+    doc = cJSON_ParseWithLength(c.buf, c.n);
     if (doc == NULL) {
         /* The members kept are the originals, so the position maps back only
          * approximately; the kind of error is what matters here. */
@@ -280,7 +354,7 @@ out:
      * character of it may break the one-line message. */
     if (doc == NULL)
         jsonread_one_line(err);
-    free(copy);
+    free(c.buf);
     return doc;
 }
 

@@ -5,10 +5,12 @@
 
 struct cJSON;
 
-/* Reads a fetchbench report for its summaries without building a tree of
- * its task array: a million-task report is hundreds of megabytes, while
- * `compare` needs a few hundred bytes of it. The top-level members "tasks"
- * and "threads" are scanned (checked for balanced structure) and replaced by
+/* Reads a fetchbench report (fetchbench/1 or /2) for its summaries without
+ * building a tree of its task arrays: a million-task report is hundreds of
+ * megabytes, while `compare` needs a few hundred bytes of it. The top-level
+ * members "tasks" and "threads" (v1), and in each object of the top-level
+ * array "runs" (v2) the members "tasks", "threads", "keys", "load" and
+ * "server", are scanned (checked for balanced structure) and replaced by
  * null; the rest is parsed by cJSON.
  *
  * Returns the document (caller cJSON_Deletes it), or NULL with a one-line

@@ -81,26 +81,35 @@ static const char two_digits[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+static unsigned digits_u32(uint32_t v)
+{
+    unsigned n = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Straight into place, back to front: no copy of a temporary. */
 char *jw_put_u32(char *p, uint32_t v)
 {
-    char tmp[10];
-    char *t = tmp + sizeof(tmp);
+    char *end = p + digits_u32(v), *t = end;
 
     while (v >= 100) {
         uint32_t r = v % 100;
         v /= 100;
         t -= 2;
-        memcpy(t, two_digits + 2 * r, 2);
+        t[0] = two_digits[2 * r];
+        t[1] = two_digits[2 * r + 1];
     }
     if (v >= 10) {
-        t -= 2;
-        memcpy(t, two_digits + 2 * v, 2);
+        t[-2] = two_digits[2 * v];
+        t[-1] = two_digits[2 * v + 1];
     } else {
-        *--t = (char)('0' + v);
+        t[-1] = (char)('0' + v);
     }
-    size_t n = (size_t)(tmp + sizeof(tmp) - t);
-    memcpy(p, t, n);
-    return p + n;
+    return end;
 }
 
 void jw_i64(struct fb_jsonw *w, int64_t v)

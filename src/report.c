@@ -40,12 +40,14 @@ int report_summarize(struct fb_run_record *r)
     s->threads_failed = r->threads_failed;
     s->peak_connections = t->connections_peak;
 
-    uint32_t *durations;
-    size_t n;
+    struct fb_tally *tally = malloc(sizeof(*tally));
     struct fb_percentiles p;
-    if (run_durations(r->run, &durations, &n) < 0)
+    size_t n;
+    if (tally == NULL || run_tally(r->run, tally) < 0) {
+        free(tally);
         return -1;
-    if (stats_percentiles(durations, n, &p) == 0) {
+    }
+    if (stats_percentiles(tally->durations, tally->ndurations, &p) == 0) {
         s->p50_us = (int64_t)p.p50;
         s->p90_us = (int64_t)p.p90;
         s->p99_us = (int64_t)p.p99;
@@ -55,34 +57,26 @@ int report_summarize(struct fb_run_record *r)
     } else {
         s->p50_us = s->p90_us = s->p99_us = s->p99_9_us = s->max_us = s->mean_us = -1;
     }
-    free(durations);
+    free(tally->durations);
 
     /* Time in each wait state: the core's, then the strategy's own. */
-    uint64_t *per_state = calloc(256, sizeof(*per_state));
-    if (per_state == NULL || run_state_time(r->run, per_state) < 0) {
-        free(per_state);
-        return -1;
-    }
     for (unsigned id = 0; id < 256; id++) {
         const struct fb_state_def *d = strategy_state(st, id);
         if (d->name[0] == '\0' || !(d->flags & STATE_WAIT))
             continue;
         snprintf(name, sizeof(name), "wait_us.%s", d->name);
-        summary_set_named(s, name, per_state[id]);
-        s->wait_us += per_state[id];
+        summary_set_named(s, name, tally->state_us[id]);
+        s->wait_us += tally->state_us[id];
     }
-    free(per_state);
-
-    uint64_t core[OUTCOME_CORE_COUNT], own[STRATEGY_MAX_OWN];
-    run_outcome_counts(r->run, core, own);
     for (unsigned o = OUTCOME_PENDING + 1; o < OUTCOME_CORE_COUNT; o++) {
         snprintf(name, sizeof(name), "outcomes.%s", vocab_core_outcomes[o].name);
-        summary_set_named(s, name, core[o]);
+        summary_set_named(s, name, tally->outcomes[o]);
     }
     for (unsigned o = 0; o < st->noutcomes && o < STRATEGY_MAX_OWN; o++) {
         snprintf(name, sizeof(name), "outcomes.%s", st->outcomes[o].name);
-        summary_set_named(s, name, own[o]);
+        summary_set_named(s, name, tally->outcomes[OUTCOME_OWN_BASE + o]);
     }
+    free(tally);
     for (unsigned c = 0; c < st->ncounters && c < STRATEGY_MAX_OWN; c++) {
         snprintf(name, sizeof(name), "counters.%s", st->counters[c]);
         summary_set_named(s, name, t->counters[c]);
@@ -410,9 +404,11 @@ static int write_error(const struct fb_task_error *e)
     return rc;
 }
 
-/* Names as JSON strings with their quotes, made once per run. */
+/* Names as JSON strings with their quotes, made once per run. Copied whole
+ * (a constant size the compiler inlines) and then cut to their length: the
+ * writer reserves room for the whole. */
 struct quoted {
-    char text[SUMMARY_NAME_MAX + 8];
+    char text[64];
     size_t len;
 };
 
@@ -430,7 +426,7 @@ static int write_task(const struct fb_task_view *v, const struct quoted *states,
 {
     /* Fixed text about 90 bytes, digits 5 x 10, each span at most its name
      * plus 28. */
-    size_t need = 160 + outcome->len + (size_t)v->nspans * (SUMMARY_NAME_MAX + 40);
+    size_t need = 160 + sizeof(outcome->text) + (size_t)v->nspans * (sizeof(states->text) + 24);
     char *p = jw_reserve(&w, need);
 
     p = PUT(p, "{\"id\":");
@@ -440,7 +436,7 @@ static int write_task(const struct fb_task_view *v, const struct quoted *states,
     p = PUT(p, ",\"arrival_us\":");
     p = jw_put_u32(p, v->arrival_us);
     p = PUT(p, ",\"outcome\":");
-    memcpy(p, outcome->text, outcome->len);
+    memcpy(p, outcome->text, sizeof(outcome->text));
     p += outcome->len;
     p = PUT(p, ",\"start_us\":");
     p = jw_put_u32(p, v->start_us);
@@ -455,7 +451,7 @@ static int write_task(const struct fb_task_view *v, const struct quoted *states,
         const struct quoted *q = &states[v->spans[i].state];
         if (i)
             *p++ = ',';
-        memcpy(p, q->text, q->len); /* ["name", */
+        memcpy(p, q->text, sizeof(q->text)); /* ["name", */
         p += q->len;
         p = jw_put_u32(p, v->spans[i].start_us);
         *p++ = ',';
@@ -476,6 +472,7 @@ static int write_tasks(struct fb_run_record *r)
     struct fb_task_view v;
     int rc = 0;
 
+    memset(outcomes, 0, sizeof(outcomes));
     if (states == NULL)
         return -1;
     for (unsigned i = 0; i < 256; i++)

@@ -547,7 +547,13 @@ struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
         .max_inflight = o->fetch_cap,
     };
 
-    env->base = event_base_new();
+    /* Timers to the microsecond (timerfd), not epoll's rounded-up
+     * milliseconds: arrivals and sleeps are what is measured. */
+    struct event_config *ec = event_config_new();
+    if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+        env->base = event_base_new_with_config(ec);
+    if (ec)
+        event_config_free(ec);
     if (env->base == NULL || runq_init(&env->runq, env->base, on_resume, env) < 0
         || xfer_init(&env->xfer, env->base, &xo, on_fetched, env) < 0
         || store_mem_open(&env->store, nkeys, on_store_answer, env) < 0)
@@ -736,45 +742,24 @@ int run_fetch_intervals(const struct fb_run *run, uint32_t **start, uint32_t **e
     return 0;
 }
 
-void run_outcome_counts(const struct fb_run *run, uint64_t core[OUTCOME_CORE_COUNT], uint64_t own[STRATEGY_MAX_OWN])
-{
-    memset(core, 0, OUTCOME_CORE_COUNT * sizeof(*core));
-    memset(own, 0, STRATEGY_MAX_OWN * sizeof(*own));
-    for (uint32_t i = 0; i < run->env.totals.ntasks; i++) {
-        unsigned o = run->env.tasks[i].outcome;
-        if (o < OUTCOME_CORE_COUNT)
-            core[o]++;
-        else if (o - OUTCOME_OWN_BASE < STRATEGY_MAX_OWN)
-            own[o - OUTCOME_OWN_BASE]++;
-    }
-}
-
-int run_state_time(struct fb_run *run, uint64_t per_state[256])
-{
-    struct fb_env *env = &run->env;
-    memset(per_state, 0, 256 * sizeof(*per_state));
-    for (uint32_t i = 0; i < env->totals.ntasks; i++) {
-        int n = timeline_spans(&env->tl, &env->tasks[i], &env->spanbuf, &env->spancap);
-        if (n < 0)
-            return -1;
-        for (int k = 0; k < n; k++)
-            per_state[env->spanbuf[k].state] += env->spanbuf[k].end_us - env->spanbuf[k].start_us;
-    }
-    return 0;
-}
-
-int run_durations(const struct fb_run *run, uint32_t **out, size_t *n)
+int run_tally(const struct fb_run *run, struct fb_tally *tally)
 {
     const struct fb_env *env = &run->env;
     size_t k = 0;
-    *out = malloc((env->totals.ntasks ? env->totals.ntasks : 1) * sizeof(**out));
-    if (*out == NULL)
+
+    memset(tally, 0, sizeof(*tally));
+    tally->durations = malloc((env->totals.ntasks ? env->totals.ntasks : 1) * sizeof(*tally->durations));
+    if (tally->durations == NULL)
         return -1;
     for (uint32_t i = 0; i < env->totals.ntasks; i++) {
         const struct fb_task *t = &env->tasks[i];
-        if (t->flags & TASK_ARRIVED)
-            (*out)[k++] = t->end_us - t->created_us;
+        if (t->outcome < OUTCOME_OWN_BASE + STRATEGY_MAX_OWN)
+            tally->outcomes[t->outcome]++;
+        if (!(t->flags & TASK_ARRIVED))
+            continue;
+        tally->durations[k++] = t->end_us - t->created_us;
+        timeline_state_time(&env->tl, t, tally->state_us);
     }
-    *n = k;
+    tally->ndurations = k;
     return 0;
 }

@@ -84,13 +84,16 @@ const uint32_t *run_key_fetches(const struct fb_run *run);
 /* Each fetch's libcurl start and end (µs from t0), for the client's view of
  * the backend's load; caller frees both. -1 out of memory. */
 int run_fetch_intervals(const struct fb_run *run, uint32_t **start, uint32_t **end, size_t *n);
-/* Outcome counts by id: [OUTCOME_CORE_COUNT] core then [STRATEGY_MAX_OWN] own. */
-void run_outcome_counts(const struct fb_run *run, uint64_t core[OUTCOME_CORE_COUNT],
-                        uint64_t own[STRATEGY_MAX_OWN]);
-/* Time spent in each state id over all tasks (µs), for wait totals;
- * [256]. -1 out of memory. */
-int run_state_time(struct fb_run *run, uint64_t per_state[256]);
-/* Task durations (end - start) of arrived tasks into *out (caller frees). */
-int run_durations(const struct fb_run *run, uint32_t **out, size_t *n);
+/* One pass over the tasks after the run: outcome counts by id (core ids,
+ * then OUTCOME_OWN(i) at [OUTCOME_OWN_BASE + i]), the time spent in each
+ * state id over all tasks (µs), and the durations (end - start) of the
+ * tasks that arrived into *durations (caller frees). -1 out of memory. */
+struct fb_tally {
+    uint64_t outcomes[OUTCOME_OWN_BASE + STRATEGY_MAX_OWN];
+    uint64_t state_us[256];
+    uint32_t *durations;
+    size_t ndurations;
+};
+int run_tally(const struct fb_run *run, struct fb_tally *tally);
 
 #endif

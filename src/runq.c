@@ -31,14 +31,23 @@ static void arm(struct fb_runq *s)
     evtimer_add(s->ev, &now);
 }
 
+/* Ticks until the queue is empty or the slice is used. A hand-off chain is
+ * one task per tick: the clock is read every RUNQ_CLOCK_EVERY ticks, not
+ * each, and the timer is armed once at the end, not by every runq_ready of
+ * the slice (it would re-add a libevent timer per hand-off). */
+#define RUNQ_CLOCK_EVERY 32
+
 static void on_ready(evutil_socket_t fd, short what, void *arg)
 {
     struct fb_runq *s = arg;
     uint64_t deadline = clock_now_us() + RUNQ_SLICE_US;
+    unsigned ticks = 0;
 
+    s->running = 1;
     do
         runq_tick(s);
-    while (s->ready.head && clock_now_us() < deadline);
+    while (s->ready.head && (++ticks % RUNQ_CLOCK_EVERY || clock_now_us() < deadline));
+    s->running = 0;
     if (s->ready.head)
         arm(s);
 }
@@ -49,6 +58,7 @@ int runq_init(struct fb_runq *s, struct event_base *base, fb_resume_fn *resume, 
     s->resume = resume;
     s->ctx = ctx;
     s->ticks = 0;
+    s->running = 0;
     s->ev = NULL;
     if (base) {
         s->ev = evtimer_new(base, on_ready, s);
@@ -70,6 +80,6 @@ void runq_ready(struct fb_runq *s, struct fb_node *n)
     int was_idle = s->ready.head == NULL;
 
     queue_push(&s->ready, n);
-    if (was_idle && s->ev)
+    if (was_idle && s->ev && !s->running)
         arm(s);
 }

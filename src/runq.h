@@ -58,6 +58,7 @@ struct fb_runq {
     fb_resume_fn *resume;
     void *ctx;
     uint64_t ticks;
+    int running;               /* inside on_ready: it arms the timer itself */
 };
 
 /* Sets up the queue; base may be NULL for tests that call runq_tick. */

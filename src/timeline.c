@@ -81,14 +81,20 @@ struct fb_fetch_rec *timeline_last_fetch(const struct fb_timeline *tl, const str
     return &tl->fetches[i - 1];
 }
 
+/* Where derived spans go: into a buffer, or, for totals, added up by state. */
 struct spanbuf {
     struct fb_span **buf;
     size_t *cap, n;
+    uint64_t *sum;
     int failed;
 };
 
 static void push(struct spanbuf *b, uint8_t state, uint32_t start, uint32_t end, unsigned seq)
 {
+    if (b->sum) {
+        b->sum[state] += end > start ? end - start : 0;
+        return;
+    }
     if (b->n == *b->cap) {
         size_t cap = *b->cap ? *b->cap * 2 : 16;
         struct fb_span *p = realloc(*b->buf, cap * sizeof(*p));
@@ -167,9 +173,23 @@ static int next_entry(struct cursor *c, uint8_t *state, uint32_t *at)
     return 1;
 }
 
+static int derive(const struct fb_timeline *tl, const struct fb_task *t, struct spanbuf *out);
+
 int timeline_spans(const struct fb_timeline *tl, const struct fb_task *t, struct fb_span **buf, size_t *cap)
 {
-    struct spanbuf b = {buf, cap, 0, 0};
+    struct spanbuf b = {buf, cap, 0, NULL, 0};
+    return derive(tl, t, &b);
+}
+
+void timeline_state_time(const struct fb_timeline *tl, const struct fb_task *t, uint64_t per_state[256])
+{
+    struct spanbuf b = {NULL, NULL, 0, per_state, 0};
+    (void)derive(tl, t, &b);
+}
+
+static int derive(const struct fb_timeline *tl, const struct fb_task *t, struct spanbuf *out)
+{
+    struct spanbuf b = *out;
     struct cursor c = {tl, t, 0, t->more};
     uint32_t end = t->end_us;
     uint32_t fetch = t->fetch;
@@ -211,10 +231,12 @@ int timeline_spans(const struct fb_timeline *tl, const struct fb_task *t, struct
         push(&b, open_out, out_at, end, out_seq);
     if (b.failed)
         return -1;
+    if (b.sum)
+        return 0;
     /* Insertion sort by (start, entry order), stable so a fetch's phases
      * keep theirs: spans arrive nearly sorted, since each is pushed when
      * its lane's next entry closes it. */
-    struct fb_span *s = *buf;
+    struct fb_span *s = *b.buf;
     for (size_t i = 1; i < b.n; i++) {
         struct fb_span x = s[i];
         size_t j = i;

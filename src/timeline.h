@@ -72,4 +72,8 @@ struct fb_fetch_rec *timeline_last_fetch(const struct fb_timeline *tl, const str
  * caller frees). Returns the count, or -1 out of memory. */
 int timeline_spans(const struct fb_timeline *tl, const struct fb_task *t, struct fb_span **buf, size_t *cap);
 
+/* Adds the length of each of t's spans to per_state[its state]: the same
+ * spans, without building or ordering them. */
+void timeline_state_time(const struct fb_timeline *tl, const struct fb_task *t, uint64_t per_state[256]);
+
 #endif

@@ -1,14 +1,18 @@
 #!/usr/bin/python3
-"""Checks the invariants every fetchbench/1 report must hold, beyond what
-the schema can say: spans in order and inside their task, the lock around
-what it protects, and counts that add up.
+"""Checks the invariants every fetchbench report must hold, beyond what
+the schema can say: spans in order and inside their task, counts that add
+up, summaries that are what the tasks say.  fetchbench/1 and fetchbench/2
+(docs/report-v2.md), told apart by the document's "schema" field.
 Usage: check_report.py REPORT.json...  (exit 1 naming the first violation)
 
 Run it on reports that validate (tests/validate_json.py): a report of the
-wrong shape is refused with one line, not checked field by field.  Tasks
-are read one at a time (scripts/fbplot.py read_json), so a report of
-200,000 tasks takes seconds and little memory."""
+wrong shape is refused with one line, not checked field by field.  A v1
+report is read task by task, a v2 report run by run (scripts/fbplot.py
+read_json), so only one run's tasks are in memory at a time."""
+import gc
+import json
 import pathlib
+import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -156,26 +160,562 @@ def check_summary(doc, totals):
                         f"{len(rep['runs'])}")
 
 
+# ---- fetchbench/2 (docs/report-v2.md) -------------------------------------
+
+V2_KEYS = ("schema", "tool", "config", "vocabulary", "runs", "repeats", "expectations",
+           "interrupted")
+# permille, so rank ceil(p * n / 100) is integer arithmetic (99.9 is not a double)
+PERCENTILES = (("p50", 500), ("p90", 900), ("p99", 990), ("p99_9", 999))
+# --expect metrics that are one summary field; verdicts on the others
+# (wall_ms, wall_s: rounding is the writer's choice) are not recomputed
+EXPECT_FIELDS = {m: (m,) for m in ("wall_us", "upstream_requests", "server_requests",
+                                   "cache_hits", "cache_misses", "peak_threads",
+                                   "threads_created", "peak_connections")}
+EXPECT_FIELDS["errors"] = ("errors", "total")
+EXPECT_RE = re.compile(r"^(?:([^:=!<>]+):)?\s*([a-z_]+)\s*(==|!=|<=|>=|<|>)\s*(\S+)\s*$")
+OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<=": lambda a, b: a <= b,
+       ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b}
+
+
+def _names(items, what):
+    names = [x if isinstance(x, str) else x["name"] for x in items]
+    seen = set()
+    for n in names:
+        if n in seen:
+            raise Violation(f"vocabulary.{what} lists {n!r} twice")
+        seen.add(n)
+    return names
+
+
+def _nearest_rank(sorted_values, permille):
+    n = len(sorted_values)
+    rank = max(1, -(-permille * n // 1000))
+    return sorted_values[rank - 1]
+
+
+def _leaves(obj, prefix=()):
+    """{path tuple: value} for every non-object value under obj."""
+    out = {}
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            out.update(_leaves(v, prefix + (k,)))
+        else:
+            out[prefix + (k,)] = v
+    return out
+
+
+def _same_number(a, b):
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+class V2:
+    """The invariants of a fetchbench/2 report: run() for each run as it
+    is read (config and vocabulary come first), then finish() with the
+    rest of the document."""
+
+    def __init__(self, head):
+        cfg = self.cfg = head["config"]
+        voc = head["vocabulary"]
+        states = _names(voc["states"], "states")
+        self.outcomes = _names(voc["outcomes"], "outcomes")
+        counters = _names(voc["counters"], "counters")
+        self.stages = _names(voc["stages"], "stages")
+        self.states = frozenset(states)
+        self.outcome_set = frozenset(self.outcomes)
+        self.ok = {o["name"]: o["ok"] for o in voc["outcomes"]}
+        self.stage_set = frozenset(self.stages)
+        self.wait = [s["name"] for s in voc["states"] if s["wait"]]
+        self.wait_set = frozenset(self.wait)
+        self.encloses = frozenset(s["name"] for s in voc["states"] if s["encloses"])
+        # fetch phases happen in the vocabulary's order, each once
+        self.fetch_rank = {s["name"]: i for i, s in
+                           enumerate(x for x in voc["states"] if x["fetch"])}
+        self.counter_mode = {c["name"]: c["mode"] for c in voc["counters"]}
+        del counters
+        self.modes = cfg["modes"]
+        self.nkeys = cfg["workload"]["keys"]
+        self.ref_keys = None    # run 0's keys and arrivals: every run plans the same
+        self.ref_arrivals = None
+        self.runs = []          # (mode, summary, interrupted) of each run read
+
+    # -- one run --------------------------------------------------------
+    def run(self, ri, run):
+        """Checks one run; raises Violation naming it."""
+        mode = run["mode"]
+        who = f"run {ri} ({mode})"
+        if mode not in self.modes:
+            raise Violation(f"{who}: mode {mode!r} is not in config.modes {self.modes}")
+        want_mode = self.modes[ri % len(self.modes)]
+        want_repeat = ri // len(self.modes)
+        if mode != want_mode or run["repeat"] != want_repeat:
+            raise Violation(f"{who}: is repeat {run['repeat']} of {mode}, but runs interleave "
+                            f"the modes: run {ri} should be repeat {want_repeat} of {want_mode}")
+        if self.runs and self.runs[-1][2]:
+            raise Violation(f"{who}: follows run {ri - 1}, which was interrupted")
+        s = run["summary"]
+        interrupted = run["interrupted"]
+        wall = s["wall_us"]
+        tasks = run["tasks"]
+        self._tasks(who, tasks, s, run, interrupted, wall)
+        self._counts(who, run, s)
+        self.runs.append((mode, s, interrupted))
+
+    def _tasks(self, who, tasks, s, run, interrupted, wall):
+        first = self.ref_keys is None
+        if first:
+            self.ref_keys, self.ref_arrivals = [], []
+        ref_keys, ref_arrivals = self.ref_keys, self.ref_arrivals
+        nref = len(ref_keys)
+        nkeys = self.nkeys
+        key_tasks = [0] * nkeys
+        outcome_set, stage_set, ok = self.outcome_set, self.stage_set, self.ok
+        states, wait_set, encloses, fetch_rank = (self.states, self.wait_set, self.encloses,
+                                                  self.fetch_rank)
+        outcomes = dict.fromkeys(self.outcomes, 0)
+        errors = dict.fromkeys(self.stages, 0)
+        waits = dict.fromkeys(self.wait, 0)
+        latencies = []
+        prev_arrival = 0
+        for i, t in enumerate(tasks):
+            if t["id"] != i:
+                raise Violation(f"{who}: task {i} has id {t['id']}: ids are the arrival order")
+            key, arrival = t["key"], t["arrival_us"]
+            if key >= nkeys:
+                raise Violation(f"{who}: task {i} has key {key}, but config.workload.keys "
+                                f"is {nkeys}")
+            key_tasks[key] += 1
+            if arrival < prev_arrival:
+                raise Violation(f"{who}: task {i} arrives at {arrival}, before task {i - 1} "
+                                f"({prev_arrival}): tasks are listed in arrival order")
+            prev_arrival = arrival
+            if first:
+                ref_keys.append(key)
+                ref_arrivals.append(arrival)
+            elif i < nref and (ref_keys[i] != key or ref_arrivals[i] != arrival):
+                raise Violation(f"{who}: task {i} is key {key} arriving at {arrival}, but in "
+                                f"run 0 key {ref_keys[i]} arriving at {ref_arrivals[i]}: "
+                                "every run plays the same workload")
+            o = t["outcome"]
+            if o not in outcome_set:
+                raise Violation(f"{who}: task {i}: outcome {o!r} is not in vocabulary.outcomes")
+            outcomes[o] += 1
+            start, end = t["start_us"], t["end_us"]
+            if end < start:
+                raise Violation(f"{who}: task {i} ends before it starts ({end} < {start})")
+            if not interrupted:
+                if o == "cancelled":
+                    raise Violation(f"{who}: task {i} is cancelled, but the run was not "
+                                    "interrupted")
+                if end > wall:
+                    raise Violation(f"{who}: task {i} ends at {end}, after the run's "
+                                    f"wall_us {wall}")
+            err = t.get("error")
+            if err is not None:
+                stage = err["stage"]
+                if stage not in stage_set:
+                    raise Violation(f"{who}: task {i}: error stage {stage!r} is not in "
+                                    "vocabulary.stages")
+                if ok[o]:
+                    raise Violation(f"{who}: task {i} has outcome {o}, which is ok, and an "
+                                    "error")
+                if o != "shared_error":
+                    errors[stage] += 1
+            elif o in ("error", "shared_error"):
+                raise Violation(f"{who}: task {i} has outcome {o} but no error object")
+            latencies.append(end - start)
+            spans = t["spans"]
+            if not spans:
+                if o == "cancelled" and not (start == end == wall):
+                    raise Violation(f"{who}: task {i} is cancelled before it arrived (no "
+                                    f"spans), but [{start}, {end}] is not [wall_us, wall_us] "
+                                    f"= [{wall}, {wall}]")
+                continue
+            if start < arrival:
+                raise Violation(f"{who}: task {i} starts at {start}, before its arrival "
+                                f"{arrival}")
+            prev_start = start
+            flat_end = start
+            fetch_prev = None
+            held = []
+            for j, (st, b, e) in enumerate(spans):
+                if st not in states:
+                    raise Violation(f"{who}: task {i}: span {j} state {st!r} is not in "
+                                    "vocabulary.states")
+                if e < b:
+                    raise Violation(f"{who}: task {i}: span {j} ({st}) ends before it starts "
+                                    f"({e} < {b})")
+                if b < start or e > end:
+                    raise Violation(f"{who}: task {i}: span {j} ({st}) [{b}, {e}] lies "
+                                    f"outside the task [{start}, {end}]")
+                if b < prev_start:
+                    raise Violation(f"{who}: task {i}: span {j} ({st}) starts at {b}, before "
+                                    f"span {j - 1} ({prev_start}): spans are ordered by start")
+                prev_start = b
+                if st in wait_set:
+                    waits[st] += e - b
+                if st in encloses:
+                    held.append((j, st, b, e))
+                    continue
+                for hj, hst, hb, he in held:
+                    if b < he < e:
+                        raise Violation(f"{who}: task {i}: span {j} ({st}) [{b}, {e}] starts "
+                                        f"inside span {hj} ({hst}) [{hb}, {he}] and ends "
+                                        "after it")
+                rank = fetch_rank.get(st)
+                if rank is not None:
+                    if fetch_prev is not None:
+                        prank, pst, pe = fetch_prev
+                        if rank <= prank:
+                            raise Violation(f"{who}: task {i}: span {j} ({st}) after {pst}: "
+                                            "fetch phases out of order or repeated")
+                        if b != pe:
+                            raise Violation(f"{who}: task {i}: span {j} ({st}) starts at "
+                                            f"{b}, not where {pst} ended ({pe})")
+                    fetch_prev = (rank, st, e)
+                    continue
+                if b < flat_end:
+                    raise Violation(f"{who}: task {i}: span {j} ({st}) [{b}, {e}] overlaps "
+                                    f"the span before it, which ends at {flat_end}")
+                flat_end = e
+        n = len(tasks)
+        if n != self.cfg["tasks"]:
+            raise Violation(f"{who}: {n} tasks listed, config.tasks is {self.cfg['tasks']}")
+        if s["tasks"] != n:
+            raise Violation(f"{who}: summary.tasks is {s['tasks']}, but {n} tasks are listed")
+        self._outcomes(who, s, outcomes, n)
+        self._errors(who, s, errors)
+        self._keys(who, run, s, key_tasks)
+        self._latency(who, s, latencies)
+        self._waits(who, s, waits)
+
+    def _outcomes(self, who, s, outcomes, n):
+        so = s["outcomes"]
+        total = sum(so.values())
+        if total != s["tasks"]:
+            raise Violation(f"{who}: summary.outcomes add up to {total}, summary.tasks is "
+                            f"{s['tasks']}")
+        for name in so:
+            if name not in self.outcome_set:
+                raise Violation(f"{who}: summary.outcomes.{name} is not in vocabulary.outcomes")
+        for name, count in outcomes.items():
+            if name not in so:
+                raise Violation(f"{who}: summary.outcomes.{name} is missing")
+            if so[name] != count:
+                raise Violation(f"{who}: summary.outcomes.{name} is {so.get(name)}, but "
+                                f"{count} tasks have outcome {name}")
+        hits = outcomes.get("cache_hit", 0)
+        if s["cache_hits"] != hits:
+            raise Violation(f"{who}: summary.cache_hits is {s['cache_hits']}, but {hits} tasks "
+                            "have outcome cache_hit")
+
+    def _errors(self, who, s, errors):
+        se = s["errors"]
+        for name in se:
+            if name != "total" and name not in self.stage_set:
+                raise Violation(f"{who}: summary.errors.{name} is not in vocabulary.stages")
+        by_stage = sum(v for k, v in se.items() if k != "total")
+        if se["total"] != by_stage:
+            raise Violation(f"{who}: summary.errors.total is {se['total']}, but the stage "
+                            f"counters add up to {by_stage}")
+        failed = sum(errors.values())
+        if se["total"] != failed:
+            raise Violation(f"{who}: summary.errors.total is {se['total']}, but {failed} tasks "
+                            "carry an error of their own fetch")
+        for stage, count in errors.items():
+            if se.get(stage) != count:
+                raise Violation(f"{who}: summary.errors.{stage} is {se.get(stage)}, but "
+                                f"{count} tasks failed at {stage}")
+
+    def _keys(self, who, run, s, key_tasks):
+        keys = run["keys"]
+        for field in ("tasks", "upstream_requests"):
+            if len(keys[field]) != self.nkeys:
+                raise Violation(f"{who}: keys.{field} has {len(keys[field])} entries, "
+                                f"config.workload.keys is {self.nkeys}")
+        if sum(keys["tasks"]) != s["tasks"]:
+            raise Violation(f"{who}: keys.tasks add up to {sum(keys['tasks'])}, summary.tasks "
+                            f"is {s['tasks']}")
+        for k, (listed, counted) in enumerate(zip(keys["tasks"], key_tasks)):
+            if listed != counted:
+                raise Violation(f"{who}: keys.tasks[{k}] is {listed}, but {counted} tasks have "
+                                f"key {k}")
+        up = sum(keys["upstream_requests"])
+        if up != s["upstream_requests"]:
+            raise Violation(f"{who}: keys.upstream_requests add up to {up}, "
+                            f"summary.upstream_requests is {s['upstream_requests']}")
+
+    def _latency(self, who, s, latencies):
+        lat = s.get("latency_us")
+        if not latencies:
+            if lat is not None:
+                raise Violation(f"{who}: summary.latency_us is present, but the run has no task")
+            return
+        if lat is None:
+            raise Violation(f"{who}: summary.latency_us is missing, but the run has "
+                            f"{len(latencies)} tasks")
+        latencies.sort()
+        want = {name: _nearest_rank(latencies, pm) for name, pm in PERCENTILES}
+        want["max"] = latencies[-1]
+        want["mean"] = sum(latencies) // len(latencies)
+        for name, v in want.items():
+            if lat.get(name) != v:
+                raise Violation(f"{who}: summary.latency_us.{name} is {lat.get(name)}, but the "
+                                f"tasks' durations give {v}")
+
+    def _waits(self, who, s, waits):
+        w = s["wait_us"]
+        for name in w:
+            if name != "total" and name not in self.wait_set:
+                raise Violation(f"{who}: summary.wait_us.{name} is not a wait state of the "
+                                "vocabulary")
+        for name, v in waits.items():
+            if w.get(name) != v:
+                raise Violation(f"{who}: summary.wait_us.{name} is {w.get(name)}, but the "
+                                f"tasks' {name} spans add up to {v}")
+        total = sum(waits.values())
+        if w["total"] != total:
+            raise Violation(f"{who}: summary.wait_us.total is {w['total']}, but the wait "
+                            f"states add up to {total}")
+
+    def _counts(self, who, run, s):
+        mode = run["mode"]
+        for name in s["counters"]:
+            if name not in self.counter_mode:
+                raise Violation(f"{who}: summary.counters.{name} is not in vocabulary.counters")
+        for name, cmode in self.counter_mode.items():
+            if (cmode is None or cmode == mode) != (name in s["counters"]):
+                raise Violation(f"{who}: summary.counters.{name} " +
+                                ("is missing" if name not in s["counters"] else "is present")
+                                + f": vocabulary.counters gives it to mode {cmode}")
+        server = run["server"]
+        if server is None:
+            if s["server_requests"] is not None:
+                raise Violation(f"{who}: summary.server_requests is {s['server_requests']}, "
+                                "but the run has no server")
+        elif server["requests"] != s["server_requests"]:
+            raise Violation(f"{who}: summary.server_requests is {s['server_requests']}, but "
+                            f"server.requests is {server['requests']}")
+        th = run["threads"]
+        if s["threads_created"] != len(th["lifetimes"]):
+            raise Violation(f"{who}: summary.threads_created is {s['threads_created']}, but "
+                            f"threads.lifetimes has {len(th['lifetimes'])}")
+        peak = max((c for _, c in th["samples"]), default=None)
+        if peak is not None and s["peak_threads"] != peak:
+            raise Violation(f"{who}: summary.peak_threads is {s['peak_threads']}, but "
+                            f"threads.samples peak at {peak}")
+
+    # -- the document ---------------------------------------------------
+    def key_order(self, doc):
+        keys = list(doc)
+        if keys and keys[-1] != "interrupted":
+            raise Violation(f"interrupted is not the last key (the last is {keys[-1]!r})")
+        order = [k for k in V2_KEYS if k in doc]
+        if keys != order:
+            raise Violation(f"top-level keys in the order {keys}, expected {order}")
+
+    def finish(self, doc):
+        """The document-wide invariants, once every run has been read."""
+        self.key_order(doc)
+        interrupted = doc["interrupted"]
+        nruns = len(self.runs)
+        planned = len(self.modes) * self.cfg["repeat"]
+        for ri, (mode, _, run_interrupted) in enumerate(self.runs):
+            if run_interrupted and not interrupted:
+                raise Violation(f"run {ri} ({mode}) is interrupted, but the report is not")
+        if not interrupted and nruns != planned:
+            raise Violation(f"{nruns} runs, but config asks for {planned} "
+                            f"({len(self.modes)} modes x repeat {self.cfg['repeat']})")
+        if nruns > planned:
+            raise Violation(f"{nruns} runs, but config asks for {planned}")
+        self._repeats(doc.get("repeats"))
+        self._expectations(doc.get("expectations"), doc.get("repeats"))
+
+    def _by_mode(self):
+        out = {}
+        for mode, s, _ in self.runs:
+            out.setdefault(mode, []).append(s)
+        return out
+
+    def _repeats(self, repeats):
+        if self.cfg["repeat"] == 1:
+            if repeats is not None:
+                raise Violation("repeats is present, but config.repeat is 1")
+            return
+        if repeats is None:
+            if self.runs:
+                raise Violation(f"repeats is missing, but config.repeat is {self.cfg['repeat']}")
+            return
+        by_mode = self._by_mode()
+        seen = set()
+        for r in repeats:
+            mode = r["mode"]
+            if mode not in by_mode:
+                raise Violation(f"repeats has mode {mode!r}, which has no run")
+            if mode in seen:
+                raise Violation(f"repeats lists mode {mode!r} twice")
+            seen.add(mode)
+            runs = by_mode[mode]
+            if r["count"] != len(runs):
+                raise Violation(f"repeats ({mode}): count is {r['count']}, but {len(runs)} runs "
+                                f"are of mode {mode}")
+            leaves = [_leaves(s) for s in runs]
+            paths = {}
+            for lv in leaves:
+                paths.update(dict.fromkeys(lv))
+            for stat in ("median", "min", "max"):
+                got = _leaves(r[stat])
+                for path in got:
+                    if path not in paths:
+                        raise Violation(f"repeats ({mode}): {stat}.{'.'.join(path)} is in no "
+                                        "run's summary")
+                for path in paths:
+                    vals = sorted(lv[path] for lv in leaves if lv.get(path) is not None)
+                    if not vals:
+                        want = None
+                    elif stat == "median":
+                        want = vals[(len(vals) - 1) // 2]   # the lower middle
+                    else:
+                        want = vals[0] if stat == "min" else vals[-1]
+                    if not _same_number(got.get(path), want):
+                        raise Violation(f"repeats ({mode}): {stat}.{'.'.join(path)} is "
+                                        f"{got.get(path)}, but the runs give {want}")
+        missing = [m for m in by_mode if m not in seen]
+        if missing:
+            raise Violation(f"repeats has no entry for mode {missing[0]!r}")
+
+    def _expectations(self, expectations, repeats):
+        if expectations is None:
+            return
+        judged = {}
+        for mode, runs in self._by_mode().items():
+            judged[mode] = runs[0] if len(runs) == 1 else None
+        for r in repeats or ():
+            judged[r["mode"]] = r["median"]
+        seen = set()
+        for k, x in enumerate(expectations):
+            who = f"expectations[{k}] ({x['expect']}, {x['mode']})"
+            if x["mode"] not in self.modes:
+                raise Violation(f"{who}: mode {x['mode']!r} is not in config.modes")
+            if (x["expect"], x["mode"]) in seen:
+                raise Violation(f"{who}: a second verdict for the same expectation and mode")
+            seen.add((x["expect"], x["mode"]))
+            if x["actual"] is None and x["ok"]:
+                raise Violation(f"{who}: ok without an actual value")
+            m = EXPECT_RE.match(x["expect"])
+            if m is None:
+                continue
+            prefix, metric, op, value = m.groups()
+            if prefix is not None and prefix != x["mode"]:
+                raise Violation(f"{who}: judged on mode {x['mode']}, but it names {prefix}")
+            field = EXPECT_FIELDS.get(metric)
+            summary = judged.get(x["mode"])
+            if field is None or summary is None or x["actual"] is None:
+                continue
+            actual = summary
+            for f in field:
+                actual = actual.get(f) if isinstance(actual, dict) else None
+            if actual is not None and actual != x["actual"]:
+                raise Violation(f"{who}: actual is {x['actual']}, but the summary says {actual}")
+            try:
+                want_ok = OPS[op](x["actual"], float(value))
+            except ValueError:
+                continue
+            if want_ok != x["ok"]:
+                raise Violation(f"{who}: ok is {str(x['ok']).lower()}, but {x['actual']} {op} "
+                                f"{value} is {str(want_ok).lower()}")
+        for x in expectations:
+            m = EXPECT_RE.match(x["expect"])
+            if m is not None and m.group(1) is None:
+                for mode in self.modes:
+                    if (x["expect"], mode) not in seen:
+                        raise Violation(f"expectations: {x['expect']!r} has no verdict for "
+                                        f"mode {mode}")
+
+
 def check(path):
     """Raises Violation for the first invariant the report at path breaks."""
-    totals = Totals()
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as e:
         raise Violation(e.strerror) from None
+    version = "fetchbench/1"
     try:
-        doc = fbplot.read_json(raw, on_item=lambda i, t: check_task(i, t, totals))
+        text = read_text(raw)
+        head = read_head(text)
+        if head.get("schema") == "fetchbench/2" and "config" in head and "vocabulary" in head:
+            version = "fetchbench/2"
+            v2 = V2(head)
+            doc = fbplot.read_json(text, stream="runs", on_item=v2.run)
+            v2.finish(doc)
+            return
+        totals = Totals()
+        doc = fbplot.read_json(text, on_item=lambda i, t: check_task(i, t, totals))
+        known = ("fetchbench/1", "fetchbench/2")
+        if isinstance(doc, dict) and isinstance(doc.get("schema"), str) \
+                and doc["schema"] not in known:
+            raise Violation(f"unknown schema {doc['schema']!r}: this checker reads "
+                            f"{' and '.join(known)}")
+        if isinstance(doc, dict) and doc.get("schema") == "fetchbench/2":
+            # runs came before the config or the vocabulary: read whole
+            version = "fetchbench/2"
+            v2 = V2(doc)
+            v2.key_order(doc)
+            for i, run in enumerate(doc["runs"]):
+                v2.run(i, run)
+            v2.finish(dict(doc, runs=len(doc["runs"])))
+            return
         check_summary(doc, totals)
     except fbplot.JSONProblem as e:
         raise Violation(str(e)) from None
-    except (KeyError, TypeError, AttributeError, ValueError) as e:
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:
         # the schema's business; said in one line all the same
-        raise Violation(f"not a valid fetchbench/1 report ({type(e).__name__}: {e}); "
+        raise Violation(f"not a valid {version} report ({type(e).__name__}: {e}); "
                         "run tests/validate_json.py") from None
 
 
+def read_text(raw):
+    """raw as text; JSONProblem when it is not UTF-8 (as read_json says it)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise fbplot.JSONProblem(f"not JSON (invalid UTF-8 at byte {e.start})") from None
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def read_head(text):
+    """The members of the top-level object that come before "runs", read
+    leniently: the strict reader reads them again and says what is wrong
+    with them.  {} when the text does not start like an object."""
+    dec = json.JSONDecoder()
+    head = {}
+    pos = _WS.match(text).end()
+    if not text.startswith("{", pos):
+        return head
+    pos += 1
+    try:
+        while True:
+            pos = _WS.match(text, pos).end()
+            key, pos = dec.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()
+            if not isinstance(key, str) or not text.startswith(":", pos) or key == "runs":
+                return head
+            pos = _WS.match(text, pos + 1).end()
+            head[key], pos = dec.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()
+            if not text.startswith(",", pos):
+                return head
+            pos += 1
+    except ValueError:
+        return head
+
+
 def main(paths):
+    # no cycles among parsed JSON: the collector would only walk millions
+    # of fresh lists and dicts again and again (5x the parse time)
+    gc.disable()
     if not paths:
         print("usage: check_report.py REPORT.json...", file=sys.stderr)
         return 2

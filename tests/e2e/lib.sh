@@ -25,9 +25,18 @@ expect_exit() {
 # jqv FILE FILTER: one raw value out of a JSON file.
 jqv() { jq -r "$2" "$1"; }
 
-# validate FILE: the file validates against the fetchbench/1 schema and
-# holds every report invariant (tests/check_report.py).
+# validate FILE [SCHEMA]: the file validates against the schema its
+# "schema" field names (schema/fetchbench-1 or -2.schema.json) and holds
+# that format's invariants (tests/check_report.py); both tools pick the
+# format by that field.  With SCHEMA (fetchbench/2, say) the file must
+# also be of that format.
 validate() {
+    if [ $# -gt 1 ]; then
+        got=$(/usr/bin/python3 -c 'import re, sys
+m = re.match(rb"\s*\{\s*\"schema\"\s*:\s*\"([^\"]*)\"", open(sys.argv[1], "rb").read(4096))
+print(m.group(1).decode() if m else "(none first)")' "$1") || fail "$1: unreadable"
+        [ "$got" = "$2" ] || fail "$1: schema is $got, expected $2"
+    fi
     /usr/bin/python3 "$FB_ROOT/tests/validate_json.py" "$1" || fail "$1 does not validate"
     /usr/bin/python3 "$FB_ROOT/tests/check_report.py" "$1" || fail "$1 breaks a report invariant"
 }

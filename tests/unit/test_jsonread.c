@@ -208,3 +208,75 @@ Test(jsonread, reasons_stay_on_one_line)
     cr_assert_null(strchr(why, '\n'), "%s", why);
     cr_assert(strstr(why, "not JSON") != NULL, "%s", why);
 }
+
+/* fetchbench/2: each run carries its own task array and samples. */
+Test(jsonread, v2_runs_keep_their_summaries_and_skip_their_arrays)
+{
+    const char *doc = "{\"schema\":\"fetchbench/2\",\"config\":{\"modes\":[\"lock\"]},"
+                      "\"runs\":[ {\"mode\":\"lock\",\"repeat\":0,\"summary\":{\"wall_us\":5},"
+                      "\"keys\":{\"tasks\":[20]},\"load\":{\"max_in_service\":[1]},"
+                      "\"server\":{\"in_service_samples\":[[1,0]]},\"threads\":{\"samples\":[[0,1]]},"
+                      "\"tasks\":[{\"id\":0,\"spans\":[[\"x}]\",0,1]]}],\"interrupted\":false} ,"
+                      "{\"mode\":\"nolock\",\"summary\":{\"wall_us\":6}}, 7, [\"not a run\"] ],"
+                      "\"interrupted\":false}";
+    char err[256];
+    cJSON *j = jsonread_report(doc, strlen(doc), err, sizeof(err));
+    cr_assert_not_null(j, "%s", err);
+    cJSON *runs = cJSON_GetObjectItem(j, "runs");
+    cr_assert_eq(cJSON_GetArraySize(runs), 4);
+    cJSON *run = cJSON_GetArrayItem(runs, 0);
+    const char *skipped[] = {"tasks", "threads", "keys", "load", "server"};
+    for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++)
+        cr_assert(cJSON_IsNull(cJSON_GetObjectItem(run, skipped[i])), "runs[0].%s kept", skipped[i]);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(run, "summary"), "wall_us")->valueint, 5);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(run, "interrupted")));
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 1), "mode")->valuestring, "nolock");
+    cr_assert_eq(cJSON_GetArrayItem(runs, 2)->valueint, 7, "what is not a run is kept as it is");
+    /* Only a run's members are skipped, not the document's "keys". */
+    cJSON_Delete(j);
+    doc = "{\"keys\":[1],\"runs\":[]}";
+    j = jsonread_report(doc, strlen(doc), err, sizeof(err));
+    cr_assert_not_null(j, "%s", err);
+    cr_assert(cJSON_IsArray(cJSON_GetObjectItem(j, "keys")));
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "runs")), 0);
+    cJSON_Delete(j);
+}
+
+Test(jsonread, v2_run_task_arrays_are_only_scanned)
+{
+    /* Nesting cJSON refuses, inside a run's tasks: scanned, never built. */
+    static char deep[200001];
+    char err[256];
+    memset(deep, '[', 100000);
+    memset(deep + 100000, ']', 100000);
+    char *doc = malloc(200100);
+    snprintf(doc, 200100, "{\"runs\":[{\"tasks\":%s}]}", deep);
+    cJSON *j = jsonread_report(doc, strlen(doc), err, sizeof(err));
+    cr_assert_not_null(j, "%s", err);
+    cJSON_Delete(j);
+    snprintf(doc, 200100, "{\"runs\":[{\"summary\":%s}]}", deep);
+    cr_assert_null(jsonread_report(doc, strlen(doc), err, sizeof(err)));
+    free(doc);
+    /* Values shorter than the "null" replacing them, many times over: the
+     * copy must not outgrow its buffer (ASan watches). */
+    size_t cap = 64 + 9 * 20000, n = 0;
+    char *many = malloc(cap);
+    n += (size_t)snprintf(many + n, cap - n, "{\"runs\":[{");
+    for (int i = 0; i < 20000; i++)
+        n += (size_t)snprintf(many + n, cap - n, "%s\"keys\":1", i ? "," : "");
+    n += (size_t)snprintf(many + n, cap - n, "}]}");
+    cr_assert_str_eq(refusal(many), "duplicate key \"runs[0].keys\"");
+    free(many);
+}
+
+Test(jsonread, v2_bad_runs_get_a_reason)
+{
+    const char *bad[] = {"{\"runs\":[", "{\"runs\":[{\"tasks\":[}]}", "{\"runs\":[{}", "{\"runs\":[{},]}",
+                         "{\"runs\":[{} {}]}", "{\"runs\":[{\"a\" 1}]}", "{\"runs\":[{\"a\":1,}]}",
+                         "{\"runs\":[1 2]}", "{\"runs\":[{\"tasks\":1]}", NULL};
+    for (int i = 0; bad[i]; i++)
+        cr_assert_neq(refusal(bad[i])[0], '\0', "accepted '%s'", bad[i]);
+    cr_assert_str_eq(refusal("{\"runs\":[{\"mode\":\"a\"},{\"summary\":{\"wall_us\":1,\"wall_us\":2}}]}"),
+                     "duplicate key \"runs[1].summary.wall_us\"");
+    cr_assert_str_eq(refusal("{\"runs\":[{\"tasks\":[],\"tasks\":[]}]}"), "duplicate key \"runs[0].tasks\"");
+}

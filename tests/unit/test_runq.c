@@ -6,7 +6,7 @@
 #include "lock.h"
 #include "runq.h"
 
-#define CHAIN 200000
+#define CHAIN 2000000 /* tens of milliseconds of hand-offs: many slices */
 
 struct item {
     struct fb_node node;
