@@ -322,8 +322,11 @@ class V2:
                     errors[stage] += 1
             elif o in ("error", "shared_error"):
                 raise Violation(f"{who}: task {i} has outcome {o} but no error object")
-            latencies.append(end - start)
             spans = t["spans"]
+            if spans:
+                # A task that never arrived (an interrupted run) has no
+                # duration: latency is of the tasks that ran.
+                latencies.append(end - start)
             if not spans:
                 if o == "cancelled" and not (start == end == wall):
                     raise Violation(f"{who}: task {i} is cancelled before it arrived (no "
