@@ -1,5 +1,7 @@
 """Shared by scripts/plot-timeline and scripts/plot-compare: reading and
-checking fetchbench/1 reports, the state colours, the task-timeline drawings
+checking fetchbench/2 reports (fetchbench/1 ones are read as v2: one run,
+the built-in v1 vocabulary), the state colours and marks taken from a
+report's vocabulary, the task-timeline drawings
 (one row per task, or a density view when rows outnumber pixels), the thread
 and server lanes with their stacked event marks, the choice of a zoom on the
 start of the run, and writing a figure atomically.

@@ -207,7 +207,7 @@ static int parse_modes(const char *list, struct fb_config *cfg)
 
 int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
 {
-    int delay_given = 0, capacity_given = 0, c, rc = 0;
+    int delay_given = 0, capacity_given = 0, tasks_given = 0, c, rc = 0;
     uint64_t v;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -234,6 +234,7 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         switch (c) {
         case 'n':
             rc = number_u32("--tasks", optarg, 1, MAX_TASKS, &cfg->tasks);
+            tasks_given = 1;
             break;
         case 'm':
             rc = parse_modes(optarg, cfg);
@@ -338,6 +339,8 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (cfg->duration_ms && cfg->rate == 0)
         return usage_error("--duration: needs --rate (arrivals per second)");
+    if (cfg->duration_ms && tasks_given)
+        return usage_error("--duration: not with --tasks (the duration decides how many tasks arrive)");
     if (cfg->nmodes == 0)
         cfg->modes[cfg->nmodes++] = strategy_find("lock");
     for (size_t i = 0; i < cfg->nexpects; i++) {

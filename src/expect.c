@@ -125,17 +125,3 @@ void expect_judge(const struct fb_expect *e, const char *mode, const struct fb_s
         v->actual = 0;
     v->ok = v->known && holds(e->op, v->actual, e->value);
 }
-
-size_t expect_check(struct fb_expect *e, size_t n, const struct fb_summary *s)
-{
-    size_t failed = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct fb_verdict v;
-        expect_judge(&e[i], e[i].mode, s, &v);
-        e[i].actual = v.actual;
-        e[i].known = v.known;
-        e[i].ok = v.ok;
-        failed += !v.ok;
-    }
-    return failed;
-}

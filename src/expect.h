@@ -18,11 +18,6 @@ struct fb_expect {
     char metric[SUMMARY_NAME_MAX];
     enum fb_op op;
     double value;
-    /* Filled by expect_check, for the v1 core only: it goes when the core
-     * judges with expect_judge (one verdict per expectation and mode). */
-    double actual;
-    int known;
-    int ok;
 };
 
 /* One expectation judged on one mode's run. */
@@ -43,8 +38,5 @@ int expect_applies(const struct fb_expect *e, const char *mode);
  * unknown value fails with v->known = 0. */
 void expect_judge(const struct fb_expect *e, const char *mode, const struct fb_summary *s,
                   struct fb_verdict *v);
-/* The v1 core's single-mode judgement: expect_judge on s for each of e[0..n)
- * into its own fields; returns how many failed. Goes with those fields. */
-size_t expect_check(struct fb_expect *e, size_t n, const struct fb_summary *s);
 
 #endif

@@ -135,6 +135,14 @@ static int commit(struct fb_outfile *o)
     return 0;
 }
 
+/* A trace that cannot be written costs the trace, not the report. */
+static FILE *drop_trace(struct fb_outfile *o, int *failed)
+{
+    outfile_abort(o);
+    *failed = 1;
+    return NULL;
+}
+
 static void print_verdicts(const struct fb_verdict *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -188,8 +196,15 @@ static int run_main(int argc, char **argv)
         .tasks = cfg.tasks,
         .max_tasks = 100000000u,
     };
-    if (workload_draw(&wl, &wo, err, sizeof(err)) < 0) {
-        fprintf(stderr, "fetchbench: %s (see --help)\n", err);
+    int drawn = workload_draw(&wl, &wo, err, sizeof(err));
+    if (drawn < 0) {
+        fprintf(stderr, "fetchbench: %s%s\n", err, drawn == -1 ? " (see --help)" : "");
+        code = drawn == -1 ? EXIT_USAGE : EXIT_RUN_FAILED;
+        goto out;
+    }
+    if (wl.ntasks == 0) {
+        fprintf(stderr, "fetchbench: --duration %g s at --rate %g/s drew no arrival: nothing to run (see --help)\n",
+                cfg.duration_ms / 1e3, cfg.rate);
         goto out;
     }
     if (outfile_open(&json_out, json_path, err, sizeof(err)) < 0) {
@@ -226,7 +241,7 @@ static int run_main(int argc, char **argv)
     if (fd_bound)
         fetch_cap = budget;
 
-    int failed_runs = 0, throttle_told = 0, wrote_head = 0;
+    int failed_runs = 0, throttle_told = 0, wrote_head = 0, trace_failed = 0;
     unsigned nran = 0;
     /* Every mode once per round, rounds --repeat times: a b a b. A signal
      * between two runs ends the series: the report keeps the runs done so
@@ -263,12 +278,13 @@ static int run_main(int argc, char **argv)
                     goto write_failed;
                 if (cfg.trace && ((trace = stream_of(&trace_out)) == NULL
                                   || write_part(&trace_out, trace_begin(trace)) < 0))
-                    goto write_failed;
+                    trace = drop_trace(&trace_out, &trace_failed);
                 wrote_head = 1;
             }
-            if (write_part(&json_out, report_run(json, r)) < 0
-                || (trace && write_part(&trace_out, trace_run(trace, r, nran - 1)) < 0))
+            if (write_part(&json_out, report_run(json, r)) < 0)
                 goto write_failed;
+            if (trace && write_part(&trace_out, trace_run(trace, r, nran - 1)) < 0)
+                trace = drop_trace(&trace_out, &trace_failed);
             if (fd_bound && t->waited_for_slot && !throttle_told && !cfg.quiet) {
                 fprintf(stderr, "fetchbench: the open-file limit (%" PRIu64 ") let at most %u fetches run at "
                         "once; %" PRIu64 " waited for a slot (config.fetch_cap; raise the limit with "
@@ -299,10 +315,10 @@ done:
                     min.wall_us / 1e6, max.wall_us / 1e6, med.upstream_requests);
     }
     if (write_part(&json_out, report_end(json, modes, cfg.nmodes, verdicts, nverdicts, (int)cfg.repeat)) < 0
-        || (trace && write_part(&trace_out, trace_end(trace)) < 0))
+        || commit(&json_out) < 0)
         goto write_failed;
-    if (commit(&json_out) < 0 || (trace && commit(&trace_out) < 0))
-        goto write_failed;
+    if (trace && (write_part(&trace_out, trace_end(trace)) < 0 || commit(&trace_out) < 0))
+        trace = drop_trace(&trace_out, &trace_failed);
     print_verdicts(verdicts, nverdicts);
     size_t unmet = 0;
     for (size_t i = 0; i < nverdicts; i++)
@@ -313,7 +329,7 @@ done:
         code = 128 + sig_pending();
     else if (code != EXIT_RUN_FAILED && code != 0)
         ; /* a later run could not start: its code stands */
-    else if (failed_runs)
+    else if (failed_runs || trace_failed)
         code = EXIT_RUN_FAILED;
     else if (nran < cfg.repeat * cfg.nmodes)
         code = EXIT_RUN_FAILED;

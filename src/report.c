@@ -59,7 +59,9 @@ int report_summarize(struct fb_run_record *r)
     }
     free(tally->durations);
 
-    /* Time in each wait state: the core's, then the strategy's own. */
+    /* Time in each wait state the report's vocabulary names: the core's,
+     * this strategy's own, and 0 for the other strategies' own. */
+    const struct fb_config *cfg = run_opts(r->run)->cfg;
     for (unsigned id = 0; id < 256; id++) {
         const struct fb_state_def *d = strategy_state(st, id);
         if (d->name[0] == '\0' || !(d->flags & STATE_WAIT))
@@ -68,14 +70,28 @@ int report_summarize(struct fb_run_record *r)
         summary_set_named(s, name, tally->state_us[id]);
         s->wait_us += tally->state_us[id];
     }
+    for (size_t m = 0; m < cfg->nmodes; m++)
+        for (unsigned i = 0; i < cfg->modes[m]->nstates; i++) {
+            uint64_t have;
+            if (!(cfg->modes[m]->states[i].flags & STATE_WAIT))
+                continue;
+            snprintf(name, sizeof(name), "wait_us.%s", cfg->modes[m]->states[i].name);
+            if (summary_get_named(s, name, &have) < 0)
+                summary_set_named(s, name, 0);
+        }
     for (unsigned o = OUTCOME_PENDING + 1; o < OUTCOME_CORE_COUNT; o++) {
         snprintf(name, sizeof(name), "outcomes.%s", vocab_core_outcomes[o].name);
         summary_set_named(s, name, tally->outcomes[o]);
     }
-    for (unsigned o = 0; o < st->noutcomes && o < STRATEGY_MAX_OWN; o++) {
-        snprintf(name, sizeof(name), "outcomes.%s", st->outcomes[o].name);
-        summary_set_named(s, name, tally->outcomes[OUTCOME_OWN_BASE + o]);
-    }
+    /* Every outcome the report's vocabulary names, so runs read alike: the
+     * other strategies' own outcomes are 0 here. */
+    for (size_t m = 0; m < cfg->nmodes; m++)
+        for (unsigned o = 0; o < cfg->modes[m]->noutcomes && o < STRATEGY_MAX_OWN; o++) {
+            snprintf(name, sizeof(name), "outcomes.%s", cfg->modes[m]->outcomes[o].name);
+            uint64_t have;
+            if (summary_get_named(s, name, &have) < 0)
+                summary_set_named(s, name, cfg->modes[m] == st ? tally->outcomes[OUTCOME_OWN_BASE + o] : 0);
+        }
     free(tally);
     for (unsigned c = 0; c < st->ncounters && c < STRATEGY_MAX_OWN; c++) {
         snprintf(name, sizeof(name), "counters.%s", st->counters[c]);
@@ -537,6 +553,8 @@ static cJSON *repeats_json(const struct fb_mode_runs *modes, size_t nmodes)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t m = 0; a && m < nmodes; m++) {
+        if (modes[m].n == 0)
+            continue; /* an interrupted series never ran it: no figures to make up */
         struct fb_summary *agg = malloc(3 * sizeof(*agg));
         cJSON *o = cJSON_CreateObject();
         if (agg == NULL || o == NULL) {

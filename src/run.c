@@ -250,10 +250,8 @@ void task_fetch(struct fb_env *env, struct fb_task *t)
     uint32_t key = task_key(env, t);
     const char *url = key_url(env, key);
 
-    if (f && url && xfer_fetch(&env->xfer, url, &t->node) == 0) {
-        env->key_fetches[key]++;
+    if (f && url && xfer_fetch(&env->xfer, url, &t->node) == 0)
         return;
-    }
     /* Never into the step that asked: the failure comes on the next tick. */
     if (f)
         f->end_us = env->now;
@@ -457,6 +455,14 @@ static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
     r->body = fetched.body; /* what the step did not take, xfer frees */
 }
 
+/* Per-key requests are counted where the summary's are: when libcurl gets
+ * the fetch. */
+static void on_sent(void *ctx, struct fb_node *n)
+{
+    struct fb_env *env = ctx;
+    env->key_fetches[task_key(env, TASK_OF(n))]++;
+}
+
 /* An interrupted run's fetch in flight: recorded, the strategy not resumed. */
 static void on_fetch_cancelled(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
 {
@@ -558,6 +564,7 @@ struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
         || xfer_init(&env->xfer, env->base, &xo, on_fetched, env) < 0
         || store_mem_open(&env->store, nkeys, on_store_answer, env) < 0)
         goto oom;
+    env->xfer.sent = on_sent;
     env->arrive = evtimer_new(env->base, on_arrive, env);
     env->wake_timer = evtimer_new(env->base, on_deadline, env);
     env->limit = evtimer_new(env->base, on_limit, env);

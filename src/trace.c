@@ -82,7 +82,7 @@ int trace_run(FILE *f, const struct fb_run_record *r, unsigned index)
 
     snprintf(label, sizeof(label), "%s #%u (run %u)", o->strategy->name, o->repeat, index);
     name_meta("process_name", pid_tasks, 0, label, -1);
-    snprintf(label, sizeof(label), "%s #%u: threads created", o->strategy->name, o->repeat);
+    snprintf(label, sizeof(label), "threads created by %s #%u (run %u)", o->strategy->name, o->repeat, index);
     name_meta("process_name", pid_threads, 0, label, -1);
 
     /* Tasks: track id + 1, since tid 0 carries the counters. */

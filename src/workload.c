@@ -271,7 +271,9 @@ int workload_draw(struct fb_workload *w, const struct fb_workload_opts *o, char 
     return 0;
 
 oom:
-    snprintf(err, errlen, "out of memory drawing the workload");
+    snprintf(err, errlen, "out of memory drawing the workload (%u tasks)", o->tasks);
+    workload_free(w);
+    return -2;
 fail:
     workload_free(w);
     return -1;

@@ -43,9 +43,10 @@ struct fb_workload {
     uint32_t *arrival_us;       /* [ntasks], non-decreasing */
 };
 
-/* Draws the workload. Returns 0, or -1 with a one-line reason in err (out of
- * memory, a duration that draws more than max_tasks arrivals, or a planned
- * arrival beyond UINT32_MAX µs). workload_free in both cases. */
+/* Draws the workload. Returns 0; -1 with a one-line reason in err for
+ * options that cannot be drawn (a duration that draws more than max_tasks
+ * arrivals, a planned arrival beyond UINT32_MAX µs); -2 out of memory.
+ * workload_free in every case. */
 int workload_draw(struct fb_workload *w, const struct fb_workload_opts *o, char *err, size_t errlen);
 void workload_free(struct fb_workload *w);
 

@@ -377,6 +377,8 @@ static int admit(struct fb_xfer *x, struct fb_transfer *t)
     x->active = t;
     x->inflight++;
     x->started++;
+    if (x->sent)
+        x->sent(x->ctx, t->owner);
     return 0;
 }
 

@@ -36,6 +36,9 @@ struct fb_xfer_result {
 
 /* Called once per fetch, from the loop (never from inside fetcher_start). */
 typedef void fb_xfer_done_fn(void *ctx, struct fb_node *owner, struct fb_xfer_result *r);
+/* Called when a fetch is handed to libcurl: a request upstream (a fetch
+ * still waiting for a slot when the run is cut short never is). */
+typedef void fb_xfer_sent_fn(void *ctx, struct fb_node *owner);
 
 struct fb_transfer;
 struct fb_sock;
@@ -46,6 +49,7 @@ struct fb_xfer {
     struct event *timer;
     struct fb_xfer_opts opts;
     fb_xfer_done_fn *done;
+    fb_xfer_sent_fn *sent;      /* or NULL */
     void *ctx;
     struct fb_queue waiting;    /* transfers not yet handed to libcurl */
     struct fb_transfer *active; /* in libcurl, doubly linked */

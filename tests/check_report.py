@@ -322,8 +322,11 @@ class V2:
                     errors[stage] += 1
             elif o in ("error", "shared_error"):
                 raise Violation(f"{who}: task {i} has outcome {o} but no error object")
-            latencies.append(end - start)
             spans = t["spans"]
+            # a task that never arrived has no duration: latency_us is over
+            # the tasks that arrived
+            if spans or o != "cancelled":
+                latencies.append(end - start)
             if not spans:
                 if o == "cancelled" and not (start == end == wall):
                     raise Violation(f"{who}: task {i} is cancelled before it arrived (no "
@@ -397,10 +400,12 @@ class V2:
         for name in so:
             if name not in self.outcome_set:
                 raise Violation(f"{who}: summary.outcomes.{name} is not in vocabulary.outcomes")
+        # a run lists the outcomes of its own strategy: the others are 0
         for name, count in outcomes.items():
-            if name not in so:
-                raise Violation(f"{who}: summary.outcomes.{name} is missing")
-            if so[name] != count:
+            if name not in so and count:
+                raise Violation(f"{who}: summary.outcomes.{name} is missing, but {count} "
+                                f"tasks have outcome {name}")
+            if so.get(name, 0) != count:
                 raise Violation(f"{who}: summary.outcomes.{name} is {so.get(name)}, but "
                                 f"{count} tasks have outcome {name}")
         hits = outcomes.get("cache_hit", 0)
@@ -422,8 +427,8 @@ class V2:
             raise Violation(f"{who}: summary.errors.total is {se['total']}, but {failed} tasks "
                             "carry an error of their own fetch")
         for stage, count in errors.items():
-            if se.get(stage) != count:
-                raise Violation(f"{who}: summary.errors.{stage} is {se.get(stage)}, but "
+            if se.get(stage, 0) != count:
+                raise Violation(f"{who}: summary.errors.{stage} is {se.get(stage, 0)}, but "
                                 f"{count} tasks failed at {stage}")
 
     def _keys(self, who, run, s, key_tasks):
@@ -448,11 +453,12 @@ class V2:
         lat = s.get("latency_us")
         if not latencies:
             if lat is not None:
-                raise Violation(f"{who}: summary.latency_us is present, but the run has no task")
+                raise Violation(f"{who}: summary.latency_us is present, but no task of the run "
+                                "arrived")
             return
         if lat is None:
-            raise Violation(f"{who}: summary.latency_us is missing, but the run has "
-                            f"{len(latencies)} tasks")
+            raise Violation(f"{who}: summary.latency_us is missing, but {len(latencies)} "
+                            "tasks arrived")
         latencies.sort()
         want = {name: _nearest_rank(latencies, pm) for name, pm in PERCENTILES}
         want["max"] = latencies[-1]
@@ -469,8 +475,8 @@ class V2:
                 raise Violation(f"{who}: summary.wait_us.{name} is not a wait state of the "
                                 "vocabulary")
         for name, v in waits.items():
-            if w.get(name) != v:
-                raise Violation(f"{who}: summary.wait_us.{name} is {w.get(name)}, but the "
+            if w.get(name, 0) != v:
+                raise Violation(f"{who}: summary.wait_us.{name} is {w.get(name, 0)}, but the "
                                 f"tasks' {name} spans add up to {v}")
         total = sum(waits.values())
         if w["total"] != total:

@@ -52,15 +52,19 @@ def main(trace_path, report_path):
             fail(f"event {i}: bad timestamp {e['ts']}")
 
     # Each run of the report has two trace processes, in run order: its tasks
-    # (with the counters) and the threads it created (named "threads ...").
+    # (with the counters) and the threads it created (named "threads
+    # created by MODE #K (run N)").
     procs = sorted((e["pid"], e["args"]["name"]) for e in events
                    if e["ph"] == "M" and e["name"] == "process_name")
-    task_pids = [pid for pid, name in procs if not name.startswith("threads")]
-    thread_pids = [pid for pid, name in procs if name.startswith("threads")]
+    task_pids = [pid for pid, name in procs if "threads created" not in name]
+    thread_pids = [pid for pid, name in procs if "threads created" in name]
     runs = report["runs"]
     if len(task_pids) != len(runs) or len(thread_pids) != len(runs):
         fail(f"{len(runs)} runs, but task processes {task_pids} and thread processes {thread_pids}")
+    names = dict(procs)
     for r, (run, tpid, hpid) in enumerate(zip(runs, task_pids, thread_pids)):
+        if not names[tpid].startswith(run["mode"]):
+            fail(f"run {r} ({run['mode']}): its tasks are in the process named {names[tpid]!r}")
         check_run(events, f"run {r} ({run['mode']})", run, tpid, hpid)
     return 0
 

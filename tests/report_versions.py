@@ -12,7 +12,6 @@ report as a fetchbench/1 report, keeping only the keys that format has.
 The output is laid out as fetchbench lays out its reports: one line per
 top-level key, one task per line.  Exit 2 with one line on bad input.
 """
-import argparse
 import collections
 import json
 import os

@@ -456,6 +456,24 @@ expect_bad "$COMPARE" "$SCRATCH/lock.json" -o "$BAD/x.png"
 grep -q 'need two or more runs' "$SCRATCH/bad.err" || fail "one run to compare not explained"
 echo "ok: --run/--mode/--repeat, a report of two runs compared, v1 and v2 mixed"
 
+# fetchbench's own workload (only a binary that writes fetchbench/2 has
+# one): several keys and Poisson arrivals, named in the title and rows.
+if [ "$FB_SCHEMA" = fetchbench/2 ]; then
+    fb --tasks 30 --mode lock,nolock --keys 4 --rate 100 --ttl-ms 150 --delay-ms 100 --quiet \
+        >"$SCRATCH/workload.json"
+    validate "$SCRATCH/workload.json"
+    plots_clean "$TIMELINE" "$SCRATCH/workload.json" --mode nolock -o "$SCRATCH/workload.svg"
+    grep -q '>fetchbench: nolock · 30 tasks · 4 keys, poisson arrivals at 100/s, ttl 150 ms · ' \
+        "$SCRATCH/workload.svg" || fail "workload.svg: the title does not name the workload"
+    for id in 0 13 29; do
+        key=$(jqv "$SCRATCH/workload.json" ".runs[1].tasks[$id].key")
+        grep -q ">$id · k$key<" "$SCRATCH/workload.svg" || fail "workload.svg: task $id not labelled k$key"
+    done
+    plots_clean "$COMPARE" "$SCRATCH/workload.json" -o "$SCRATCH/workload-compare.png"
+    expect_image "$SCRATCH/workload-compare.png" png 1430 1000
+    echo "ok: a run of 4 keys and Poisson arrivals titled and labelled by key"
+fi
+
 # A failed run leaves an existing image as it was.
 cp "$SCRATCH/lock.png" "$SCRATCH/keep.png"
 expect_exit 2 "$TIMELINE" "$SCRATCH/truncated.json" -o "$SCRATCH/keep.png" 2>/dev/null
