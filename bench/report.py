@@ -383,7 +383,10 @@ def markdown(doc):
         out += md_build(label, b)
     other = [t for t in doc.get("targets", [])]
     if other:
-        out += ["## Other targets (fetch path and server, measured once)", ""]
+        out += ["## Other targets (fetch path and server)", "",
+                "Measured once, not per build: the tables below say when (their binary is "
+                "in results.json, `sections.*.meta`; runs before builds had labels used the "
+                "v1 core). Re-run with `bench/run.py --only fetch,server,sweep`.", ""]
         rows = [[t["what"], t["target_text"], t["measured_text"], verdict(t["met"])
                  + (f" — {t['note']}" if t.get("note") else "")] for t in other]
         out += [table(["what", "target", "measured", "verdict"], rows, numeric=False), ""]
@@ -595,7 +598,7 @@ def fmt_num(x, digits=0):
 
 def md_fetch(sec):
     c, s = sec["config"], sec["summary"]
-    out = ["## 3. Fetch path", "",
+    out = ["## Fetch path", "",
            f"`fetchbench --mode nolock` with delay 0: {c['requests']:,} fetches reusing at most "
            f"`--max-connections {c['connections']}`, against wrk "
            f"(`-c {c['connections']} -t 2 -d {c['wrk_seconds']}s`) and hey "
@@ -622,7 +625,7 @@ def md_fetch(sec):
 
 def md_server(sec):
     c, s = sec["config"], sec["summary"]
-    out = ["## 4. Embedded server", "",
+    out = ["## Embedded server", "",
            f"`fetchbench serve` under wrk (`-c {c['connections']} -t 2 -d {c['wrk_seconds']}s`) "
            "on /delay/0, with keep-alive and with `-H 'Connection: close'` (a new connection "
            "per request), interleaved.", "", meta_line(sec), ""]
@@ -654,7 +657,7 @@ def md_server(sec):
 
 def md_sweep(sec):
     c = sec["config"]
-    out = ["## 5. Scaling sweep", "",
+    out = ["## Scaling sweep", "",
            f"Both modes, N = {', '.join(f'{n:,}' for n in c['sizes'])}, each run with its own "
            f"embedded server (`--capacity {c['capacity']} --delay-ms {c['delay_ms']}`), the "
            "modes interleaved. The URL's host is the machine's name, so each new connection "
