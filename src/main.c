@@ -281,9 +281,9 @@ static int run_main(int argc, char **argv)
                     trace = drop_trace(&trace_out, &trace_failed);
                 wrote_head = 1;
             }
-            if (write_part(&json_out, report_run(json, r)) < 0)
+            if (write_part(&json_out, report_run(r)) < 0)
                 goto write_failed;
-            if (trace && write_part(&trace_out, trace_run(trace, r, nran - 1)) < 0)
+            if (trace && write_part(&trace_out, trace_run(r, nran - 1)) < 0)
                 trace = drop_trace(&trace_out, &trace_failed);
             if (fd_bound && t->waited_for_slot && !throttle_told && !cfg.quiet) {
                 fprintf(stderr, "fetchbench: the open-file limit (%" PRIu64 ") let at most %u fetches run at "
@@ -314,10 +314,10 @@ done:
                     "upstream requests median %" PRIu64 "\n", modes[m].mode, modes[m].n, med.wall_us / 1e6,
                     min.wall_us / 1e6, max.wall_us / 1e6, med.upstream_requests);
     }
-    if (write_part(&json_out, report_end(json, modes, cfg.nmodes, verdicts, nverdicts, (int)cfg.repeat)) < 0
+    if (write_part(&json_out, report_end(modes, cfg.nmodes, verdicts, nverdicts, (int)cfg.repeat)) < 0
         || commit(&json_out) < 0)
         goto write_failed;
-    if (trace && (write_part(&trace_out, trace_end(trace)) < 0 || commit(&trace_out) < 0))
+    if (trace && (write_part(&trace_out, trace_end()) < 0 || commit(&trace_out) < 0))
         trace = drop_trace(&trace_out, &trace_failed);
     print_verdicts(verdicts, nverdicts);
     size_t unmet = 0;
@@ -327,12 +327,8 @@ done:
     /* Whenever the signal came, even after the report was complete. */
     if (sig_pending())
         code = 128 + sig_pending();
-    else if (code != EXIT_RUN_FAILED && code != 0)
-        ; /* a later run could not start: its code stands */
-    else if (failed_runs || trace_failed)
-        code = EXIT_RUN_FAILED;
-    else if (nran < cfg.repeat * cfg.nmodes)
-        code = EXIT_RUN_FAILED;
+    else if (failed_runs || trace_failed || nran < cfg.repeat * cfg.nmodes)
+        code = EXIT_RUN_FAILED; /* tasks failed, the trace, or a later run could not start */
     else if (unmet)
         code = EXIT_EXPECTATION;
     else

@@ -520,7 +520,7 @@ static int interrupted(const struct fb_run_totals *t)
     return t->interrupted || t->overran || sig_pending();
 }
 
-int report_run(FILE *f, struct fb_run_record *r)
+int report_run(struct fb_run_record *r)
 {
     const struct fb_run_opts *o = run_opts(r->run);
     const struct fb_run_totals *t = run_totals(r->run);
@@ -545,7 +545,6 @@ int report_run(FILE *f, struct fb_run_record *r)
     /* Each run reaches the file as it ends: a later run that cannot start
      * leaves the earlier ones written. */
     rc |= jw_flush(&w);
-    (void)f;
     return rc ? -1 : 0;
 }
 
@@ -592,7 +591,7 @@ static cJSON *expectations_json(const struct fb_verdict *v, size_t n)
     return a;
 }
 
-int report_end(FILE *f, const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
+int report_end(const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
                size_t nverdicts, int repeat)
 {
     int rc = 0;
@@ -606,7 +605,6 @@ int report_end(FILE *f, const struct fb_mode_runs *modes, size_t nmodes, const s
      * a slow pipe, say) still marks it. */
     jw_str(&w, sig_pending() ? ",\n \"interrupted\": true}\n" : ",\n \"interrupted\": false}\n");
     rc |= jw_flush(&w);
-    (void)f;
     return rc ? -1 : 0;
 }
 

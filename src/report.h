@@ -50,12 +50,12 @@ struct fb_mode_runs {
 int report_summarize(struct fb_run_record *r);
 void report_record_free(struct fb_run_record *r);
 
-/* The fetchbench/2 document (docs/report-v2.md), streamed in three parts:
- * the head before the first run's record, each run as it ends, the tail.
- * Each returns 0, or -1 when a write failed (or memory ran out). */
+/* The fetchbench/2 document (docs/report-v2.md), streamed into f in three
+ * parts: the head before the first run's record, each run as it ends, the
+ * tail. Each returns 0, or -1 when a write failed (or memory ran out). */
 int report_begin(FILE *f, const struct fb_report_head *h);
-int report_run(FILE *f, struct fb_run_record *r);
-int report_end(FILE *f, const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
+int report_run(struct fb_run_record *r);
+int report_end(const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
                size_t nverdicts, int repeat);
 
 /* A few human lines about one run: what ran, how long, what it cost. */

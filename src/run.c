@@ -173,19 +173,6 @@ void env_count(struct fb_env *env, unsigned counter, uint64_t n)
         env->totals.counters[counter] += n;
 }
 
-/* The inner state t is in: its last inner entry's. */
-static unsigned inner_state(const struct fb_env *env, const struct fb_task *t)
-{
-    unsigned last = STATE_CREATED;
-    for (unsigned i = 0; i < t->nentries && i < TASK_INLINE; i++)
-        if (!(t->state[i] & TIMELINE_OUTER))
-            last = t->state[i];
-    for (uint32_t m = t->more; m; m = env->tl.more[m - 1].next)
-        if (!(env->tl.more[m - 1].state & TIMELINE_OUTER))
-            last = env->tl.more[m - 1].state;
-    return last;
-}
-
 static int is_wait(const struct fb_env *env, unsigned state)
 {
     return state != STATE_FETCHING && (strategy_state(env->strategy, state)->flags & STATE_WAIT);
@@ -193,10 +180,13 @@ static int is_wait(const struct fb_env *env, unsigned state)
 
 void task_enter(struct fb_env *env, struct fb_task *t, unsigned state)
 {
-    /* Tasks waiting right now, for the progress line. */
-    int was = t->nentries ? is_wait(env, inner_state(env, t)) : 0;
-    int now = is_wait(env, state);
-    env->totals.nwaiting += (uint32_t)(now - was);
+    /* Tasks waiting right now, for the progress line: a flag, not a walk
+     * back through the task's entries. */
+    int was = (t->flags & TASK_WAITING) != 0, now = is_wait(env, state);
+    if (was != now) {
+        t->flags ^= TASK_WAITING;
+        env->totals.nwaiting += (uint32_t)(now - was);
+    }
     (void)timeline_enter(&env->tl, t, (uint8_t)state, env->now);
 }
 
@@ -353,7 +343,7 @@ void task_wake(struct fb_env *env, struct fb_task *t)
 
 void task_finish(struct fb_env *env, struct fb_task *t, unsigned outcome, uint32_t error)
 {
-    if (t->nentries && is_wait(env, inner_state(env, t)))
+    if (t->flags & TASK_WAITING)
         env->totals.nwaiting--;
     t->outcome = (uint8_t)outcome;
     t->error = error;
@@ -461,6 +451,7 @@ static void on_sent(void *ctx, struct fb_node *n)
 {
     struct fb_env *env = ctx;
     env->key_fetches[task_key(env, TASK_OF(n))]++;
+    env->totals.upstream_requests++;
 }
 
 /* An interrupted run's fetch in flight: recorded, the strategy not resumed. */
@@ -621,6 +612,8 @@ int run_execute(struct fb_run *run, char *err, size_t errlen)
     procsample_stop(&env->procsample);
     if (env->totals.nfinished < env->totals.ntasks)
         cancel_unfinished(env);
+    env->totals.waited_for_slot = env->xfer.waited;
+    env->totals.connections_peak = env->xfer.peak_connections;
     threads_stop();
     (void)err;
     (void)errlen;
@@ -672,11 +665,7 @@ void run_free(struct fb_run *run)
 
 const struct fb_run_totals *run_totals(const struct fb_run *run)
 {
-    struct fb_run_totals *t = (struct fb_run_totals *)&run->env.totals;
-    t->upstream_requests = run->env.xfer.started;
-    t->waited_for_slot = run->env.xfer.waited;
-    t->connections_peak = run->env.xfer.peak_connections;
-    return t;
+    return &run->env.totals;
 }
 
 const struct fb_run_opts *run_opts(const struct fb_run *run)

@@ -32,7 +32,8 @@ struct fb_run_opts {
 struct fb_run_totals {
     uint32_t ntasks, narrived, nfinished;
     uint32_t nwaiting;          /* tasks in a wait state now */
-    uint64_t upstream_requests, waited_for_slot, connections_peak;
+    uint64_t upstream_requests;  /* fetches handed to libcurl, as they go */
+    uint64_t waited_for_slot, connections_peak; /* at the run's end */
     uint64_t cache_hits, cache_misses;
     uint64_t errors[STAGE_COUNT];
     uint64_t counters[STRATEGY_MAX_OWN];

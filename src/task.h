@@ -19,6 +19,7 @@
 enum fb_task_flags {
     TASK_ARRIVED = 1,
     TASK_STARTED = 2,
+    TASK_WAITING = 4,           /* its current state is a wait (the progress line's count) */
 };
 
 struct fb_task {

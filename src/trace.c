@@ -72,7 +72,7 @@ int trace_begin(FILE *f)
 
 /* Run k's tasks are process 2k+1, its threads 2k+2. Times are the run's
  * own (µs from its start): runs are laid side by side, not end to end. */
-int trace_run(FILE *f, const struct fb_run_record *r, unsigned index)
+int trace_run(const struct fb_run_record *r, unsigned index)
 {
     const struct fb_run_opts *o = run_opts(r->run);
     const struct fb_run_totals *tot = run_totals(r->run);
@@ -129,13 +129,11 @@ int trace_run(FILE *f, const struct fb_run_record *r, unsigned index)
         name_meta("thread_name", pid_threads, i + 1, "thread ", (int64_t)i);
         complete("thread", pid_threads, i + 1, start, end);
     }
-    (void)f;
     return jw_flush(&w);
 }
 
-int trace_end(FILE *f)
+int trace_end(void)
 {
-    (void)f;
     jw_str(&w, "\n]}\n");
     return jw_flush(&w);
 }

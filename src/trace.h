@@ -13,7 +13,7 @@ struct fb_run_record;
  * and a process of the threads it created. Streamed like the report: begin,
  * one call per run, end. Each returns 0, or -1 when a write failed. */
 int trace_begin(FILE *f);
-int trace_run(FILE *f, const struct fb_run_record *r, unsigned index);
-int trace_end(FILE *f);
+int trace_run(const struct fb_run_record *r, unsigned index);
+int trace_end(void);
 
 #endif
