@@ -25,9 +25,12 @@
 #define MAX_ZIPF        10.0
 #define MAX_TTL_MS      3600000u
 #define MAX_SEED        9007199254740991ull /* 2^53 - 1: exact in every JSON reader */
+#define MAX_BETA        1000.0
+#define MAX_FAIL_FIRST  1000000000u
 
 enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE,
-       OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED };
+       OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED, OPT_BETA, OPT_LOCK_TIMEOUT,
+       OPT_LEASE, OPT_RETRY, OPT_FAIL_RATE, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -49,6 +52,15 @@ static const struct option longopts[] = {
     {"duration", required_argument, NULL, OPT_DURATION},
     {"ttl-ms", required_argument, NULL, OPT_TTL},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"beta", required_argument, NULL, OPT_BETA},
+    {"lock-timeout-ms", required_argument, NULL, OPT_LOCK_TIMEOUT},
+    {"lease-ms", required_argument, NULL, OPT_LEASE},
+    {"retry-ms", required_argument, NULL, OPT_RETRY},
+    {"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
+    {"fail-first", required_argument, NULL, OPT_FAIL_FIRST},
+    {"reset-rate", required_argument, NULL, OPT_RESET_RATE},
+    {"hang-rate", required_argument, NULL, OPT_HANG_RATE},
+    {"jitter-ms", required_argument, NULL, OPT_JITTER},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -70,8 +82,12 @@ void cli_usage(FILE *f)
         "  -m, --mode A[,B...]      strategies, run in turn on the same workload\n"
         "                           (default lock):\n",
         CONFIG_DEFAULT_TASKS);
+    int width = 0;
     for (size_t i = 0; i < strategy_count(); i++)
-        fprintf(f, "                             %-7s %s\n", strategy_at(i)->name, strategy_at(i)->help);
+        if ((int)strlen(strategy_at(i)->name) > width)
+            width = (int)strlen(strategy_at(i)->name);
+    for (size_t i = 0; i < strategy_count(); i++)
+        fprintf(f, "                             %-*s %s\n", width, strategy_at(i)->name, strategy_at(i)->help);
     fprintf(f,
         "      --keys K             distinct keys (default 1); the embedded server\n"
         "                           serves key k at /delay/MS/url/k\n"
@@ -84,8 +100,28 @@ void cli_usage(FILE *f)
         "      --ttl-ms T           cache entries expire T ms after they are stored\n"
         "                           (default: never)\n"
         "      --seed N             the workload's seed (default %d): the same seed,\n"
-        "                           the same keys and arrivals\n",
-        CONFIG_DEFAULT_SEED);
+        "                           the same keys and arrivals\n"
+        "\n"
+        "Strategy knobs (each read only by the strategies named):\n"
+        "      --beta B             xfetch: recompute early when now - delta*B*ln(rand)\n"
+        "                           >= expiry (default %g; 0: never early)\n"
+        "      --lock-timeout-ms T  stale: a task waits at most T for a key's first\n"
+        "                           fill, then fetches without storing (default %d,\n"
+        "                           nginx's proxy_cache_lock_timeout)\n"
+        "      --lease-ms L         lease: at most one lease per key per L (default %d)\n"
+        "      --retry-ms R         lease: a task told to wait asks again after R\n"
+        "                           (default %d, the poll of nginx's cache lock)\n"
+        "\n"
+        "Failures the embedded server injects (seeded by --seed: every run meets\n"
+        "the same faults in the same order). A failing request queues and takes\n"
+        "its delay like any other, then:\n"
+        "      --fail-rate P        a fraction P of requests is answered 503\n"
+        "      --fail-first N       the first N requests of each key are answered 503\n"
+        "      --reset-rate P       half the body is sent, then the connection dropped\n"
+        "      --hang-rate P        no answer at all (the client's --timeout-ms ends it)\n"
+        "      --jitter-ms J        each delay drawn uniformly from [delay-J, delay+J]\n",
+        CONFIG_DEFAULT_SEED, CONFIG_DEFAULT_BETA, CONFIG_DEFAULT_LOCK_TIMEOUT_MS, CONFIG_DEFAULT_LEASE_MS,
+        CONFIG_DEFAULT_RETRY_MS);
     fprintf(f,
         "  -u, --url URL            fetch URL instead of the embedded delay server;\n"
         "                           {key} in it is replaced by the task's key\n"
@@ -176,6 +212,16 @@ static int number_real(const char *flag, const char *s, double max, double *out)
     return 0;
 }
 
+/* A fraction from 0 to 1. */
+static int number_prob(const char *flag, const char *s, double *out)
+{
+    double v;
+    if (parse_double(s, &v) < 0 || !(v >= 0 && v <= 1))
+        return usage_error("%s: expected a fraction from 0 to 1, got '%s'", flag, s);
+    *out = v;
+    return 0;
+}
+
 /* "a,b,c": known strategies, each once. */
 static int parse_modes(const char *list, struct fb_config *cfg)
 {
@@ -208,6 +254,7 @@ static int parse_modes(const char *list, struct fb_config *cfg)
 int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
 {
     int delay_given = 0, capacity_given = 0, tasks_given = 0, c, rc = 0;
+    const char *fault_flag = NULL;
     uint64_t v;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -219,6 +266,10 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
     cfg->repeat = 1;
     cfg->proc_sample_ms = CONFIG_DEFAULT_PROC_SAMPLE_MS;
+    cfg->params.beta = CONFIG_DEFAULT_BETA;
+    cfg->params.lock_timeout_us = CONFIG_DEFAULT_LOCK_TIMEOUT_MS * 1000u;
+    cfg->params.lease_us = CONFIG_DEFAULT_LEASE_MS * 1000u;
+    cfg->params.retry_us = CONFIG_DEFAULT_RETRY_MS * 1000u;
     *exit_code = EXIT_USAGE;
     /* At most one expectation per argument; freed by config_free. */
     cfg->expects = calloc((size_t)argc, sizeof(*cfg->expects));
@@ -263,6 +314,42 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
             if (parse_u64(optarg, 0, MAX_SEED, &cfg->seed) < 0)
                 rc = usage_error("--seed: expected an integer from 0 to %" PRIu64 ", got '%s'", (uint64_t)MAX_SEED,
                                  optarg);
+            break;
+        case OPT_BETA:
+            if (parse_double(optarg, &cfg->params.beta) < 0 || !(cfg->params.beta >= 0 && cfg->params.beta <= MAX_BETA))
+                rc = usage_error("--beta: expected a number from 0 to %g, got '%s'", MAX_BETA, optarg);
+            break;
+        case OPT_LOCK_TIMEOUT:
+        case OPT_LEASE:
+        case OPT_RETRY: {
+            /* µs in 32 bits, like every time in a run: at most 71 minutes. */
+            uint32_t ms = 0;
+            const char *flag = c == OPT_LOCK_TIMEOUT ? "--lock-timeout-ms" : c == OPT_LEASE ? "--lease-ms" : "--retry-ms";
+            rc = number_u32(flag, optarg, 1, MAX_TTL_MS, &ms);
+            *(c == OPT_LOCK_TIMEOUT ? &cfg->params.lock_timeout_us
+              : c == OPT_LEASE      ? &cfg->params.lease_us
+                                    : &cfg->params.retry_us) = ms * 1000u;
+            break;
+        }
+        case OPT_FAIL_RATE:
+            rc = number_prob("--fail-rate", optarg, &cfg->faults.fail_rate);
+            fault_flag = "--fail-rate";
+            break;
+        case OPT_RESET_RATE:
+            rc = number_prob("--reset-rate", optarg, &cfg->faults.reset_rate);
+            fault_flag = "--reset-rate";
+            break;
+        case OPT_HANG_RATE:
+            rc = number_prob("--hang-rate", optarg, &cfg->faults.hang_rate);
+            fault_flag = "--hang-rate";
+            break;
+        case OPT_FAIL_FIRST:
+            rc = number_u32("--fail-first", optarg, 0, MAX_FAIL_FIRST, &cfg->faults.fail_first);
+            fault_flag = "--fail-first";
+            break;
+        case OPT_JITTER:
+            rc = number_u32("--jitter-ms", optarg, 0, MAX_DELAY_MS, &cfg->faults.jitter_ms);
+            fault_flag = "--jitter-ms";
             break;
         case 'u':
             cfg->url = optarg;
@@ -352,9 +439,14 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
             return usage_error("--expect: '%s' names mode '%s', which this invocation does not run",
                                cfg->expects[i].text, m);
     }
-    if (cfg->url && (delay_given || capacity_given))
+    if (cfg->url && (delay_given || capacity_given || fault_flag))
         return usage_error("%s: configures the embedded server; it cannot be used with --url",
-                           delay_given ? "--delay-ms" : "--capacity");
+                           delay_given ? "--delay-ms" : capacity_given ? "--capacity" : fault_flag);
+    /* One draw decides a request's fate: the three shares must fit in it. */
+    if (cfg->faults.fail_rate + cfg->faults.reset_rate + cfg->faults.hang_rate > 1 + 1e-9)
+        return usage_error("--fail-rate, --reset-rate and --hang-rate: their sum %g is above 1",
+                           cfg->faults.fail_rate + cfg->faults.reset_rate + cfg->faults.hang_rate);
+    cfg->faults.seed = cfg->seed;
     cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);
     *exit_code = EXIT_OK;
     return 0;

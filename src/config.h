@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 #include "expect.h"
-
-struct fb_strategy;
+#include "faults.h"
+#include "strategy.h"
 
 #define CONFIG_MAX_MODES 16
 
@@ -25,6 +25,8 @@ struct fb_config {
     const char *url;            /* NULL: start the embedded server */
     uint32_t delay_ms;          /* the embedded server's delay */
     uint32_t capacity;          /* the embedded server's; 0 = unlimited */
+    struct fb_faults faults;    /* the embedded server's; its seed is `seed` */
+    struct fb_strategy_params params; /* --beta, --lock-timeout-ms, --lease-ms, --retry-ms */
     uint32_t timeout_ms;
     uint64_t max_body;
     uint32_t max_connections;   /* 0: a new connection per fetch */
@@ -44,6 +46,10 @@ struct fb_config {
 #define CONFIG_DEFAULT_TIMEOUT_MS 60000
 #define CONFIG_DEFAULT_MAX_BODY   (16u << 20)
 #define CONFIG_DEFAULT_PROC_SAMPLE_MS 10
+#define CONFIG_DEFAULT_BETA       1.0     /* the XFetch paper's */
+#define CONFIG_DEFAULT_LOCK_TIMEOUT_MS 5000 /* nginx's proxy_cache_lock_timeout */
+#define CONFIG_DEFAULT_LEASE_MS   10000   /* the memcache leases paper's */
+#define CONFIG_DEFAULT_RETRY_MS   500     /* nginx's cache-lock waiters poll at most this far apart */
 
 /* Frees what cli_parse allocated in cfg. */
 void config_free(struct fb_config *cfg);

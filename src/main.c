@@ -77,7 +77,7 @@ static int attempt(struct fb_attempt *a, const struct fb_config *cfg, struct fb_
             fprintf(stderr, "fetchbench: %s (see --help)\n", err);
             return EXIT_USAGE;
         }
-    } else if (target_start_embedded(&a->target, cfg->delay_ms, cfg->capacity, err, sizeof(err)) < 0) {
+    } else if (target_start_embedded(&a->target, cfg->delay_ms, cfg->capacity, &cfg->faults, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench: %s\n", err);
         return EXIT_RUN_FAILED;
     }

@@ -159,6 +159,8 @@ uint32_t env_now(const struct fb_env *env) { return env->now; }
 uint64_t env_random(struct fb_env *env) { return rng_next(&env->rng); }
 uint32_t env_ttl_us(const struct fb_env *env) { return env->ttl_us; }
 uint32_t env_ntasks(const struct fb_env *env) { return env->totals.ntasks; }
+uint32_t env_nkeys(const struct fb_env *env) { return env->o.workload->opts.keys; }
+const struct fb_strategy_params *env_params(const struct fb_env *env) { return &env->o.cfg->params; }
 uint32_t task_id(const struct fb_env *env, const struct fb_task *t) { return (uint32_t)(t - env->tasks); }
 struct fb_task *env_task(struct fb_env *env, uint32_t id) { return &env->tasks[id]; }
 

@@ -654,7 +654,7 @@ static void server_free(struct fb_server *srv)
     free(srv);
 }
 
-int server_run(int listen_fd, int capacity, int stop_signal)
+int server_run(int listen_fd, int capacity, const struct fb_faults *faults, int stop_signal)
 {
     struct fb_server *srv = NULL;
     struct event_config *cfg;
@@ -921,5 +921,5 @@ int server_main(int argc, char **argv)
     format_hostport(hostport, sizeof hostport, bind_addr, bound_port);
     printf("http://%s/\n", hostport);
     fflush(stdout);
-    return server_run(fd, capacity, 0) == 0 ? 0 : 1;
+    return server_run(fd, capacity, NULL, 0) == 0 ? 0 : 1;
 }

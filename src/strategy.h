@@ -81,6 +81,18 @@ const struct fb_outcome_def *strategy_outcome(const struct fb_strategy *s, unsig
 
 /* --- Primitives (run.c) --- */
 
+/* The strategies' knobs, the same for every run of an invocation. */
+struct fb_strategy_params {
+    double beta;                /* xfetch: how early to recompute (0: never early) */
+    uint32_t lock_timeout_us;   /* stale: how long a task waits for a key's first fill */
+    uint32_t lease_us;          /* lease: at most one lease per key per this */
+    uint32_t retry_us;          /* lease: a task told to wait asks again after this */
+};
+const struct fb_strategy_params *env_params(const struct fb_env *env);
+/* Keys in the workload: keys are 0 .. env_nkeys - 1 (per-key state a
+ * strategy keeps itself). */
+uint32_t env_nkeys(const struct fb_env *env);
+
 /* The clock, read once per step: µs from the run's start. */
 uint32_t env_now(const struct fb_env *env);
 /* Seeded randomness: the same seed, the same draws. */
@@ -107,8 +119,9 @@ void task_fetch(struct fb_env *env, struct fb_task *t);
 void task_sleep(struct fb_env *env, struct fb_task *t, uint32_t until_us);
 /* WAKE_WOKEN for t on a later tick. */
 void task_wake(struct fb_env *env, struct fb_task *t);
-/* Ends t with outcome. error: a fb_fetched's error for `error` (its own)
- * and `shared_error` (the leader's), else 0. */
+/* Ends t with outcome. error: the failed fetch behind the outcome (a
+ * fb_fetched's error): t's own for `error`, the leader's for
+ * `shared_error`, t's own failed refresh for a `stale` value; else 0. */
 void task_finish(struct fb_env *env, struct fb_task *t, unsigned outcome, uint32_t error);
 
 /* The store, for t. Each returns 1 with *now filled, or 0 when the answer

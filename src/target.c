@@ -59,7 +59,7 @@ static int loopback_hostname(char *host, size_t hostlen, char *addr, size_t addr
     return loopback ? 0 : -1;
 }
 
-static void child_main(int fd, uint32_t capacity, pid_t parent)
+static void child_main(int fd, uint32_t capacity, const struct fb_faults *faults, pid_t parent)
 {
     /* A parent that dies without stopping us takes us along. It may have
      * died between fork and here, before the request could take effect. */
@@ -75,7 +75,7 @@ static void child_main(int fd, uint32_t capacity, pid_t parent)
         dup2(devnull, STDOUT_FILENO);
         close(devnull);
     }
-    _exit(server_run(fd, (int)capacity, TARGET_STOP_SIGNAL) == 0 ? 0 : 1);
+    _exit(server_run(fd, (int)capacity, faults, TARGET_STOP_SIGNAL) == 0 ? 0 : 1);
 }
 
 /* GET url with a short timeout; returns the body (caller frees) or NULL. */
@@ -109,7 +109,7 @@ static char *http_get(const char *url, long timeout_ms)
 }
 
 int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capacity,
-                          char *err, size_t errlen)
+                          const struct fb_faults *faults, char *err, size_t errlen)
 {
     char addr[INET_ADDRSTRLEN] = "127.0.0.1";
     int port;
@@ -135,7 +135,7 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
         return -1;
     }
     if (pid == 0)
-        child_main(fd, capacity, parent);
+        child_main(fd, capacity, faults, parent);
     close(fd);
     t->child = pid;
     snprintf(t->url, sizeof(t->url), "http://%s:%d/delay/%u/url/{key}", t->host, port, delay_ms);

@@ -25,13 +25,16 @@ struct fb_server_stats {
     int64_t (*log)[2];          /* [monotonic µs, in service]; caller frees */
     size_t nlog;
     int log_truncated;          /* the server's ring lost part of this run's log */
+    uint64_t failed, reset, hung;   /* faults it injected (faults.h) */
 };
+
+struct fb_faults;
 
 /* Starts `fetchbench serve` in a child on an ephemeral loopback port and
  * waits until it answers. Call before any thread exists. Returns 0, or -1
  * with a one-line reason in err. */
 int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capacity,
-                          char *err, size_t errlen);
+                          const struct fb_faults *faults, char *err, size_t errlen);
 /* Checks url (http or https, with a host) and fills t. Returns 0, or -1 with
  * a reason in err. */
 int target_from_url(struct fb_target *t, const char *url, char *err, size_t errlen);
