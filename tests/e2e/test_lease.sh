@@ -30,6 +30,8 @@ expect_eq "one lease" "$(rv "$j" .summary.counters.leases)" 1
 expect_eq "outcomes" "$(rv "$j" '.summary.outcomes | [.fetched, .cache_hit] | @csv')" "1,19"
 # The 19 others waited for it by polling, every one at least one poll long.
 expect_eq "19 waiters" "$(rv "$j" "$WAITERS | length")" 19
+expect_eq "19 waiters in the summary" "$(rv "$j" .summary.waiters)" 19
+expect_eq "no stampede" "$(rv "$j" .summary.stampede_max)" 1
 expect_true "each waiter's latency >= retry (50 ms)" "$j" \
     "$WAITERS | length > 0 and all(.end_us - .start_us >= 50000)"
 expect_eq "every denied ask was one lease_wait" "$(rv "$j" .summary.counters.lease_denials)" \
@@ -56,6 +58,8 @@ periods=$(rv "$j" '(.summary.wall_us / 150000 | floor) + 1')
 expect_true "leases <= keys x periods ($periods)" "$j" \
     ".summary.counters.leases >= 1 and .summary.counters.leases <= 4 * $periods"
 expect_true "each key's fetches <= its periods ($periods)" "$j" ".keys.upstream_requests | all(. <= $periods)"
+# A fetch (40 ms) is shorter than a lease (150 ms): never two of a key at once.
+expect_true "at most one fetch of a key in flight" "$j" '.keys.max_in_flight | all(. <= 1)'
 expect_true "denied tasks served stale" "$j" '.summary.outcomes.stale > 0'
 expect_eq "a denial is a stale value or a lease_wait" "$(rv "$j" .summary.counters.lease_denials)" \
     "$(rv "$j" '.summary.outcomes.stale + ([.tasks[].spans[] | select(.[0] == "lease_wait")] | length)')"
