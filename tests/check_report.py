@@ -193,6 +193,17 @@ def _nearest_rank(sorted_values, permille):
     return sorted_values[rank - 1]
 
 
+def _same_percentiles(where, lat, durations, whose):
+    """lat holds the nearest-rank percentiles, max and floored mean of durations."""
+    durations.sort()
+    want = {name: _nearest_rank(durations, pm) for name, pm in PERCENTILES}
+    want["max"] = durations[-1]
+    want["mean"] = sum(durations) // len(durations)
+    for name, v in want.items():
+        if lat.get(name) != v:
+            raise Violation(f"{where}.{name} is {lat.get(name)}, but {whose} durations give {v}")
+
+
 def _leaves(obj, prefix=()):
     """{path tuple: value} for every non-object value under obj."""
     out = {}
@@ -483,14 +494,7 @@ class V2:
         if lat is None:
             raise Violation(f"{who}: summary.latency_us is missing, but {len(latencies)} "
                             "tasks arrived")
-        latencies.sort()
-        want = {name: _nearest_rank(latencies, pm) for name, pm in PERCENTILES}
-        want["max"] = latencies[-1]
-        want["mean"] = sum(latencies) // len(latencies)
-        for name, v in want.items():
-            if lat.get(name) != v:
-                raise Violation(f"{who}: summary.latency_us.{name} is {lat.get(name)}, but the "
-                                f"tasks' durations give {v}")
+        _same_percentiles(f"{who}: summary.latency_us", lat, latencies, "the tasks'")
 
     def _waiters(self, who, s, sure, maybe):
         n = s["waiters"]
@@ -502,14 +506,7 @@ class V2:
             raise Violation(f"{who}: summary.waiter_latency_us is {lat}, with {n} waiters")
         if lat is None or len(sure) != n:
             return
-        sure.sort()
-        want = {name: _nearest_rank(sure, pm) for name, pm in PERCENTILES}
-        want["max"] = sure[-1]
-        want["mean"] = sum(sure) // len(sure)
-        for name, v in want.items():
-            if lat.get(name) != v:
-                raise Violation(f"{who}: summary.waiter_latency_us.{name} is {lat.get(name)}, "
-                                f"but the waiters' durations give {v}")
+        _same_percentiles(f"{who}: summary.waiter_latency_us", lat, sure, "the waiters'")
 
     def _waits(self, who, s, waits):
         w = s["wait_us"]
