@@ -19,6 +19,18 @@ static uint64_t next_u64(struct fb_fault_plan *p)
     return z ^ (z >> 31);
 }
 
+/* MurmurHash3's finalizer. The workload (workload.c) also runs splitmix64
+ * from --seed to seed its generator: scattered first, the fault stream is
+ * not that stream, so fates cannot echo the arrivals' seeding words. */
+static uint64_t scatter(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
 /* Uniform in [0, 1) with 53 bits: exact as a double. */
 static double next_unit(struct fb_fault_plan *p)
 {
@@ -95,7 +107,7 @@ void faults_plan_init(struct fb_fault_plan *p, const struct fb_faults *f)
     memset(p, 0, sizeof *p);
     if (f != NULL)
         p->f = *f;
-    p->state = p->f.seed;
+    p->state = scatter(p->f.seed);
 }
 
 int faults_decide(struct fb_fault_plan *p, const char *key, size_t keylen, unsigned delay_ms,
