@@ -24,6 +24,7 @@ expect_eq "fail: every outcome an error" "$(rv "$j" '[.tasks[] | select(.outcome
 expect_eq "fail: http_status errors" "$(rv "$j" .summary.errors.http_status)" 20
 expect_eq "fail: the status is 503" "$(rv "$j" '[.tasks[].error.http_status] | unique | join(",")')" 503
 expect_eq "fail: each reached the server" "$(rv "$j" .summary.server_requests)" 20
+expect_eq "fail: the server's count" "$(rv "$j" '.server.faults | [.failed, .reset, .hung] | join(",")')" 20,0,0
 # It took its delay first: no answer came before it.
 expect_eq "fail: after the delay" "$(rv "$j" '[.tasks[] | .end_us - .start_us] | min >= 100000')" true
 
@@ -33,6 +34,7 @@ expect_exit 1 fb --mode nolock --tasks 20 --delay-ms 100 --reset-rate 1 --quiet 
 validate "$j"
 expect_eq "reset: read errors" "$(rv "$j" .summary.errors.read)" 20
 expect_eq "reset: no other error" "$(rv "$j" .summary.errors.total)" 20
+expect_eq "reset: the server's count" "$(rv "$j" '.server.faults | [.failed, .reset, .hung] | join(",")')" 0,20,0
 
 # --- hang: no answer; the client's timeout ends each task.
 j=$SCRATCH/hang.json
@@ -40,6 +42,7 @@ expect_exit 1 fb --mode nolock --tasks 20 --delay-ms 100 --hang-rate 1 --timeout
 validate "$j"
 expect_eq "hang: timeouts" "$(rv "$j" .summary.errors.timeout)" 20
 expect_eq "hang: no other error" "$(rv "$j" .summary.errors.total)" 20
+expect_eq "hang: the server's count" "$(rv "$j" '.server.faults | [.failed, .reset, .hung] | join(",")')" 0,0,20
 
 # --- fail-first under lock: the first fetch fails, the lock goes to the next
 # waiter, whose fetch fills the cache for everyone after it.
@@ -51,6 +54,7 @@ expect_eq "fail-first: it is the 503" "$(rv "$j" '[.tasks[] | select(.outcome ==
 expect_eq "fail-first: one fetched" "$(rv "$j" '[.tasks[] | select(.outcome == "fetched")] | length')" 1
 expect_eq "fail-first: the rest hit the cache" "$(rv "$j" '[.tasks[] | select(.outcome == "cache_hit")] | length')" 8
 expect_eq "fail-first: two requests reached the server" "$(rv "$j" .summary.server_requests)" 2
+expect_eq "fail-first: the server's count" "$(rv "$j" .server.faults.failed)" 1
 # The fetch that succeeded began once the failed one had given the lock up.
 held() { rv "$j" "[.tasks[] | select(.outcome == \"$1\") | .spans[] | select(.[0] == \"lock_held\")][0] | .[$2]"; }
 [ "$(held fetched 1)" -ge "$(held error 2)" ] || fail "fail-first: the retry overlapped the failed fetch"
@@ -73,6 +77,9 @@ echo "seed 1: $a1"; echo "seed 2: $a2"
 kinds=$(echo "$a1" | tr ' ' '\n' | sort -u | wc -l)
 [ "$kinds" -ge 3 ] || fail "seed: only $kinds kinds of fate in '$a1'"
 expect_eq "seed: the same fates in both runs" "$b1" "$a1"
+expect_eq "seed: the same counts in both runs" \
+    "$(jq -c '[.runs[].server.faults] | (unique | length == 1) and .[0].failed > 0 and .[0].reset > 0' \
+        "$SCRATCH/seed1.json")" true
 [ "$a1" != "$a2" ] || fail "seed: seeds 1 and 2 gave the same fates '$a1'"
 
 # --- jitter: delays drawn from [0, 200] ms, not all 100.
