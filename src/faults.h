@@ -9,7 +9,7 @@
  * day, seeded, so that every run of an invocation meets the same faults in
  * the same order (request k of a run has the same fate in every run). */
 struct fb_faults {
-    double fail_rate;           /* answer 503 at once */
+    double fail_rate;           /* answer 503 (after the delay, like any answer) */
     double reset_rate;          /* send half the body, then drop the connection */
     double hang_rate;           /* never answer: the client's timeout ends it */
     uint32_t fail_first;        /* the first N requests of each key fail (503) */
