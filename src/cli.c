@@ -172,12 +172,14 @@ static int usage_error(const char *fmt, ...)
     return -1;
 }
 
-/* After printing what was asked for on stdout: was it written? Returns the
- * exit code; a write error (a full disk, a closed stdout) is one line and 1,
- * as for the report. */
+/* After printing what was asked for on stdout (errno cleared before it):
+ * was it written? Returns the exit code; a write error (a full disk, a
+ * closed stdout) is one line and 1, as for the report. A text longer than
+ * stdio's buffer fails while it is printed, so the cause may be in errno
+ * already, before the final flush. */
 static int stdout_done(const char *what)
 {
-    int failed = 0, saved = 0;
+    int failed = 0, saved = 0, earlier = errno;
 
     errno = 0;
     if (stdfds_closed(STDOUT_FILENO)) {
@@ -185,7 +187,7 @@ static int stdout_done(const char *what)
         saved = EBADF; /* it went to the /dev/null that stdfds_guard put there */
     } else if (fflush(stdout) != 0 || ferror(stdout)) {
         failed = 1;
-        saved = errno ? errno : EIO;
+        saved = errno ? errno : earlier ? earlier : EIO;
     }
     if (failed)
         fprintf(stderr, "fetchbench: %s: writing stdout failed: %s\n", what, strerror(saved));
@@ -402,10 +404,12 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
             cfg->quiet = 1;
             break;
         case 'h':
+            errno = 0;
             cli_usage(stdout);
             *exit_code = stdout_done("--help");
             return -1;
         case 'V':
+            errno = 0;
             printf("fetchbench %s\n", FB_VERSION);
             *exit_code = stdout_done("--version");
             return -1;
