@@ -81,15 +81,20 @@ expect_eq "a rejected set still ends fetched" "$(rv "$j" '.summary.outcomes.fetc
 # --- The holder's fetch fails: it keeps the lease (memcache has no release),
 # the waiters poll until the lease lapses, then one takes it and fetches;
 # the rest hit. The backend sees 2 requests.
-start_fault_server
 j=$SCRATCH/fail.json
-expect_exit 1 fb --mode "$MODE" --tasks 10 --url "$FAULT_URL/flaky/lease-$$" --lease-ms 600 --retry-ms 100 \
-    --quiet > "$j"
+expect_exit 1 fb --mode "$MODE" --tasks 10 --fail-first 1 --delay-ms 200 --lease-ms 600 --retry-ms 100 \
+    --quiet --trace "$SCRATCH/fail.trace" > "$j"
 validate "$j" fetchbench/2
+/usr/bin/python3 "$FB_ROOT/tests/check_trace.py" "$SCRATCH/fail.trace" "$j" || fail "the trace does not match the report"
+expect_eq "the server failed one request" "$(rv "$j" .server.faults.failed)" 1
+expect_eq "the backend saw 2 requests" "$(rv "$j" .summary.server_requests)" 2
 expect_eq "2 upstream requests" "$(rv "$j" .summary.upstream_requests)" 2
 expect_eq "outcomes: the holder's error, the next holder's value, hits" \
     "$(rv "$j" '.summary.outcomes | [.error, .fetched, .cache_hit] | @csv')" "1,1,8"
 expect_eq "two leases" "$(rv "$j" .summary.counters.leases)" 2
+expect_true "the first holder ended error, the second fetched" "$j" \
+    '[.tasks[] | select(any(.spans[]; .[0] == "lease_held"))]
+     | sort_by([.spans[] | select(.[0] == "lease_held")][0][1]) | map(.outcome) == ["error", "fetched"]'
 # The second lease came no sooner than the first one's period allows.
 expect_true "the second lease >= 600 ms after the first" "$j" \
     '[.tasks[].spans[] | select(.[0] == "lease_held") | .[1]] | sort | .[1] - .[0] >= 600000'
