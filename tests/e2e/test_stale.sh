@@ -99,3 +99,38 @@ expect_eq "tasks after the fill, before it expires, hit" "$hits" true
 expect_eq "the probe task comes before a stored timed-out fetch would expire" "$probe" true
 expect_eq "the first task after the fill expires refreshes it" "$verdict" fetched
 echo "ok: a timed-out fetch is not stored"
+
+### A failing refresh keeps serving: a third of the requests fail (seeded);
+# the refresher that fails is served the old value too (`stale`, carrying
+# its error) and a later task refreshes again. After the first fill no task
+# ends `error`. The failed fetches make the exit code 1.
+set +e
+fb --keys 1 --rate 400 --duration 2 --ttl-ms 200 --delay-ms 100 --seed 7 --fail-rate 0.3 --mode "$MODE" \
+    --quiet > "$SCRATCH/f.json"
+rc=$?
+set -e
+expect_eq "exit code with failed fetches" "$rc" 1
+validate "$SCRATCH/f.json"
+set -- $(after_fill "$SCRATCH/f.json")
+failures=$(jqv "$SCRATCH/f.json" '.runs[0].summary.counters.refresh_failures // 0')
+echo "failing refreshes: after the first fill $1 tasks ($2), $5 at once; $failures refreshes failed, $6 stale with an error"
+case ",$2," in *,error,*) fail "a task ended error after the first fill: $2" ;; esac
+[ "$failures" -gt 0 ] || fail "no refresh failed at --fail-rate 0.3"
+expect_eq "stale tasks carrying an error = failed refreshes" "$6" "$failures"
+expect_eq "fetches at once after the first fill" "$5" 1
+[ "$(jqv "$SCRATCH/f.json" '.runs[0].summary.outcomes.stale')" -gt 0 ] || fail "no stale value served"
+echo "ok: a failing refresh keeps serving"
+
+### A failing first fill: nothing stale to serve, so the waiters take turns
+# (the lock goes to the next one, which fills itself). The first 2 requests
+# of the key fail: 20 tasks at once, 3 fills, 2 errors, then 17 hits.
+set +e
+fb --tasks 20 --delay-ms 100 --fail-first 2 --mode "$MODE" --quiet > "$SCRATCH/ff.json"
+rc=$?
+set -e
+expect_eq "exit code with failed fetches" "$rc" 1
+validate "$SCRATCH/ff.json"
+expect_eq "failing first fills" \
+    "$(jqv "$SCRATCH/ff.json" '.runs[0].summary | [.upstream_requests, .outcomes.error, .outcomes.fetched, .outcomes.cache_hit, .counters.lock_timeouts] | @tsv')" \
+    "$(printf '3\t2\t1\t17\t0')"
+echo "ok: a failing first fill"
