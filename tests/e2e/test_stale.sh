@@ -134,3 +134,20 @@ expect_eq "failing first fills" \
     "$(jqv "$SCRATCH/ff.json" '.runs[0].summary | [.upstream_requests, .outcomes.error, .outcomes.fetched, .outcomes.cache_hit, .counters.lock_timeouts] | @tsv')" \
     "$(printf '3\t2\t1\t17\t0')"
 echo "ok: a failing first fill"
+
+### The lock's grant and the deadline race: 3000 waiters whose deadline
+# falls as the fill ends. A waiter handed the lock (the grant queued for
+# the next tick) whose deadline fires first must not fetch on its own: it
+# takes the grant. Timing decides whether a run meets the race (about one
+# waiter in some runs of three); a run that mishandles it crashes or
+# counts a task twice.
+for t in 100 101 102; do
+    fb --tasks 3000 --delay-ms 100 --lock-timeout-ms $t --mode "$MODE" --quiet > "$SCRATCH/race.json" \
+        || fail "race run (--lock-timeout-ms $t) failed"
+    validate "$SCRATCH/race.json"
+    expect_eq "race run $t: upstream = fill + timeouts" \
+        "$(jqv "$SCRATCH/race.json" '.runs[0].summary | .upstream_requests == 1 + .counters.lock_timeouts')" true
+    expect_eq "race run $t: outcomes" \
+        "$(jqv "$SCRATCH/race.json" '.runs[0].summary.outcomes | .fetched + .cache_hit')" 3000
+done
+echo "ok: grant and deadline race"
