@@ -420,9 +420,9 @@ int task_unlock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_
     return env->store.ops->unlock(env->store.impl, lock, task_id(env, t) + 1, t, now);
 }
 
-void task_cancel_wait(struct fb_env *env, struct fb_task *t)
+int task_cancel_wait(struct fb_env *env, struct fb_task *t)
 {
-    env->store.ops->cancel(env->store.impl, t);
+    return env->store.ops->cancel(env->store.impl, t);
 }
 
 /* ------------------------------------------------------------ the fetcher */
@@ -461,7 +461,10 @@ static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
         .http_status = r->http_status,
         .body = r->body,
         .len = r->len,
-        .compute_us = f ? env->now - f->start_us : 0,
+        /* What the value cost upstream, from libcurl's start: the client's
+         * own wait for a slot is its overload, not the value's (XFetch's
+         * delta would otherwise grow with the queue and feed it). */
+        .compute_us = f ? env->now - (f->admitted_us != TIMELINE_NONE ? f->admitted_us : f->start_us) : 0,
     };
     if (!r->ok)
         fetched.error = record_error(env, r->stage, r->http_status, r->message);
