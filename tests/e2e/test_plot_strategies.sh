@@ -82,6 +82,11 @@ grep -q '>backend load, every strategy<' "$SCRATCH/hot.svg" || fail "hot.svg: no
 grep -q '>time since start (ms)<' "$SCRATCH/hot.svg" || fail "hot.svg: a 0.1 s run not in ms"
 grep -q '>lock wait<' "$SCRATCH/hot.svg" || fail "hot.svg: lock wait not in the legend"
 grep -q '>nap (wait)<' "$SCRATCH/hot.svg" || fail "hot.svg: nap's own state not in the legend"
+# --until cuts the shared axis, and each run that goes on past it says so
+clean "$PLOT" "$hot" -o "$SCRATCH/cut.svg" --until 0.05
+grep -q 'axis cut at 50 ms' "$SCRATCH/cut.svg" || fail "cut.svg: the cut not noted"
+expect_eq "runs cut" "$(grep -c '>runs on to [0-9]* ms →<' "$SCRATCH/cut.svg")" 3
+! grep -q 'axis cut' "$SCRATCH/hot.svg" || fail "hot.svg: cut with no run many times the median"
 echo "ok: plot-strategies draws a panel per strategy with its own figures"
 
 # --- the table: exact counts from the JSON -----------------------------------
@@ -253,6 +258,8 @@ for script in "$PLOT" "$TABLE"; do
     expect_bad "$script" "$SCRATCH/truncated.json" $out
 done
 expect_bad "$PLOT" "$hot" -o "$BAD/x.gif"
+expect_bad "$PLOT" "$hot" -o "$BAD/x.png" --until -1
+expect_bad "$PLOT" "$hot" -o "$BAD/x.png" --until soon
 expect_bad "$PLOT" "$hot"
 expect_bad "$PLOT" "$hot" "$hot" -o "$BAD/x.png"
 expect_bad "$TABLE" "$hot" --format html
