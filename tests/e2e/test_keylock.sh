@@ -17,6 +17,9 @@ check() {
     echo "FAIL: $1: got '$2', expected '$3'" >&2
     nfail=$((nfail + 1))
 }
+# ok WHAT: a section's line, printed when none of its checks failed.
+seen=0
+ok() { [ "$nfail" -ne "$seen" ] || echo "ok: $*"; seen=$nfail; }
 # run FILE ARGS...: one invocation, its exit code in $rc; the report validates.
 run() {
     out=$1; shift
@@ -53,7 +56,7 @@ check "the fetches of different keys overlap" \
     "$(rv "$j" 0 "[.tasks[] | select(.outcome == \"fetched\") | $FETCH] | (map(.[0]) | max) < (map(.[1]) | min)")" true
 check "the global lock at least 3x slower" \
     "$(jq -n --slurpfile a "$j" --slurpfile b "$g" '$b[0].runs[0].summary.wall_us >= 3 * $a[0].runs[0].summary.wall_us')" true
-echo "ok: keys in parallel ($(rv "$j" 0 .summary.wall_us) us vs lock $(rv "$g" 0 .summary.wall_us) us)"
+ok "keys in parallel ($(rv "$j" 0 .summary.wall_us) us vs lock $(rv "$g" 0 .summary.wall_us) us)"
 
 ### The first fetch of the key fails: its lock goes to the next waiter, who
 # fetches again and succeeds; the rest hit the cache.
@@ -67,7 +70,7 @@ check "fail-first: the error is the 503" "$(rv "$j" 0 '[.tasks[] | select(.outco
 # The retry started after the failure released the lock.
 check "fail-first: the retry follows the failure" \
     "$(rv "$j" 0 "([.tasks[] | select(.outcome == \"error\") | $FETCH][0][1]) <= ([.tasks[] | select(.outcome == \"fetched\") | $FETCH][0][0])")" true
-echo "ok: a failed fetch retried once"
+ok "a failed fetch retried once"
 
 ### Every fetch fails: each waiter tries in turn, one request at a time.
 j=$SCRATCH/fail-all.json
@@ -78,6 +81,6 @@ check "fail-all: errors" "$(rv "$j" 0 .summary.outcomes.error)" 5
 check "fail-all: one at a time" "$(rv "$j" 0 .server.max_in_service)" 1
 check "fail-all: retries in FIFO order" \
     "$(rv "$j" 0 '[.tasks[] | .spans[] | select(.[0] == "lock_held") | .[1]] | . == sort')" true
-echo "ok: an erroring backend sees sequential attempts"
+ok "an erroring backend sees sequential attempts"
 
 [ "$nfail" -eq 0 ] || fail "$nfail checks failed (mode $MODE)"

@@ -17,6 +17,9 @@ check() {
     echo "FAIL: $1: got '$2', expected '$3'" >&2
     nfail=$((nfail + 1))
 }
+# ok WHAT: a section's line, printed when none of its checks failed.
+seen=0
+ok() { [ "$nfail" -ne "$seen" ] || echo "ok: $*"; seen=$nfail; }
 # run FILE ARGS...: one invocation, its exit code in $rc; the report validates.
 run() {
     out=$1; shift
@@ -51,7 +54,7 @@ check "followers end after their leader, in join order" "$(rv "$j" '
     | [range($lead | length) as $i | $lead[$i] as $l
        | [.tasks[] | select(.key == $l.key and .outcome == "shared") | .end_us]
        | (all(.[]; . >= $l.end)) and (. == sort)] | all')" true
-echo "ok: $K keys, $K requests, $((N - K)) shared"
+ok "$K keys, $K requests, $((N - K)) shared"
 
 ### The first fetch of each key fails: every joined task ends shared_error
 # with its leader's error; the backend saw one request per key.
@@ -68,7 +71,7 @@ check "fail: each joined task carries its leader's error" "$(rv "$j" '
     | [.tasks[] | select(.outcome == "shared_error") as $t
        | ($lead[] | select(.key == $t.key) | .error) == $t.error] | length > 0 and all')" true
 check "fail: the error is the 503" "$(rv "$j" '[.tasks[].error.http_status] | unique | join(" ")')" 503
-echo "ok: one failure shared by every joined task"
+ok "one failure shared by every joined task"
 
 ### Arrivals spread out (--rate): tasks that come while the fetch is in
 # flight share it; tasks that come after it ended hit the cache.
@@ -82,7 +85,7 @@ check "late: joined during the fetch, hit after it" "$(rv "$j" '
     ([.tasks[] | select(.outcome == "fetched") | '"$FETCH_END"'][0]) as $done
     | all(.tasks[] | select(.outcome == "shared"); .start_us <= $done)
       and all(.tasks[] | select(.outcome == "cache_hit"); .start_us >= $done)')" true
-echo "ok: late callers hit the cache"
+ok "late callers hit the cache"
 
 ### The first flight fails: its followers fail with it, a task after it
 # leads a second flight, which stores the value for the ones after.
@@ -97,6 +100,6 @@ check "refly: the second flight started after the first failed" "$(rv "$j" '
     ([.tasks[] | select(.outcome == "error")][0].end_us) as $failed
     | all(.tasks[] | select(.outcome == "shared_error"); .start_us <= $failed)
       and all(.tasks[] | select(.outcome == "fetched" or .outcome == "shared" or .outcome == "cache_hit"); .start_us >= $failed)')" true
-echo "ok: a new flight after a failed one"
+ok "a new flight after a failed one"
 
 [ "$nfail" -eq 0 ] || fail "$nfail checks failed (mode $MODE)"
