@@ -39,6 +39,7 @@ int report_summarize(struct fb_run_record *r)
     s->threads_created = r->nlives;
     s->threads_failed = r->threads_failed;
     s->peak_connections = t->connections_peak;
+    s->stampede_max = t->stampede_max;
 
     struct fb_tally *tally = malloc(sizeof(*tally));
     struct fb_percentiles p;
@@ -47,16 +48,9 @@ int report_summarize(struct fb_run_record *r)
         free(tally);
         return -1;
     }
-    if (stats_percentiles(tally->durations, tally->ndurations, &p) == 0) {
-        s->p50_us = (int64_t)p.p50;
-        s->p90_us = (int64_t)p.p90;
-        s->p99_us = (int64_t)p.p99;
-        s->p99_9_us = (int64_t)p.p99_9;
-        s->max_us = (int64_t)p.max;
-        s->mean_us = (int64_t)p.mean;
-    } else {
-        s->p50_us = s->p90_us = s->p99_us = s->p99_9_us = s->max_us = s->mean_us = -1;
-    }
+    summary_set_latency(s, 0, stats_percentiles(tally->durations, tally->ndurations, &p) == 0 ? &p : NULL);
+    s->waiters = (int64_t)tally->nwaiters;
+    summary_set_latency(s, 1, stats_percentiles(tally->waiter_durations, tally->nwaiters, &p) == 0 ? &p : NULL);
     free(tally->durations);
 
     /* Time in each wait state the report's vocabulary names: the core's,
@@ -196,6 +190,26 @@ static cJSON *config_json(const struct fb_report_head *h)
     cJSON_AddBoolToObject(o, "host_resolved", t->host_resolved);
     cJSON_AddBoolToObject(o, "embedded_server", t->embedded);
     cJSON_AddItemToObject(o, "workload", workload_json(c));
+    cJSON *params = cJSON_AddObjectToObject(o, "params");
+    if (params) {
+        cJSON_AddNumberToObject(params, "beta", c->params.beta);
+        cJSON_AddNumberToObject(params, "lock_timeout_ms", c->params.lock_timeout_us / 1000);
+        cJSON_AddNumberToObject(params, "lease_ms", c->params.lease_us / 1000);
+        cJSON_AddNumberToObject(params, "retry_ms", c->params.retry_us / 1000);
+    }
+    /* The faults the embedded server injected (seeded by workload.seed). */
+    if (t->embedded && faults_active(&c->faults)) {
+        cJSON *f = cJSON_AddObjectToObject(o, "faults");
+        if (f) {
+            cJSON_AddNumberToObject(f, "fail_rate", c->faults.fail_rate);
+            cJSON_AddNumberToObject(f, "fail_first", c->faults.fail_first);
+            cJSON_AddNumberToObject(f, "reset_rate", c->faults.reset_rate);
+            cJSON_AddNumberToObject(f, "hang_rate", c->faults.hang_rate);
+            cJSON_AddNumberToObject(f, "jitter_ms", c->faults.jitter_ms);
+        }
+    } else {
+        cJSON_AddNullToObject(o, "faults");
+    }
     return o;
 }
 
@@ -311,6 +325,13 @@ static void write_server(const struct fb_run_record *r)
     jw_u64(&w, s->queued);
     jw_str(&w, ", \"max_queued\": ");
     jw_u64(&w, s->max_queued);
+    jw_str(&w, ", \"faults\": {\"failed\": ");
+    jw_u64(&w, s->failed);
+    jw_str(&w, ", \"reset\": ");
+    jw_u64(&w, s->reset);
+    jw_str(&w, ", \"hung\": ");
+    jw_u64(&w, s->hung);
+    jw_str(&w, "}");
     jw_str(&w, ", \"in_service_samples\": [");
     for (size_t i = 0; i < s->nlog; i++) {
         jw_str(&w, i ? ",[" : "[");
@@ -371,6 +392,7 @@ static void write_keys(const struct fb_run_record *r)
 {
     const struct fb_workload *wl = run_opts(r->run)->workload;
     const uint32_t *fetches = run_key_fetches(r->run);
+    const uint32_t *in_flight = run_key_max_in_flight(r->run);
     uint32_t nkeys = wl->opts.keys;
     uint32_t *tasks = calloc(nkeys, sizeof(*tasks));
 
@@ -386,6 +408,11 @@ static void write_keys(const struct fb_run_record *r)
     for (uint32_t k = 0; k < nkeys; k++) {
         jw_str(&w, k ? "," : "");
         jw_u64(&w, fetches[k]);
+    }
+    jw_str(&w, "], \"max_in_flight\": [");
+    for (uint32_t k = 0; k < nkeys; k++) {
+        jw_str(&w, k ? "," : "");
+        jw_u64(&w, in_flight[k]);
     }
     jw_str(&w, "]}");
     free(tasks);

@@ -58,6 +58,8 @@ struct fb_env {
     uint32_t ttl_us;
     char **key_urls;            /* [keys], made on first fetch, or NULL: one URL */
     uint32_t *key_fetches;      /* [keys] */
+    uint32_t *key_in_flight;    /* [keys]: fetches upstream now */
+    uint32_t *key_max_in_flight; /* [keys]: the most at once (the stampede) */
 
     struct fb_task_error *errs;
     size_t nerrs, caperrs;
@@ -89,6 +91,8 @@ uint64_t run_rel_us(const struct fb_run *run, int64_t abs_us)
 static void step(struct fb_env *env, struct fb_task *t, const struct fb_event *ev)
 {
     t->timer_gen++;             /* any resume ends a sleep */
+    if (t->flags & TASK_AWAITS_OTHERS)
+        t->flags |= TASK_WAITED;
     env->in_step = 1;
     env->strategy->step(env, env->strategy_state, t, ev);
     env->in_step = 0;
@@ -180,6 +184,15 @@ static int is_wait(const struct fb_env *env, unsigned state)
     return state != STATE_FETCHING && (strategy_state(env->strategy, state)->flags & STATE_WAIT);
 }
 
+/* A wait for another task (a lock, a flight, a fill) or a poll: what makes
+ * a task a waiter. Waiting to start (created) or for a slot (a fetch
+ * phase) does not. */
+static int waits_for_others(const struct fb_env *env, unsigned state)
+{
+    return state != STATE_CREATED && state != STATE_FETCHING
+           && (strategy_state(env->strategy, state)->flags & (STATE_WAIT | STATE_FETCH)) == STATE_WAIT;
+}
+
 void task_enter(struct fb_env *env, struct fb_task *t, unsigned state)
 {
     /* Tasks waiting right now, for the progress line: a flag, not a walk
@@ -189,6 +202,12 @@ void task_enter(struct fb_env *env, struct fb_task *t, unsigned state)
         t->flags ^= TASK_WAITING;
         env->totals.nwaiting += (uint32_t)(now - was);
     }
+    /* A lock taken at once leaves lock_wait in the same step: only a task
+     * resumed while in such a state (step) has waited. */
+    if (now && waits_for_others(env, state))
+        t->flags |= TASK_AWAITS_OTHERS;
+    else
+        t->flags &= (uint8_t)~TASK_AWAITS_OTHERS;
     (void)timeline_enter(&env->tl, t, (uint8_t)state, env->now);
 }
 
@@ -413,6 +432,10 @@ void task_cancel_wait(struct fb_env *env, struct fb_task *t)
  * waited to its end. */
 static struct fb_fetch_rec *record_fetch(struct fb_env *env, struct fb_task *t, const struct fb_xfer_result *r)
 {
+    if (t->flags & TASK_SENT) {
+        t->flags &= (uint8_t)~TASK_SENT;
+        env->key_in_flight[task_key(env, t)]--;
+    }
     struct fb_fetch_rec *f = timeline_last_fetch(&env->tl, t);
     if (f == NULL)
         return NULL;
@@ -452,8 +475,17 @@ static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
 static void on_sent(void *ctx, struct fb_node *n)
 {
     struct fb_env *env = ctx;
-    env->key_fetches[task_key(env, TASK_OF(n))]++;
+    struct fb_task *t = TASK_OF(n);
+    uint32_t key = task_key(env, t);
+
+    env->key_fetches[key]++;
     env->totals.upstream_requests++;
+    t->flags |= TASK_SENT;
+    if (++env->key_in_flight[key] > env->key_max_in_flight[key]) {
+        env->key_max_in_flight[key] = env->key_in_flight[key];
+        if (env->key_in_flight[key] > env->totals.stampede_max)
+            env->totals.stampede_max = env->key_in_flight[key];
+    }
 }
 
 /* An interrupted run's fetch in flight: recorded, the strategy not resumed. */
@@ -562,10 +594,13 @@ struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
     env->wake_timer = evtimer_new(env->base, on_deadline, env);
     env->limit = evtimer_new(env->base, on_limit, env);
     env->key_fetches = calloc(nkeys, sizeof(*env->key_fetches));
+    env->key_in_flight = calloc(nkeys, sizeof(*env->key_in_flight));
+    env->key_max_in_flight = calloc(nkeys, sizeof(*env->key_max_in_flight));
     if (strstr(o->url, "{key}"))
         env->key_urls = calloc(nkeys, sizeof(*env->key_urls));
     env->tasks = calloc(env->totals.ntasks ? env->totals.ntasks : 1, sizeof(*env->tasks));
-    if (!env->arrive || !env->wake_timer || !env->limit || !env->key_fetches || !env->tasks
+    if (!env->arrive || !env->wake_timer || !env->limit || !env->key_fetches || !env->key_in_flight
+        || !env->key_max_in_flight || !env->tasks
         || (strstr(o->url, "{key}") && !env->key_urls))
         goto oom;
     if (env->strategy->state_size && (env->strategy_state = calloc(1, env->strategy->state_size)) == NULL)
@@ -653,6 +688,8 @@ void run_free(struct fb_run *run)
             free(env->key_urls[i]);
     free(env->key_urls);
     free(env->key_fetches);
+    free(env->key_in_flight);
+    free(env->key_max_in_flight);
     for (size_t i = 0; i < env->nerrs; i++)
         free(env->errs[i].message);
     free(env->errs);
@@ -689,6 +726,11 @@ const struct fb_task_error *run_errors(const struct fb_run *run, size_t *n)
 const uint32_t *run_key_fetches(const struct fb_run *run)
 {
     return run->env.key_fetches;
+}
+
+const uint32_t *run_key_max_in_flight(const struct fb_run *run)
+{
+    return run->env.key_max_in_flight;
 }
 
 const struct fb_procsample *run_procsample(const struct fb_run *run)
@@ -743,12 +785,14 @@ int run_fetch_intervals(const struct fb_run *run, uint32_t **start, uint32_t **e
 int run_tally(const struct fb_run *run, struct fb_tally *tally)
 {
     const struct fb_env *env = &run->env;
-    size_t k = 0;
+    size_t k = 0, w = 0, n = env->totals.ntasks ? env->totals.ntasks : 1;
 
     memset(tally, 0, sizeof(*tally));
-    tally->durations = malloc((env->totals.ntasks ? env->totals.ntasks : 1) * sizeof(*tally->durations));
+    /* One block: the durations from the front, the waiters' from the back. */
+    tally->durations = malloc(2 * n * sizeof(*tally->durations));
     if (tally->durations == NULL)
         return -1;
+    tally->waiter_durations = tally->durations + n;
     for (uint32_t i = 0; i < env->totals.ntasks; i++) {
         const struct fb_task *t = &env->tasks[i];
         if (t->outcome < OUTCOME_OWN_BASE + STRATEGY_MAX_OWN)
@@ -756,8 +800,11 @@ int run_tally(const struct fb_run *run, struct fb_tally *tally)
         if (!(t->flags & TASK_ARRIVED))
             continue;
         tally->durations[k++] = t->end_us - t->created_us;
+        if (t->flags & TASK_WAITED)
+            tally->waiter_durations[w++] = t->end_us - t->created_us;
         timeline_state_time(&env->tl, t, tally->state_us);
     }
     tally->ndurations = k;
+    tally->nwaiters = w;
     return 0;
 }

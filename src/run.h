@@ -33,6 +33,7 @@ struct fb_run_totals {
     uint32_t ntasks, narrived, nfinished;
     uint32_t nwaiting;          /* tasks in a wait state now */
     uint64_t upstream_requests;  /* fetches handed to libcurl, as they go */
+    uint32_t stampede_max;      /* most fetches of one key upstream at once */
     uint64_t waited_for_slot, connections_peak; /* at the run's end */
     uint64_t cache_hits, cache_misses;
     uint64_t errors[STAGE_COUNT];
@@ -80,20 +81,26 @@ int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v);
 const char *run_state_name(const struct fb_run *run, unsigned state);
 /* Every error recorded, in order. */
 const struct fb_task_error *run_errors(const struct fb_run *run, size_t *n);
-/* Upstream fetches per key [workload keys]. */
+/* Upstream fetches per key, and the most of them upstream at once [workload keys]. */
 const uint32_t *run_key_fetches(const struct fb_run *run);
+const uint32_t *run_key_max_in_flight(const struct fb_run *run);
 /* Each fetch's libcurl start and end (µs from t0), for the client's view of
  * the backend's load; caller frees both. -1 out of memory. */
 int run_fetch_intervals(const struct fb_run *run, uint32_t **start, uint32_t **end, size_t *n);
 /* One pass over the tasks after the run: outcome counts by id (core ids,
  * then OUTCOME_OWN(i) at [OUTCOME_OWN_BASE + i]), the time spent in each
- * state id over all tasks (µs), and the durations (end - start) of the
- * tasks that arrived into *durations (caller frees). -1 out of memory. */
+ * state id over all tasks (µs), the durations (end - start) of the tasks
+ * that arrived, and apart those of the waiters (tasks that waited for
+ * another task or a poll, not only for the loop or a connection slot).
+ * The caller frees durations (waiters' durations share its block).
+ * -1 out of memory. */
 struct fb_tally {
     uint64_t outcomes[OUTCOME_OWN_BASE + STRATEGY_MAX_OWN];
     uint64_t state_us[256];
     uint32_t *durations;
     size_t ndurations;
+    uint32_t *waiter_durations;
+    size_t nwaiters;
 };
 int run_tally(const struct fb_run *run, struct fb_tally *tally);
 

@@ -27,6 +27,10 @@ const struct fb_metric fb_metrics[] = {
     {"p99_9_us", METRIC_MEASURE, 0},
     {"max_us", METRIC_MEASURE, 0},
     {"mean_us", METRIC_MEASURE, 0},
+    {"stampede_max", METRIC_COUNT, 0},
+    {"waiters", METRIC_COUNT, -1},   /* the price of a defence, not a fault */
+    {"waiter_p50_us", METRIC_MEASURE, 0},
+    {"waiter_p99_us", METRIC_MEASURE, 0},
     {NULL, 0, 0},
 };
 
@@ -45,10 +49,21 @@ static const struct fb_metric derived[] = {
     {"p99_9_ms", METRIC_MEASURE, 0},
     {"max_ms", METRIC_MEASURE, 0},
     {"mean_ms", METRIC_MEASURE, 0},
+    {"waiter_p90_us", METRIC_MEASURE, 0},
+    {"waiter_p99_9_us", METRIC_MEASURE, 0},
+    {"waiter_max_us", METRIC_MEASURE, 0},
+    {"waiter_mean_us", METRIC_MEASURE, 0},
+    {"waiter_p50_ms", METRIC_MEASURE, 0},
+    {"waiter_p90_ms", METRIC_MEASURE, 0},
+    {"waiter_p99_ms", METRIC_MEASURE, 0},
+    {"waiter_p99_9_ms", METRIC_MEASURE, 0},
+    {"waiter_max_ms", METRIC_MEASURE, 0},
+    {"waiter_mean_ms", METRIC_MEASURE, 0},
     {NULL, 0, 0},
 };
 
-/* The percentiles: JSON name in latency_us, metric stem, field. */
+/* The percentiles: all tasks' (in latency_us) then the waiters' (in
+ * waiter_latency_us); JSON name, metric stem, field. */
 static const struct {
     const char *key, *stem;
     size_t off;
@@ -59,8 +74,25 @@ static const struct {
     {"p99_9", "p99_9", offsetof(struct fb_summary, p99_9_us)},
     {"max", "max", offsetof(struct fb_summary, max_us)},
     {"mean", "mean", offsetof(struct fb_summary, mean_us)},
+    {"p50", "waiter_p50", offsetof(struct fb_summary, waiter_p50_us)},
+    {"p90", "waiter_p90", offsetof(struct fb_summary, waiter_p90_us)},
+    {"p99", "waiter_p99", offsetof(struct fb_summary, waiter_p99_us)},
+    {"p99_9", "waiter_p99_9", offsetof(struct fb_summary, waiter_p99_9_us)},
+    {"max", "waiter_max", offsetof(struct fb_summary, waiter_max_us)},
+    {"mean", "waiter_mean", offsetof(struct fb_summary, waiter_mean_us)},
 };
 #define NPERCENTILES (sizeof(percentiles) / sizeof(percentiles[0]))
+#define NGROUP 6                /* percentiles of one group */
+
+static const char *const latency_object[2] = {"latency_us", "waiter_latency_us"};
+
+void summary_set_latency(struct fb_summary *s, int waiters, const struct fb_percentiles *p)
+{
+    const uint64_t v[NGROUP] = {p ? p->p50 : 0, p ? p->p90 : 0, p ? p->p99 : 0,
+                                p ? p->p99_9 : 0, p ? p->max : 0, p ? p->mean : 0};
+    for (size_t i = 0; i < NGROUP; i++)
+        *(int64_t *)((char *)s + percentiles[waiters * NGROUP + i].off) = p ? (int64_t)v[i] : -1;
+}
 
 static int64_t percentile_of(const struct fb_summary *s, size_t i)
 {
@@ -203,6 +235,12 @@ int metric_value(const struct fb_summary *s, const char *name, double *out)
         *out = (double)s->threads_failed;
     else if (strcmp(name, "peak_connections") == 0)
         *out = (double)s->peak_connections;
+    else if (strcmp(name, "stampede_max") == 0 || strcmp(name, "waiters") == 0) {
+        int64_t x = name[0] == 's' ? s->stampede_max : s->waiters;
+        if (x < 0)
+            return -1;
+        *out = (double)x;
+    }
     else
         return -1;
     return 0;
@@ -283,8 +321,22 @@ cJSON *summary_to_json(const struct fb_summary *s)
     if (!bad && s->p50_us >= 0) {
         latency = cJSON_AddObjectToObject(o, "latency_us");
         bad |= latency == NULL;
-        for (size_t i = 0; !bad && i < NPERCENTILES; i++)
+        for (size_t i = 0; !bad && i < NGROUP; i++)
             bad |= cJSON_AddNumberToObject(latency, percentiles[i].key, (double)percentile_of(s, i)) == NULL;
+    }
+    /* Older summaries read back had neither. */
+    if (!bad && s->stampede_max >= 0)
+        bad |= cJSON_AddNumberToObject(o, "stampede_max", (double)s->stampede_max) == NULL;
+    if (!bad && s->waiters >= 0) {
+        bad |= cJSON_AddNumberToObject(o, "waiters", (double)s->waiters) == NULL;
+        if (s->waiter_p50_us < 0) {
+            bad |= cJSON_AddNullToObject(o, "waiter_latency_us") == NULL;
+        } else {
+            latency = cJSON_AddObjectToObject(o, "waiter_latency_us");
+            bad |= latency == NULL;
+            for (size_t i = NGROUP; !bad && i < NPERCENTILES; i++)
+                bad |= cJSON_AddNumberToObject(latency, percentiles[i].key, (double)percentile_of(s, i)) == NULL;
+        }
     }
     if (!bad && s->wait_us >= 0)
         bad |= add_family(o, "wait_us", "wait_us.", "total", (uint64_t)s->wait_us, s) < 0;
@@ -364,7 +416,9 @@ int summary_from_json(const cJSON *obj, struct fb_summary *s, char *err, size_t 
 {
     memset(s, 0, sizeof(*s));
     s->tasks = s->wait_us = s->server_requests = -1;
-    s->p50_us = s->p90_us = s->p99_us = s->p99_9_us = s->max_us = s->mean_us = -1;
+    s->stampede_max = s->waiters = -1;
+    summary_set_latency(s, 0, NULL);
+    summary_set_latency(s, 1, NULL);
     if (!cJSON_IsObject(obj)) {
         snprintf(err, errlen, "summary: not an object");
         return -1;
@@ -407,19 +461,32 @@ int summary_from_json(const cJSON *obj, struct fb_summary *s, char *err, size_t 
         if (get_optional(errors, vocab_stage_name(i), where, &s->errors[i], err, errlen) < 0)
             return -1;
     }
-    if (latency) {
-        if (!cJSON_IsObject(latency)) {
-            snprintf(err, errlen, "summary.latency_us: not an object");
+    for (int g = 0; g < 2; g++) {
+        const cJSON *lat = g == 0 ? latency : cJSON_GetObjectItemCaseSensitive(obj, latency_object[1]);
+        if (lat == NULL || (g == 1 && cJSON_IsNull(lat)))
+            continue;
+        if (!cJSON_IsObject(lat)) {
+            snprintf(err, errlen, "summary.%s: not an object", latency_object[g]);
             return -1;
         }
-        for (size_t i = 0; i < NPERCENTILES; i++) {
+        for (size_t i = (size_t)g * NGROUP; i < (size_t)(g + 1) * NGROUP; i++) {
             char where[64];
-            snprintf(where, sizeof(where), "summary.latency_us.%s", percentiles[i].key);
-            if (count_value(cJSON_GetObjectItemCaseSensitive(latency, percentiles[i].key), where, &v, err,
+            snprintf(where, sizeof(where), "summary.%s.%s", latency_object[g], percentiles[i].key);
+            if (count_value(cJSON_GetObjectItemCaseSensitive(lat, percentiles[i].key), where, &v, err,
                             errlen) < 0)
                 return -1;
             *(int64_t *)((char *)s + percentiles[i].off) = (int64_t)v;
         }
+    }
+    if (cJSON_GetObjectItemCaseSensitive(obj, "stampede_max")) {
+        if (get_count(obj, "stampede_max", &v, err, errlen) < 0)
+            return -1;
+        s->stampede_max = (int64_t)v;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(obj, "waiters")) {
+        if (get_count(obj, "waiters", &v, err, errlen) < 0)
+            return -1;
+        s->waiters = (int64_t)v;
     }
     if (wait) {
         if (!cJSON_IsObject(wait)) {
@@ -461,7 +528,8 @@ static void aggregate_values(uint64_t *vals, size_t n, uint64_t *med, uint64_t *
 static int may_be_unknown(size_t off)
 {
     if (off == offsetof(struct fb_summary, tasks) || off == offsetof(struct fb_summary, server_requests)
-        || off == offsetof(struct fb_summary, wait_us))
+        || off == offsetof(struct fb_summary, wait_us) || off == offsetof(struct fb_summary, stampede_max)
+        || off == offsetof(struct fb_summary, waiters))
         return 1;
     for (size_t i = 0; i < NPERCENTILES; i++)
         if (off == percentiles[i].off)
@@ -482,9 +550,9 @@ void summary_aggregate(const struct fb_summary *runs, size_t n, struct fb_summar
         return;
     }
     /* The fixed fields are walked by offset: they must stay 8 bytes wide,
-     * one after the other, and end where the named ones begin. 18 plus the
+     * one after the other, and end where the named ones begin. 26 plus the
      * stages: a field added without counting it here fails the build. */
-    _Static_assert(FIXED_END - FIXED_FIRST == (18 + STAGE_COUNT) * sizeof(uint64_t),
+    _Static_assert(FIXED_END - FIXED_FIRST == (26 + STAGE_COUNT) * sizeof(uint64_t),
                    "summary: the fixed fields are 8 bytes wide each and contiguous");
     for (size_t off = FIXED_FIRST; off < FIXED_END; off += sizeof(uint64_t)) {
         int unknown = 0;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats.h"
 #include "task.h"
 
 struct cJSON;
@@ -34,6 +35,10 @@ struct fb_summary {
     uint64_t threads_failed;    /* thread starts that failed: not in threads_created */
     int64_t p50_us, p90_us, p99_us, p99_9_us, max_us, mean_us; /* -1: unknown (v1, no tasks) */
     int64_t wait_us;            /* all tasks' time in wait states; -1: unknown (v1) */
+    int64_t stampede_max;       /* most fetches of one key upstream at once; -1: unknown (older) */
+    int64_t waiters;            /* tasks that waited for another task or a poll; -1: unknown */
+    int64_t waiter_p50_us, waiter_p90_us, waiter_p99_us, waiter_p99_9_us, waiter_max_us,
+        waiter_mean_us;         /* the waiters' durations; -1: unknown, or no waiters */
     /* Then the named ones. */
     size_t nnamed;
     struct fb_named named[SUMMARY_MAX_NAMED];
@@ -62,6 +67,10 @@ int metric_kind(const char *name, enum fb_metric_kind *kind, int *higher_is_bett
 /* s's value of name; 0, or -1 when s has none (server_requests without a
  * server, a percentile of a v1 report, a counter this run does not have). */
 int metric_value(const struct fb_summary *s, const char *name, double *out);
+
+/* Sets the percentiles of all tasks (waiters 0) or of the waiters (1)
+ * from p, or to unknown when p is NULL (no such tasks). */
+void summary_set_latency(struct fb_summary *s, int waiters, const struct fb_percentiles *p);
 
 /* Adds (or sets) a named figure; ignores it when the table is full or the
  * name does not fit SUMMARY_NAME_MAX. */

@@ -20,6 +20,9 @@ enum fb_task_flags {
     TASK_ARRIVED = 1,
     TASK_STARTED = 2,
     TASK_WAITING = 4,           /* its current state is a wait (the progress line's count) */
+    TASK_WAITED = 8,            /* it waited for another task or a poll: a waiter */
+    TASK_SENT = 16,             /* its fetch is upstream now (a key's in-flight count) */
+    TASK_AWAITS_OTHERS = 32,    /* its current state waits for another task or a poll */
 };
 
 struct fb_task {

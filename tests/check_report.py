@@ -193,6 +193,17 @@ def _nearest_rank(sorted_values, permille):
     return sorted_values[rank - 1]
 
 
+def _same_percentiles(where, lat, durations, whose):
+    """lat holds the nearest-rank percentiles, max and floored mean of durations."""
+    durations.sort()
+    want = {name: _nearest_rank(durations, pm) for name, pm in PERCENTILES}
+    want["max"] = durations[-1]
+    want["mean"] = sum(durations) // len(durations)
+    for name, v in want.items():
+        if lat.get(name) != v:
+            raise Violation(f"{where}.{name} is {lat.get(name)}, but {whose} durations give {v}")
+
+
 def _leaves(obj, prefix=()):
     """{path tuple: value} for every non-object value under obj."""
     out = {}
@@ -226,6 +237,9 @@ class V2:
         self.stage_set = frozenset(self.stages)
         self.wait = [s["name"] for s in voc["states"] if s["wait"]]
         self.wait_set = frozenset(self.wait)
+        # waiting for another task or a poll: what makes a task a waiter
+        self.others_wait = frozenset(s["name"] for s in voc["states"]
+                                     if s["wait"] and not s["fetch"] and s["name"] != "created")
         self.encloses = frozenset(s["name"] for s in voc["states"] if s["encloses"])
         # fetch phases happen in the vocabulary's order, each once
         self.fetch_rank = {s["name"]: i for i, s in
@@ -275,6 +289,10 @@ class V2:
         errors = dict.fromkeys(self.stages, 0)
         waits = dict.fromkeys(self.wait, 0)
         latencies = []
+        # waiters for sure (a positive wait for others) and perhaps (any such
+        # span: one of 0 µs may still have been a wait resumed within the µs)
+        waiters_sure, waiters_maybe = [], 0
+        others_wait = self.others_wait
         prev_arrival = 0
         for i, t in enumerate(tasks):
             if t["id"] != i:
@@ -315,7 +333,8 @@ class V2:
                 if stage not in stage_set:
                     raise Violation(f"{who}: task {i}: error stage {stage!r} is not in "
                                     "vocabulary.stages")
-                if ok[o]:
+                # a stale value served after the task's own refresh failed
+                if ok[o] and o != "stale":
                     raise Violation(f"{who}: task {i} has outcome {o}, which is ok, and an "
                                     "error")
                 if o != "shared_error":
@@ -337,6 +356,7 @@ class V2:
                 raise Violation(f"{who}: task {i} starts at {start}, before its arrival "
                                 f"{arrival}")
             prev_start = start
+            sure = maybe = False
             flat_end = start
             fetch_prev = None
             held = []
@@ -356,6 +376,9 @@ class V2:
                 prev_start = b
                 if st in wait_set:
                     waits[st] += e - b
+                if st in others_wait:
+                    sure = sure or e > b
+                    maybe = True
                 if st in encloses:
                     held.append((j, st, b, e))
                     continue
@@ -380,6 +403,9 @@ class V2:
                     raise Violation(f"{who}: task {i}: span {j} ({st}) [{b}, {e}] overlaps "
                                     f"the span before it, which ends at {flat_end}")
                 flat_end = e
+            if sure:
+                waiters_sure.append(end - start)
+            waiters_maybe += maybe
         n = len(tasks)
         if n != self.cfg["tasks"]:
             raise Violation(f"{who}: {n} tasks listed, config.tasks is {self.cfg['tasks']}")
@@ -389,6 +415,7 @@ class V2:
         self._errors(who, s, errors)
         self._keys(who, run, s, key_tasks)
         self._latency(who, s, latencies)
+        self._waiters(who, s, waiters_sure, waiters_maybe)
         self._waits(who, s, waits)
 
     def _outcomes(self, who, s, outcomes, n):
@@ -433,7 +460,7 @@ class V2:
 
     def _keys(self, who, run, s, key_tasks):
         keys = run["keys"]
-        for field in ("tasks", "upstream_requests"):
+        for field in ("tasks", "upstream_requests", "max_in_flight"):
             if len(keys[field]) != self.nkeys:
                 raise Violation(f"{who}: keys.{field} has {len(keys[field])} entries, "
                                 f"config.workload.keys is {self.nkeys}")
@@ -448,6 +475,14 @@ class V2:
         if up != s["upstream_requests"]:
             raise Violation(f"{who}: keys.upstream_requests add up to {up}, "
                             f"summary.upstream_requests is {s['upstream_requests']}")
+        for k, (most, sent) in enumerate(zip(keys["max_in_flight"], keys["upstream_requests"])):
+            if most > sent or (most == 0) != (sent == 0):
+                raise Violation(f"{who}: keys.max_in_flight[{k}] is {most}, with "
+                                f"{sent} upstream requests of key {k}")
+        most = max(keys["max_in_flight"], default=0)
+        if s["stampede_max"] != most:
+            raise Violation(f"{who}: summary.stampede_max is {s['stampede_max']}, but "
+                            f"keys.max_in_flight peaks at {most}")
 
     def _latency(self, who, s, latencies):
         lat = s.get("latency_us")
@@ -459,14 +494,19 @@ class V2:
         if lat is None:
             raise Violation(f"{who}: summary.latency_us is missing, but {len(latencies)} "
                             "tasks arrived")
-        latencies.sort()
-        want = {name: _nearest_rank(latencies, pm) for name, pm in PERCENTILES}
-        want["max"] = latencies[-1]
-        want["mean"] = sum(latencies) // len(latencies)
-        for name, v in want.items():
-            if lat.get(name) != v:
-                raise Violation(f"{who}: summary.latency_us.{name} is {lat.get(name)}, but the "
-                                f"tasks' durations give {v}")
+        _same_percentiles(f"{who}: summary.latency_us", lat, latencies, "the tasks'")
+
+    def _waiters(self, who, s, sure, maybe):
+        n = s["waiters"]
+        if not len(sure) <= n <= maybe:
+            raise Violation(f"{who}: summary.waiters is {n}, but {len(sure)} tasks waited for "
+                            f"another task (and {maybe} entered such a wait)")
+        lat = s["waiter_latency_us"]
+        if (lat is None) != (n == 0):
+            raise Violation(f"{who}: summary.waiter_latency_us is {lat}, with {n} waiters")
+        if lat is None or len(sure) != n:
+            return
+        _same_percentiles(f"{who}: summary.waiter_latency_us", lat, sure, "the waiters'")
 
     def _waits(self, who, s, waits):
         w = s["wait_us"]

@@ -120,6 +120,9 @@ schema v2/threads-baseline-zero.json "runs/0/threads/baseline: 0 is less than th
 schema v2/load-unknown-source.json "runs/0/load/source: 'guess' is not one of ['server', 'client']"
 schema v2/expectation-without-mode.json "expectations/0: 'mode' is a required property"
 schema v2/repeats-missing-median.json "repeats/0: 'median' is a required property"
+schema v2/stampede-missing.json "runs/0/summary: 'stampede_max' is a required property"
+schema v2/faults-unknown-key.json "runs/0/server/faults: Additional properties are not allowed ('slow'"
+schema v2/params-missing.json "config: 'params' is a required property"
 both v2/schema-unknown.json "'fetchbench/3'"
 
 both v2/duplicate-key-in-task.json 'duplicate key "runs[0].tasks[1].key"'
@@ -171,6 +174,11 @@ invariant v2/keys-length.json "run 0 (lock): keys.tasks has 3 entries, config.wo
 invariant v2/keys-sum.json "run 0 (lock): keys.tasks add up to 5, summary.tasks is 4"
 invariant v2/keys-miscounted.json "run 0 (lock): keys.tasks[0] is 1, but 2 tasks have key 0"
 invariant v2/keys-upstream-sum.json "run 0 (lock): keys.upstream_requests add up to 3, summary.upstream_requests is 2"
+invariant v2/stampede-miscounted.json "run 1 (nolock): summary.stampede_max is 1, but keys.max_in_flight peaks at 2"
+invariant v2/max-in-flight-above-sent.json "run 0 (lock): keys.max_in_flight[0] is 2, with 1 upstream requests of key 0"
+invariant v2/waiters-miscounted.json "run 0 (lock): summary.waiters is 1, but 2 tasks waited for another task"
+invariant v2/waiter-latency-without-waiters.json "run 1 (nolock): summary.waiter_latency_us is {"
+invariant v2/waiter-latency-p50.json "run 0 (lock): summary.waiter_latency_us.p50 is 100640, but the waiters' durations give 100479"
 invariant v2/latency-p50.json "run 0 (lock): summary.latency_us.p50 is 100600, but the tasks' durations give 100598"
 invariant v2/latency-p99-9.json "run 0 (lock): summary.latency_us.p99_9 is 99918, but the tasks' durations give 100399"
 invariant v2/latency-mean-rounded.json "run 0 (lock): summary.latency_us.mean is 100580, but the tasks' durations give 100579"

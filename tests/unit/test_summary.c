@@ -18,6 +18,9 @@ static const char v2_summary[] =
     " \"peak_threads\": 1, \"threads_created\": 0, \"threads_failed\": 0, \"peak_connections\": 1,"
     " \"latency_us\": {\"p50\": 4602990, \"p90\": 4603001, \"p99\": 4603010, \"p99_9\": 4603010,"
     "                \"max\": 4603010, \"mean\": 4602950},"
+    " \"stampede_max\": 1, \"waiters\": 19,"
+    " \"waiter_latency_us\": {\"p50\": 4602991, \"p90\": 4603002, \"p99\": 4603010, \"p99_9\": 4603010,"
+    "                       \"max\": 4603010, \"mean\": 4602951},"
     " \"wait_us\": {\"total\": 87455000, \"created\": 95, \"queued\": 12, \"lock_wait\": 87454893},"
     " \"outcomes\": {\"fetched\": 1, \"cache_hit\": 19, \"error\": 0, \"cancelled\": 0,"
     "              \"shared\": 0, \"shared_error\": 0, \"stale\": 0, \"timed_out\": 0},"
@@ -286,6 +289,42 @@ Test(metrics, names_and_kinds)
         int hib;
         cr_assert_eq(metric_kind(bad[i], &kind, &hib), -1, "accepted '%s'", bad[i]);
     }
+}
+
+Test(summary, stampede_and_waiters_round_trip_and_older_reports_lack_them)
+{
+    struct fb_summary s, back;
+    char err[256];
+    double v;
+    read_summary(v2_summary, &s);
+    cr_assert_eq(s.stampede_max, 1);
+    cr_assert_eq(s.waiters, 19);
+    cr_assert_eq(s.waiter_p50_us, 4602991);
+    cr_assert_eq(s.waiter_mean_us, 4602951);
+    cr_assert_float_eq(value_of(&s, "waiter_p90_ms"), 4603.002, 1e-9);
+    cr_assert_float_eq(value_of(&s, "waiters"), 19, 1e-9);
+    cJSON *j = summary_to_json(&s);
+    cr_assert_eq(summary_from_json(j, &back, err, sizeof(err)), 0, "%s", err);
+    cJSON_Delete(j);
+    cr_assert_eq(back.waiter_p99_us, 4603010);
+    cr_assert_eq(back.stampede_max, 1);
+    /* No waiters: the waiters' percentiles are null, not zeros. */
+    s.waiters = 0;
+    summary_set_latency(&s, 1, NULL);
+    j = summary_to_json(&s);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "waiter_latency_us")));
+    cr_assert_eq(summary_from_json(j, &back, err, sizeof(err)), 0, "%s", err);
+    cJSON_Delete(j);
+    cr_assert_eq(metric_value(&back, "waiter_p99_ms", &v), -1, "no waiters: no waiters' latency");
+    cr_assert_float_eq(value_of(&back, "waiters"), 0, 1e-9);
+    /* A report from before these existed: unknown, not 0. */
+    read_summary(v1_summary, &s);
+    cr_assert_eq(metric_value(&s, "stampede_max", &v), -1);
+    cr_assert_eq(metric_value(&s, "waiters", &v), -1);
+    cr_assert_str_eq(refusal("{\"wall_us\":1,\"upstream_requests\":1,\"cache_hits\":0,\"cache_misses\":1,"
+                             "\"errors\":{\"total\":0},\"peak_threads\":1,\"threads_created\":0,"
+                             "\"peak_connections\":1,\"server_requests\":null,\"waiter_latency_us\":{\"p50\":-1}}"),
+                     "summary.waiter_latency_us.p50: not a non-negative integer");
 }
 
 Test(metrics, values_in_their_units)

@@ -185,6 +185,16 @@ edit("latency-p99-9", "repeat-interrupted", lambda d: setitem(
 edit("latency-mean-rounded", "lock-nolock", lambda d: setitem(
     run(d, 0)["summary"]["latency_us"], "mean", 100580))
 edit("latency-missing", "lock-nolock", lambda d: run(d, 1)["summary"].pop("latency_us"))
+edit("stampede-missing", "lock-nolock", lambda d: run(d, 0)["summary"].pop("stampede_max"))
+edit("stampede-miscounted", "lock-nolock", lambda d: setitem(run(d, 1)["summary"], "stampede_max", 1))
+edit("max-in-flight-above-sent", "lock-nolock", lambda d: setitem(run(d, 0)["keys"], "max_in_flight", [2, 1]))
+edit("waiters-miscounted", "lock-nolock", lambda d: setitem(run(d, 0)["summary"], "waiters", 1))
+edit("waiter-latency-without-waiters", "lock-nolock", lambda d: setitem(
+    run(d, 1)["summary"], "waiter_latency_us", run(d, 0)["summary"]["waiter_latency_us"]))
+edit("waiter-latency-p50", "lock-nolock", lambda d: setitem(
+    run(d, 0)["summary"]["waiter_latency_us"], "p50", 100640))
+edit("faults-unknown-key", "lock-nolock", lambda d: setitem(run(d, 0)["server"]["faults"], "slow", 0))
+edit("params-missing", "lock-nolock", lambda d: d["config"].pop("params"))
 edit("wait-state-unknown", "lock-nolock", lambda d: setitem(run(d, 0)["summary"]["wait_us"], "cache_check", 0))
 edit("wait-miscounted", "lock-nolock", lambda d: run(d, 0)["summary"]["wait_us"].update(
     lock_wait=201018, total=201097))
@@ -260,7 +270,7 @@ def big(n, out):
 
     def scale(obj):
         for key, v in obj.items():
-            if isinstance(v, dict) and key != "latency_us":
+            if isinstance(v, dict) and key not in ("latency_us", "waiter_latency_us"):
                 scale(v)
             elif isinstance(v, int) and not isinstance(v, bool) and key not in (
                     "wall_us", "peak_threads", "peak_connections"):
