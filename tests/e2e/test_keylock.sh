@@ -50,6 +50,8 @@ check "server requests: one per key" "$(rv "$j" 0 .summary.server_requests)" $K
 check "fetched" "$(rv "$j" 0 .summary.outcomes.fetched)" $K
 check "the others hit the cache" "$(rv "$j" 0 .summary.outcomes.cache_hit)" $((N - K))
 check "each hit came by a hand-off of its key's lock" "$(rv "$j" 0 .summary.counters.lock_handoffs)" $((N - K))
+check "at most one fetch of a key at once" "$(rv "$j" 0 .summary.stampede_max)" 1
+check "the others waited for their key's fetch" "$(rv "$j" 0 .summary.waiters)" $((N - K))
 check "one fetching task per key" "$(rv "$j" 0 '[.tasks[] | select(.outcome == "fetched") | .key] | unique | length')" $K
 # Every fetch started before any of them ended: all K in flight at once.
 check "the fetches of different keys overlap" \

@@ -43,6 +43,8 @@ check "server requests: one per key" "$(rv "$j" .summary.server_requests)" $K
 check "leaders fetched" "$(rv "$j" .summary.outcomes.fetched)" $K
 check "the others shared" "$(rv "$j" .summary.outcomes.shared)" $((N - K))
 check "every non-leader shared" "$(rv "$j" '[.tasks[] | select(.outcome != "fetched") | .outcome] | unique | join(" ")')" shared
+check "at most one fetch of a key at once" "$(rv "$j" .summary.stampede_max)" 1
+check "the others waited for their flight" "$(rv "$j" .summary.waiters)" $((N - K))
 check "one leader per key" "$(rv "$j" '[.tasks[] | select(.outcome == "fetched") | .key] | unique | length')" $K
 check "counters" "$(rv "$j" '.summary.counters | "\(.flights) \(.joined)"')" "$K $((N - K))"
 check "followers waited in flight_wait" \
