@@ -67,6 +67,7 @@ run "$j" --keys 1 --tasks 10 --delay-ms 100 --fail-first 1 --mode "$MODE"
 check "fail-first: exit code" "$rc" 1
 check "fail-first: upstream requests" "$(rv "$j" 0 .summary.upstream_requests)" 2
 check "fail-first: server requests" "$(rv "$j" 0 .summary.server_requests)" 2
+check "fail-first: the server failed one" "$(rv "$j" 0 .server.faults.failed)" 1
 check "fail-first: outcomes" "$(rv "$j" 0 '.summary.outcomes | [.error, .fetched, .cache_hit] | join(" ")')" "1 1 8"
 check "fail-first: the error is the 503" "$(rv "$j" 0 '[.tasks[] | select(.outcome == "error") | .error.http_status] | join(" ")')" 503
 # The retry started after the failure released the lock.
@@ -79,6 +80,7 @@ j=$SCRATCH/fail-all.json
 run "$j" --tasks 5 --delay-ms 100 --fail-rate 1 --mode "$MODE"
 check "fail-all: exit code" "$rc" 1
 check "fail-all: server requests" "$(rv "$j" 0 .summary.server_requests)" 5
+check "fail-all: the server failed each" "$(rv "$j" 0 .server.faults.failed)" 5
 check "fail-all: errors" "$(rv "$j" 0 .summary.outcomes.error)" 5
 check "fail-all: one at a time" "$(rv "$j" 0 .server.max_in_service)" 1
 check "fail-all: retries in FIFO order" \

@@ -65,6 +65,7 @@ j=$SCRATCH/fail.json
 run "$j" --keys $K --tasks $N --delay-ms 200 --fail-first 1
 check "fail: exit code" "$rc" 1
 check "fail: server requests: one per key" "$(rv "$j" .summary.server_requests)" $K
+check "fail: the server failed each" "$(rv "$j" .server.faults.failed)" $K
 check "fail: upstream requests" "$(rv "$j" .summary.upstream_requests)" $K
 check "fail: outcomes" "$(rv "$j" '.summary.outcomes | "\(.error) \(.shared_error) \(.fetched) \(.cache_hit)"')" "$K $((N - K)) 0 0"
 check "fail: errors of own fetches" "$(rv "$j" .summary.errors.total)" $K
@@ -95,6 +96,7 @@ j=$SCRATCH/refly.json
 run "$j" --keys 1 --tasks 30 --rate 40 --delay-ms 150 --fail-first 1
 check "refly: exit code" "$rc" 1
 check "refly: server requests" "$(rv "$j" .summary.server_requests)" 2
+check "refly: the server failed the first" "$(rv "$j" .server.faults.failed)" 1
 check "refly: flights" "$(rv "$j" .summary.counters.flights)" 2
 check "refly: outcomes" \
     "$(rv "$j" '.summary.outcomes | .error == 1 and .fetched == 1 and .shared_error > 0 and .cache_hit > 0')" true
