@@ -9,7 +9,9 @@
  */
 #include "server.h"
 #include "clock.h"
+#include "config.h"
 #include "delaypath.h"
+#include "faults.h"
 #include "fdlimit.h"
 #include "jsonw.h"
 #include "parse.h"
@@ -29,6 +31,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/tcp.h>
 
 #include <event2/buffer.h>
@@ -56,6 +59,11 @@
 #define LOG_RING            65536u
 /* /stats?log=1 is formatted in pieces of this size into its evbuffer. */
 #define STATS_CHUNK         16384
+/* The client's bounds for the same flags (cli.c): one behaviour either way. */
+#define SERVE_MAX_SEED        9007199254740991ull /* 2^53 - 1 */
+#define SERVE_MAX_FAIL_FIRST  1000000000u
+
+enum { OPT_FAIL_RATE = 256, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER, OPT_SEED };
 
 /* Exactly 1024 bytes, so a client can check the size it received. */
 #define PAGE_LINE "<p>fetchbench delay page: filler to reach one KiB.</p>\n"
@@ -86,6 +94,7 @@ struct fb_delay_req {
     int capped;
     int can_probe;                  /* HTTP/1.1 or later: 1xx allowed */
     int probed;                     /* a 102 went out after the client's FIN */
+    enum fb_fate fate;              /* what the end of its delay brings */
     enum fb_delay_state state;
     struct fb_delay_req *prev, *next; /* in exactly one fb_delay_list */
 };
@@ -108,6 +117,11 @@ struct fb_server {
     struct fb_delay_list dead;       /* retired, not yet freed */
 
     uint64_t requests, completed, abandoned;
+    /* Faults carried out (a request that leaves before its delay is over
+     * meets none); decided at arrival by plan, when faulty. */
+    uint64_t failed, reset, hung;
+    int faulty;
+    struct fb_fault_plan plan;
     size_t max_in_service, max_queued;
 
     /* A ring: change number k (from 0) lives at log[k % LOG_RING]; the
@@ -290,13 +304,56 @@ static void promote(struct fb_server *srv)
     }
 }
 
+/* The status line, the headers of the whole page and half of it, straight
+ * to the socket: evhttp has flushed all it wrote before handing us the
+ * request, and it must not add the rest. A fresh socket's send buffer takes
+ * these few hundred bytes whole; what it would not take is lost like the
+ * rest of the page. */
+static void send_half_page(struct fb_delay_req *d)
+{
+    evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(d->conn));
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/%d.%d 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n"
+                     "X-Fault: reset\r\nConnection: close\r\n\r\n",
+                     d->req->major, d->req->minor, sizeof page - 1);
+    struct iovec iov[2] = { { head, (size_t)n }, { (void *)page, (sizeof page - 1) / 2 } };
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+    (void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct fb_delay_req *d = arg;
     struct fb_server *srv = d->srv;
 
-    delay_retire(d);
-    delay_answer(d);
+    switch (d->fate) {
+    case FATE_HANG:
+        /* It keeps its slot until the client leaves: on_conn_close then
+         * retires it like any abandoned request. */
+        srv->hung++;
+        return;
+    case FATE_FAIL:
+        delay_retire(d);
+        evhttp_add_header(evhttp_request_get_output_headers(d->req), "X-Fault", "fail");
+        reply_error(d->req, HTTP_SERVUNAVAIL, "Service Unavailable");
+        srv->failed++;
+        break;
+    case FATE_RESET:
+        delay_retire(d);
+        send_half_page(d);
+        /* Closes the socket after our bytes (a FIN: the client sent nothing
+         * more, so no RST discards them) and frees the request; retiring
+         * took our close callback off the connection. */
+        evhttp_connection_free(d->conn);
+        srv->reset++;
+        break;
+    case FATE_OK:
+        delay_retire(d);
+        delay_answer(d);
+        break;
+    }
     promote(srv);
 }
 
@@ -422,12 +479,24 @@ fail:
     return NULL;
 }
 
+/* The key --fail-first counts by: what follows /url/, or when there is no
+ * /url/, the delay itself ("/delay/100" is key "100"). The delay's digits
+ * cannot hold "/", so the first /url/ is the one. */
+static void fault_key(const char *rest, const char **key, size_t *len)
+{
+    const char *url = strstr(rest, "/url/");
+
+    *key = url != NULL ? url + 5 : rest;
+    *len = strlen(*key);
+}
+
 static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
                         const char *rest)
 {
     unsigned ms = 0;
     int capped = 0;
     int status = delaypath_parse(rest, &ms, &capped);
+    enum fb_fate fate = FATE_OK;
     struct fb_delay_req *d;
 
     if (status == HTTP_NOTFOUND) {
@@ -438,11 +507,21 @@ static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
         reply_error(req, HTTP_BADREQUEST, "Bad Request");
         return;
     }
+    if (srv->faulty) {
+        const char *key;
+        size_t len;
+        fault_key(rest, &key, &len);
+        if (faults_decide(&srv->plan, key, len, ms, &fate, &ms) != 0) {
+            reply_error(req, HTTP_SERVUNAVAIL, "Service Unavailable");
+            return;
+        }
+    }
     d = delay_new(srv, req, ms, capped);
     if (d == NULL) {
         reply_error(req, HTTP_SERVUNAVAIL, "Service Unavailable");
         return;
     }
+    d->fate = fate;
     srv->requests++;
     /* Newcomers never overtake the queue. */
     if (srv->queue.head == NULL && has_room(srv)) {
@@ -552,10 +631,11 @@ static void serve_stats(struct fb_server *srv, struct evhttp_request *req,
     if (out == NULL
         || evbuffer_add_printf(out, "{\"requests\":%" PRIu64 ",\"in_service\":%zu"
                                ",\"max_in_service\":%zu,\"queued\":%zu,\"max_queued\":%zu"
-                               ",\"completed\":%" PRIu64 ",\"abandoned\":%" PRIu64,
+                               ",\"completed\":%" PRIu64 ",\"abandoned\":%" PRIu64
+                               ",\"failed\":%" PRIu64 ",\"reset\":%" PRIu64 ",\"hung\":%" PRIu64,
                                srv->requests, srv->active.len, srv->max_in_service,
                                srv->queue.len, srv->max_queued, srv->completed,
-                               srv->abandoned) < 0
+                               srv->abandoned, srv->failed, srv->reset, srv->hung) < 0
         || (log && add_log(srv, out, since) != 0)
         || evbuffer_add(out, "}", 1) != 0)
         reply_error(req, HTTP_INTERNAL, "Internal Server Error");
@@ -650,6 +730,7 @@ static void server_free(struct fb_server *srv)
             event_free(srv->stop[i]);
     if (srv->base != NULL)
         event_base_free(srv->base);
+    faults_plan_free(&srv->plan);
     free(srv->log);
     free(srv);
 }
@@ -675,6 +756,8 @@ int server_run(int listen_fd, int capacity, const struct fb_faults *faults, int 
         goto out;
     }
     srv->capacity = capacity;
+    faults_plan_init(&srv->plan, faults);
+    srv->faulty = faults != NULL && faults_active(faults);
     srv->log = calloc(LOG_RING, sizeof *srv->log);
     if (srv->log == NULL) {
         why = "out of memory";
@@ -823,7 +906,9 @@ static void raise_fd_limit(void)
 }
 
 static const char serve_usage[] =
-    "usage: fetchbench serve [--port P] [--bind ADDR] [--capacity K]\n"
+    "usage: fetchbench serve [--port P] [--bind ADDR] [--capacity K] [--fail-rate P]\n"
+    "                        [--fail-first N] [--reset-rate P] [--hang-rate P]\n"
+    "                        [--jitter-ms J] [--seed N]\n"
     "\n"
     "Runs the test HTTP server until SIGINT or SIGTERM. Once listening it\n"
     "prints one line, http://ADDR:PORT/, on stdout.\n"
@@ -834,13 +919,34 @@ static const char serve_usage[] =
     "                     in arrival order (default: no limit)\n"
     "  -h, --help         show this help\n"
     "\n"
+    "Failures to inject into /delay requests. Each request's fate is drawn\n"
+    "on arrival from a generator seeded with --seed, so the same arrivals meet\n"
+    "the same faults. A failing request queues and takes its delay like any\n"
+    "other, holding its slot, then:\n"
+    "      --fail-rate P  a fraction P of requests is answered 503\n"
+    "      --fail-first N the first N requests of each key are answered 503;\n"
+    "                     the key is what follows /url/ (the delay itself when\n"
+    "                     there is none)\n"
+    "      --reset-rate P the headers and half the body are sent, then the\n"
+    "                     connection is closed\n"
+    "      --hang-rate P  no answer at all: the request holds its slot until\n"
+    "                     the client leaves\n"
+    "      --jitter-ms J  each delay drawn uniformly from [delay-J, delay+J]\n"
+    "                     (at least 0)\n"
+    "      --seed N       the generator's seed (default 1, as the client's)\n"
+    "The three rates sum to at most 1; fail-first comes before them. Injected\n"
+    "failures carry X-Fault: fail or reset; /stats counts failed, reset and\n"
+    "hung (faults carried out; fail-first counts as failed).\n"
+    "\n"
     "Endpoints (GET only):\n"
     "  /delay/MS[/url/ANY]  a 1 KiB HTML page, MS milliseconds after the\n"
     "                       request enters service (MS decimal, leading\n"
     "                       zeros and %3N-encoded digits allowed; capped\n"
     "                       at 600000, then with X-Delay-Capped: 1)\n"
     "  /stats[?log=1[&since=US]]\n"
-    "                       counters as JSON; log=1 adds in_service_log,\n"
+    "                       counters as JSON (requests, completed, abandoned,\n"
+    "                       failed, reset, hung, in_service, queued, ...);\n"
+    "                       log=1 adds in_service_log,\n"
     "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC:\n"
     "                       the newest 65536 changes, those at or after US;\n"
     "                       in_service_log_truncated says if any was lost\n"
@@ -858,6 +964,17 @@ static int usage_error_value(const char *flag, const char *expected, const char 
     return 2;
 }
 
+/* A fraction from 0 to 1 into *out; 0, or 2 after the usage line. */
+static int parse_rate(const char *flag, const char *s, double *out)
+{
+    double v;
+
+    if (parse_double(s, &v) != 0 || !(v >= 0 && v <= 1))
+        return usage_error_value(flag, "a fraction from 0 to 1", s);
+    *out = v;
+    return 0;
+}
+
 int server_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -865,11 +982,19 @@ int server_main(int argc, char **argv)
         { "bind",     required_argument, NULL, 'b' },
         { "capacity", required_argument, NULL, 'c' },
         { "help",     no_argument,       NULL, 'h' },
+        { "fail-rate",  required_argument, NULL, OPT_FAIL_RATE },
+        { "fail-first", required_argument, NULL, OPT_FAIL_FIRST },
+        { "reset-rate", required_argument, NULL, OPT_RESET_RATE },
+        { "hang-rate",  required_argument, NULL, OPT_HANG_RATE },
+        { "jitter-ms",  required_argument, NULL, OPT_JITTER },
+        { "seed",       required_argument, NULL, OPT_SEED },
         { NULL, 0, NULL, 0 },
     };
     const char *bind_addr = "127.0.0.1";
     int port = 8080, capacity = 0, bound_port = 0;
+    struct fb_faults faults = { .seed = CONFIG_DEFAULT_SEED };
     char err[256], hostport[128];
+    uint64_t v;
     int ch, fd;
 
     /* main may have run getopt already; we print our own one-line errors. */
@@ -888,6 +1013,32 @@ int server_main(int argc, char **argv)
             if (parse_int(optarg, 1, 1000000, &capacity) != 0)
                 return usage_error_value("--capacity", "an integer from 1 to 1000000",
                                          optarg);
+            break;
+        case OPT_FAIL_RATE:
+            if (parse_rate("--fail-rate", optarg, &faults.fail_rate) != 0)
+                return 2;
+            break;
+        case OPT_RESET_RATE:
+            if (parse_rate("--reset-rate", optarg, &faults.reset_rate) != 0)
+                return 2;
+            break;
+        case OPT_HANG_RATE:
+            if (parse_rate("--hang-rate", optarg, &faults.hang_rate) != 0)
+                return 2;
+            break;
+        case OPT_FAIL_FIRST:
+            if (parse_u64(optarg, 0, SERVE_MAX_FAIL_FIRST, &v) != 0)
+                return usage_error_value("--fail-first", "an integer from 0 to 1000000000", optarg);
+            faults.fail_first = (uint32_t)v;
+            break;
+        case OPT_JITTER:
+            if (parse_u64(optarg, 0, DELAYPATH_MAX_MS, &v) != 0)
+                return usage_error_value("--jitter-ms", "an integer from 0 to 600000", optarg);
+            faults.jitter_ms = (uint32_t)v;
+            break;
+        case OPT_SEED:
+            if (parse_u64(optarg, 0, SERVE_MAX_SEED, &faults.seed) != 0)
+                return usage_error_value("--seed", "an integer from 0 to 9007199254740991", optarg);
             break;
         case 'h':
             fputs(serve_usage, stdout);
@@ -911,6 +1062,12 @@ int server_main(int argc, char **argv)
         fprintf(stderr, SERVE_PREFIX "unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    /* One draw decides a request's fate: the three shares must fit in it. */
+    if (faults.fail_rate + faults.reset_rate + faults.hang_rate > 1 + 1e-9) {
+        fprintf(stderr, SERVE_PREFIX "--fail-rate, --reset-rate and --hang-rate: their sum %g is above 1\n",
+                faults.fail_rate + faults.reset_rate + faults.hang_rate);
+        return 2;
+    }
 
     raise_fd_limit();
     fd = server_listen(bind_addr, port, &bound_port, err, sizeof err);
@@ -921,5 +1078,5 @@ int server_main(int argc, char **argv)
     format_hostport(hostport, sizeof hostport, bind_addr, bound_port);
     printf("http://%s/\n", hostport);
     fflush(stdout);
-    return server_run(fd, capacity, NULL, 0) == 0 ? 0 : 1;
+    return server_run(fd, capacity, &faults, 0) == 0 ? 0 : 1;
 }

@@ -299,6 +299,15 @@ static uint64_t number(const cJSON *obj, const char *key, int *ok)
     return (uint64_t)v->valuedouble;
 }
 
+/* A count a server of an older build does not send: 0 when absent. */
+static uint64_t optional_number(const cJSON *obj, const char *key)
+{
+    int ok = 1;
+    uint64_t n = number(obj, key, &ok);
+
+    return ok ? n : 0;
+}
+
 void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb_server_stats *s)
 {
     char url[200];
@@ -319,6 +328,9 @@ void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb
     s->max_in_service = number(doc, "max_in_service", &ok);
     s->queued = number(doc, "queued", &ok);
     s->max_queued = number(doc, "max_queued", &ok);
+    s->failed = optional_number(doc, "failed");
+    s->reset = optional_number(doc, "reset");
+    s->hung = optional_number(doc, "hung");
     const cJSON *log = cJSON_GetObjectItemCaseSensitive(doc, "in_service_log");
     int n = cJSON_GetArraySize(log);
     if (n > 0 && (s->log = calloc((size_t)n, sizeof(*s->log))) != NULL) {

@@ -435,8 +435,11 @@ class V2:
             if so.get(name, 0) != count:
                 raise Violation(f"{who}: summary.outcomes.{name} is {so.get(name)}, but "
                                 f"{count} tasks have outcome {name}")
+        # cache_hits counts gets that found a fresh value: every cache_hit
+        # task made one, and a task may make more (an early refresh reads a
+        # fresh value, then fetches)
         hits = outcomes.get("cache_hit", 0)
-        if s["cache_hits"] != hits:
+        if s["cache_hits"] < hits:
             raise Violation(f"{who}: summary.cache_hits is {s['cache_hits']}, but {hits} tasks "
                             "have outcome cache_hit")
 

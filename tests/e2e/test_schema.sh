@@ -164,7 +164,7 @@ invariant v2/outcomes-sum.json "run 0 (lock): summary.outcomes add up to 5, summ
 invariant v2/outcome-miscounted.json "run 0 (lock): summary.outcomes.fetched is 3, but 2 tasks have outcome fetched"
 invariant v2/outcome-not-in-vocabulary.json "run 0 (lock): summary.outcomes.spinning is not in vocabulary.outcomes"
 invariant v2/outcome-missing.json "run 0 (lock): summary.outcomes.fetched is missing, but 2 tasks have outcome fetched"
-invariant v2/cache-hits.json "run 0 (lock): summary.cache_hits is 3, but 2 tasks have outcome cache_hit"
+invariant v2/cache-hits.json "run 0 (lock): summary.cache_hits is 1, but 2 tasks have outcome cache_hit"
 invariant v2/errors-stage-unknown.json "run 1 (nolock): summary.errors.quic is not in vocabulary.stages"
 invariant v2/errors-stages-sum.json "run 1 (nolock): summary.errors.total is 1, but the stage counters add up to 2"
 invariant v2/errors-total.json "run 1 (nolock): summary.errors.total is 2, but 1 tasks carry an error of their own fetch"
