@@ -257,6 +257,13 @@ static const char *key_url(struct fb_env *env, uint32_t key)
 
 void task_fetch(struct fb_env *env, struct fb_task *t)
 {
+    /* The fetch is t's inner state now, as task_enter would record it: no
+     * longer a wait, whatever state it came from. */
+    if (t->flags & TASK_WAITING) {
+        t->flags &= (uint8_t)~TASK_WAITING;
+        env->totals.nwaiting--;
+    }
+    t->flags &= (uint8_t)~TASK_AWAITS_OTHERS;
     struct fb_fetch_rec *f = timeline_fetch(&env->tl, t, env->now);
     uint32_t key = task_key(env, t);
     const char *url = key_url(env, key);
@@ -549,6 +556,9 @@ static void cancel_unfinished(struct fb_env *env)
             continue;
         if (!(t->flags & TASK_ARRIVED))
             t->created_us = now;
+        /* Cut short while waiting for another task: it waited. */
+        if (t->flags & TASK_AWAITS_OTHERS)
+            t->flags |= TASK_WAITED;
         t->outcome = OUTCOME_CANCELLED;
         t->end_us = now;
     }
