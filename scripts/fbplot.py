@@ -1484,3 +1484,65 @@ def style_time_axis(ax, t1_us, label=True, ms=False):
 
 def wall_line(ax, run):
     ax.axvline(run.wall_us / 1e6, color="#555555", lw=0.7, ls="--", zorder=5)
+
+
+# ----------------------------------------------------------- strategies --
+#
+# Shared by scripts/plot-strategies and scripts/strategy-table: one report
+# per workload, every strategy a mode of it.
+
+def load_strategies(path):
+    """load(path), refusing a fetchbench/1 report: it predates the figures
+    a comparison of strategies is made of (stampede, waiters, load)."""
+    report = load(path)
+    if report.v1:
+        raise BadInput(f"{report.name}: a fetchbench/1 report has no stampede, waiter or "
+                       "load figures; rerun it with fetchbench to get a fetchbench/2 one")
+    return report
+
+
+def median_runs(report):
+    """{mode: run index} in the report's mode order: each mode's run of
+    median wall time (the lower middle of an even count, as the report's
+    "repeats" take their medians), so a picture shows a run that happened."""
+    out = {}
+    for m in report.modes:
+        idx = [i for i, r in enumerate(report.run_docs) if r["mode"] == m]
+        walls = [figure(report.run_docs[i].get("summary"), "wall_us") for i in idx]
+        order = sorted(range(len(idx)), key=lambda k: (walls[k] is None, walls[k] or 0, k))
+        out[m] = idx[order[(len(order) - 1) // 2]]
+    return out
+
+
+def figure(obj, path, where="summary"):
+    """The number at a dotted path ("latency_us.p99") of a summary, or None
+    when any step is absent or null (an older report, no waiters, no
+    server); a value that is no number is refused, naming where.path."""
+    v = obj
+    for key in path.split("."):
+        if not isinstance(v, dict) or v.get(key) is None:
+            return None
+        v = v[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise BadInput(f"{where}.{path}: expected a number, got {one_line(json.dumps(v))[:30]}")
+    return v
+
+
+def run_load(report, index):
+    """The backend's load of run index: (source, interval_us, counts) with
+    counts[i] the most requests in service during [i, i+1) * interval_us,
+    or None when the run has no "load" (an older report)."""
+    doc = report.run_docs[index]
+    if "load" not in doc:
+        return None
+    c = _Checker(report.name)
+    w = f"runs[{index}].load"
+    ld = c.get(doc, "load", w, "obj")
+    source = c.get(ld, "source", f"{w}.source", "str")
+    interval = c.get(ld, "interval_us", f"{w}.interval_us", "int")
+    counts = c.get(ld, "max_in_service", f"{w}.max_in_service", "list")
+    if interval <= 0:
+        c.fail(f"{w}.interval_us", "not positive")
+    if not all(_is_int(v) and v >= 0 for v in counts):
+        c.fail(f"{w}.max_in_service", "expected an array of non-negative integers")
+    return source, interval, np.asarray(counts, dtype=np.int64)

@@ -257,6 +257,13 @@ static const char *key_url(struct fb_env *env, uint32_t key)
 
 void task_fetch(struct fb_env *env, struct fb_task *t)
 {
+    /* The fetch is t's inner state now, as task_enter would record it: no
+     * longer a wait, whatever state it came from. */
+    if (t->flags & TASK_WAITING) {
+        t->flags &= (uint8_t)~TASK_WAITING;
+        env->totals.nwaiting--;
+    }
+    t->flags &= (uint8_t)~TASK_AWAITS_OTHERS;
     struct fb_fetch_rec *f = timeline_fetch(&env->tl, t, env->now);
     uint32_t key = task_key(env, t);
     const char *url = key_url(env, key);
@@ -420,9 +427,9 @@ int task_unlock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_
     return env->store.ops->unlock(env->store.impl, lock, task_id(env, t) + 1, t, now);
 }
 
-void task_cancel_wait(struct fb_env *env, struct fb_task *t)
+int task_cancel_wait(struct fb_env *env, struct fb_task *t)
 {
-    env->store.ops->cancel(env->store.impl, t);
+    return env->store.ops->cancel(env->store.impl, t);
 }
 
 /* ------------------------------------------------------------ the fetcher */
@@ -461,7 +468,10 @@ static void on_fetched(void *ctx, struct fb_node *n, struct fb_xfer_result *r)
         .http_status = r->http_status,
         .body = r->body,
         .len = r->len,
-        .compute_us = f ? env->now - f->start_us : 0,
+        /* What the value cost upstream, from libcurl's start: the client's
+         * own wait for a slot is its overload, not the value's (XFetch's
+         * delta would otherwise grow with the queue and feed it). */
+        .compute_us = f ? env->now - (f->admitted_us != TIMELINE_NONE ? f->admitted_us : f->start_us) : 0,
     };
     if (!r->ok)
         fetched.error = record_error(env, r->stage, r->http_status, r->message);
@@ -546,6 +556,9 @@ static void cancel_unfinished(struct fb_env *env)
             continue;
         if (!(t->flags & TASK_ARRIVED))
             t->created_us = now;
+        /* Cut short while waiting for another task: it waited. */
+        if (t->flags & TASK_AWAITS_OTHERS)
+            t->flags |= TASK_WAITED;
         t->outcome = OUTCOME_CANCELLED;
         t->end_us = now;
     }

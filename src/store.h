@@ -53,8 +53,9 @@ struct fb_store_ops {
     int (*lock)(void *s, uint32_t lock, uint64_t token, uint32_t lease_us, struct fb_task *owner,
                 struct fb_store_reply *now);
     int (*unlock)(void *s, uint32_t lock, uint64_t token, struct fb_task *owner, struct fb_store_reply *now);
-    /* Withdraws owner's pending operation: no answer comes for it. */
-    void (*cancel)(void *s, struct fb_task *owner);
+    /* Withdraws owner's pending operation: no answer comes for it (1); or
+     * 0 when there was none to withdraw: its answer is on its way. */
+    int (*cancel)(void *s, struct fb_task *owner);
     void (*free)(void *s);
 };
 

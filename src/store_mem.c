@@ -116,14 +116,15 @@ static int mem_unlock(void *s, uint32_t id, uint64_t token, struct fb_task *owne
     return 1;
 }
 
-static void mem_cancel(void *s, struct fb_task *owner)
+static int mem_cancel(void *s, struct fb_task *owner)
 {
     struct mem_store *m = s;
     if (lock_cancel(&m->global, &owner->node))
-        return;
+        return 1;
     for (uint32_t i = 0; i < m->nkeys; i++)
         if (m->locks[i] && lock_cancel(m->locks[i], &owner->node))
-            return;
+            return 1;
+    return 0;
 }
 
 static void mem_free(void *s)

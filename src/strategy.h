@@ -35,7 +35,7 @@ struct fb_fetched {
     long http_status;
     char *body;
     size_t len;
-    uint32_t compute_us;        /* asked for -> done */
+    uint32_t compute_us;        /* libcurl's start -> done: what it cost upstream */
     uint32_t error;             /* when !ok: the error to pass to task_finish */
 };
 
@@ -132,7 +132,10 @@ int task_get(struct fb_env *env, struct fb_task *t, struct fb_store_reply *now);
 int task_set(struct fb_env *env, struct fb_task *t, struct fb_fetched *f, struct fb_store_reply *now);
 int task_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
 int task_unlock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
-void task_cancel_wait(struct fb_env *env, struct fb_task *t);
+/* Withdraws t's pending store operation (a lock it waits for): 1, no
+ * answer comes; or 0, the answer is already on its way (a lock handed to t
+ * while its timer fired): it comes as WAKE_STORE, and t holds the lock. */
+int task_cancel_wait(struct fb_env *env, struct fb_task *t);
 /* A get's entry is there and not expired at env_now. */
 int store_fresh(const struct fb_env *env, const struct fb_store_reply *r);
 

@@ -100,16 +100,6 @@ static void fill(struct fb_env *env, struct fb_task *t)
     task_fetch(env, t);
 }
 
-/* The in-process store hands a released lock to the next waiter from inside
- * the holder's step, so the grant reaches the waiter on a later tick, and
- * the waiter's deadline may fire in between: its pending resume is then the
- * grant (WAKE_STORE), already queued. The timer must not win: the lock is
- * the waiter's, and the queued grant comes next. */
-static int grant_pending(const struct fb_task *t)
-{
-    return t->why == WAKE_STORE;
-}
-
 static void stale_step(struct fb_env *env, void *state, struct fb_task *t, const struct fb_event *ev)
 {
     struct stale_state *s = state;
@@ -144,9 +134,11 @@ static void stale_step(struct fb_env *env, void *state, struct fb_task *t, const
         return;
     case AWAIT_LOCK:
         if (ev->why == WAKE_TIMER) {
-            if (grant_pending(t))
+            /* The lock may have been handed to t from inside the holder's
+             * step, its grant queued for a later tick, when the deadline
+             * fired: then the grant comes next and the lock is t's. */
+            if (!task_cancel_wait(env, t))
                 return;
-            task_cancel_wait(env, t);
             env_count(env, LOCK_TIMEOUTS, 1);
             break;
         }

@@ -229,7 +229,12 @@ class V2:
         voc = head["vocabulary"]
         states = _names(voc["states"], "states")
         self.outcomes = _names(voc["outcomes"], "outcomes")
-        counters = _names(voc["counters"], "counters")
+        # A counter is a (name, mode) pair: two strategies may count the
+        # same thing under one name (lock_handoffs of lock and keylock).
+        pairs = [(c["name"], c["mode"]) for c in voc["counters"]]
+        for i, pair in enumerate(pairs):
+            if pair in pairs[:i]:
+                raise Violation(f"vocabulary.counters lists {pair[0]!r} of mode {pair[1]!r} twice")
         self.stages = _names(voc["stages"], "stages")
         self.states = frozenset(states)
         self.outcome_set = frozenset(self.outcomes)
@@ -244,8 +249,9 @@ class V2:
         # fetch phases happen in the vocabulary's order, each once
         self.fetch_rank = {s["name"]: i for i, s in
                            enumerate(x for x in voc["states"] if x["fetch"])}
-        self.counter_mode = {c["name"]: c["mode"] for c in voc["counters"]}
-        del counters
+        self.counter_modes = {}     # name -> the modes that have it (None: every mode)
+        for name, mode in pairs:
+            self.counter_modes.setdefault(name, set()).add(mode)
         self.modes = cfg["modes"]
         self.nkeys = cfg["workload"]["keys"]
         self.ref_keys = None    # run 0's keys and arrivals: every run plans the same
@@ -529,13 +535,14 @@ class V2:
     def _counts(self, who, run, s):
         mode = run["mode"]
         for name in s["counters"]:
-            if name not in self.counter_mode:
+            if name not in self.counter_modes:
                 raise Violation(f"{who}: summary.counters.{name} is not in vocabulary.counters")
-        for name, cmode in self.counter_mode.items():
-            if (cmode is None or cmode == mode) != (name in s["counters"]):
+        for name, cmodes in self.counter_modes.items():
+            if (None in cmodes or mode in cmodes) != (name in s["counters"]):
                 raise Violation(f"{who}: summary.counters.{name} " +
                                 ("is missing" if name not in s["counters"] else "is present")
-                                + f": vocabulary.counters gives it to mode {cmode}")
+                                + ": vocabulary.counters gives it to mode "
+                                + ", ".join(sorted(str(m) for m in cmodes)))
         server = run["server"]
         if server is None:
             if s["server_requests"] is not None:
