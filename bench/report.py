@@ -494,8 +494,8 @@ def md_engine_targets(doc):
     ts = doc.get("engine_targets", [])
     if not ts:
         return []
-    builds = doc.get("builds", {})
-    labels = list(builds)
+    labels = list(ts[0]["by_label"])  # the builds that ran an engine section
+    builds = {label: doc["builds"][label] for label in labels}
     out = ["## Engine targets: before and after", "",
            "The engine issue's per-task targets, each build measured by the same harness "
            "(`bench/run.py --fetchbench BINARY --label LABEL`); the verdict is on "
