@@ -704,7 +704,7 @@ def md_engine(sec):
 def md_strategies(sec):
     c, s = sec["config"], sec["summary"]
     out = ["### Per strategy", "",
-           f"The multi-mode workload above with one strategy per invocation: "
+           f"The engine's multi-mode workload with one strategy per invocation: "
            f"{c['tasks']:,} tasks arriving as a Poisson process at {c['rate']:,}/s over "
            f"{c['keys']:,} keys drawn Zipf({c['zipf']}), TTL {c['ttl_ms']} ms, against a "
            f"separate `fetchbench serve` answering /delay/{c['delay_ms']}/url/KEY"
@@ -726,6 +726,13 @@ def md_strategies(sec):
     out += [table(["strategy", "tasks", "CPU/task (µs)", "of which user", "of which system",
                    "peak RSS (MB)", "peak RSS/task (B)", "process wall (s)", "upstream"],
                   rows), ""]
+    shares = [ratio(med(r["sys_us_per_task"]), med(r["cpu_us_per_task"])) for r in s["rows"]]
+    shares = [x for x in shares if x is not None]
+    if shares:
+        out += [f"System time is {min(shares):.0%}–{max(shares):.0%} of each strategy's CPU. "
+                "What does not move with the strategy is the event loop's (arrival timers, "
+                "the fetches, writing the report), not the strategy's: a strategy's own "
+                "cost is its difference from the others.", ""]
     if s["skipped"]:
         out += ["Not measured (the binary refuses the mode): "
                 + "; ".join(f"**{m}**: `{why.strip()[:200]}`" for m, why in s["skipped"].items())
