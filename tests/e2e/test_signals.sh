@@ -57,6 +57,8 @@ interrupt() { # SIGNAL EXPECTED_EXIT MODE
 }
 interrupt INT 130 nolock
 interrupt TERM 143 lock
+# Tasks cut short while they waited for the holder still waited.
+expect_eq "lock: the 9 cancelled waiters are waiters" "$(rv "$SCRATCH/TERM/r.json" .summary.waiters)" 9
 
 # The lock holder's fetch was in flight: its record says how far it got, and
 # the waiters' lock_wait and the holder's lock_held end at the interrupt.
@@ -65,6 +67,9 @@ expect_eq "holder was fetching" "$(rv "$r" '[.tasks[0].spans[] | select(.[0] == 
 expect_eq "holder's lock_held kept" "$(rv "$r" '[.tasks[0].spans[] | select(.[0] == "lock_held")] | length')" 1
 expect_eq "every waiter's lock_wait kept, to the interrupt" \
     "$(rv "$r" '[.tasks[1:][] | . as $t | select(any(.spans[]; .[0] == "lock_wait" and .[2] == $t.end_us))] | length')" 9
+# A flight's followers cut short: cancelled, still waiters, their state freed.
+interrupt TERM 143 singleflight
+expect_eq "singleflight: the 9 cancelled followers are waiters" "$(rv "$SCRATCH/TERM/r.json" .summary.waiters)" 9
 
 # Arrivals spread over time (--rate): a task that had not arrived when the
 # signal came is listed all the same, cancelled, without spans, at the run's
