@@ -35,7 +35,7 @@ def pick(runs, **want):
 
 def summarize(name, sec):
     return {"overhead": sum_overhead, "peer": sum_peer, "engine": sum_engine,
-            "fetch": sum_fetch, "server": sum_server, "sweep": sum_sweep}[name](sec)
+            "strategies": sum_strategies, "fetch": sum_fetch, "server": sum_server, "sweep": sum_sweep}[name](sec)
 
 
 def sum_overhead(sec):
@@ -131,6 +131,37 @@ def sum_engine(sec):
                          "per_run": checked[0].get("per_run"),
                          "report_error": checked[0].get("report_error")}
                         if checked else None)}
+
+
+def sum_strategies(sec):
+    """One row per strategy measured (in the order run): the spreads of its
+    timed invocations and its checked run's summary; skipped modes with the
+    binary's reason."""
+    c = sec["config"]
+    order = c.get("measured") or list(dict.fromkeys(r["strategy"] for r in sec["runs"]))
+    rows = []
+    for mode in order:
+        timed = [r for r in pick(sec["runs"], strategy=mode) if not r.get("checked")]
+        ok = [r for r in timed if r["rc"] == 0]
+        checked = [r for r in pick(sec["runs"], strategy=mode) if r.get("checked")]
+        ch = checked[0] if checked else None
+        summary = (ch.get("per_run") or [None])[0] if ch else None
+        rows.append({
+            "strategy": mode, "runs": len(timed), "failed_runs": len(timed) - len(ok),
+            "failed_stderr": next((r.get("stderr") for r in timed if r["rc"] != 0), None),
+            "tasks": timed[0]["total_tasks"] if timed else None,
+            "wall_s": spread(r["wall_s"] for r in ok),
+            "cpu_us_per_task": spread(r["cpu_us_per_task"] for r in ok),
+            "user_us_per_task": spread(r["utime_s"] * 1e6 / r["total_tasks"] for r in ok),
+            "sys_us_per_task": spread(r["stime_s"] * 1e6 / r["total_tasks"] for r in ok),
+            "rss_bytes_per_task": spread(r["rss_bytes_per_task"] for r in ok),
+            "maxrss_mb": spread(r["maxrss_kb"] / 1024 for r in ok if r["maxrss_kb"]),
+            "server_requests": spread(r["server_requests"] for r in ok),
+            "checked": None if not ch else {"rc": ch["rc"], "schema": ch.get("schema"),
+                                            "summary": summary,
+                                            "report_error": ch.get("report_error"),
+                                            "stderr": ch.get("stderr")}})
+    return {"rows": rows, "skipped": c.get("skipped", {})}
 
 
 def sum_fetch(sec):
@@ -304,7 +335,8 @@ ENGINE_TARGETS = [
 def engine_targets(doc):
     """One row per engine target: every build's figure, and the verdict on
     the build labelled 'after' (else the last one measured)."""
-    builds = doc.get("builds", {})
+    builds = {label: b for label, b in doc.get("builds", {}).items()
+              if any(s in b.get("sections", {}) for s in ("overhead", "peer", "engine"))}
     if not builds:
         return []
     figs = {label: engine_figures(b) for label, b in builds.items()}
@@ -320,6 +352,53 @@ def engine_targets(doc):
         out.append({"key": key, "what": what, "target": goal, "op": op, "target_text": text,
                     "by_label": by_label, "judged_on": judge, "met": met,
                     "verdict_text": "met" if met else "NOT MET" if met is False else "n/a"})
+    return out
+
+
+# The strategies issue: "10^6 tasks over 1,000 keys stays ≤ 1 µs and ≤ 100 B a
+# task for every strategy", judged on each strategy's median.
+STRATEGY_TARGETS = [
+    # key, what, summary field, goal, target text, digits, unit
+    ("cpu", "CPU per task", "cpu_us_per_task", 1.0, "≤ 1 µs", 3, "µs"),
+    ("mem", "peak RSS per task", "rss_bytes_per_task", 100, "≤ 100 B", 0, "B"),
+]
+
+
+def strategy_targets(doc):
+    """One row per (strategy, target) of the build labelled 'after' that
+    ran the strategies section (else the last one that did): its median
+    and spread, met or not; a skipped or failed strategy is not judged."""
+    builds = {label: b for label, b in doc.get("builds", {}).items()
+              if "strategies" in b.get("sections", {})}
+    if not builds:
+        return []
+    judge = "after" if "after" in builds else list(builds)[-1]
+    sec = builds[judge]["sections"]["strategies"]
+    s = sec["summary"]
+    what_w = (f"{sec['config']['tasks']:,} tasks over {sec['config']['keys']:,} keys")
+    out = []
+    for row in s["rows"]:
+        for key, what, field, goal, text, digits, unit in STRATEGY_TARGETS:
+            v = med(row[field])
+            if v is None:
+                shown = (f"all {row['runs']} runs failed: "
+                         f"{(row['failed_stderr'] or '').strip()[:160]}")
+            else:
+                shown = f"{fmt(row[field], digits)} {unit}" + (
+                    f" ({row['failed_runs']} of {row['runs']} runs failed)"
+                    if row["failed_runs"] else "")
+            met = None if v is None else v <= goal
+            out.append({"strategy": row["strategy"], "key": key,
+                        "what": f"{what}, {what_w}", "target": goal, "op": "<=",
+                        "target_text": text, "measured": v, "text": shown, "met": met,
+                        "judged_on": judge,
+                        "verdict_text": "met" if met else "NOT MET" if met is False else "n/a"})
+    for mode, why in s["skipped"].items():
+        for key, what, field, goal, text, digits, unit in STRATEGY_TARGETS:
+            out.append({"strategy": mode, "key": key, "what": f"{what}, {what_w}",
+                        "target": goal, "op": "<=", "target_text": text, "measured": None,
+                        "text": f"skipped: {why.strip()[:160]}", "met": None,
+                        "judged_on": judge, "verdict_text": "n/a"})
     return out
 
 
@@ -378,6 +457,7 @@ def markdown(doc):
            "therefore made inside one invocation, its tools interleaved run by run "
            "(A B C A B C …), and the spread is shown.", ""]
     out += md_engine_targets(doc)
+    out += md_strategy_targets(doc)
     out += md_cost_definition()
     for i, (label, b) in enumerate(builds.items()):
         out += md_build(label, b)
@@ -414,8 +494,8 @@ def md_engine_targets(doc):
     ts = doc.get("engine_targets", [])
     if not ts:
         return []
-    builds = doc.get("builds", {})
-    labels = list(builds)
+    labels = list(ts[0]["by_label"])  # the builds that ran an engine section
+    builds = {label: doc["builds"][label] for label in labels}
     out = ["## Engine targets: before and after", "",
            "The engine issue's per-task targets, each build measured by the same harness "
            "(`bench/run.py --fetchbench BINARY --label LABEL`); the verdict is on "
@@ -427,6 +507,33 @@ def md_engine_targets(doc):
         rows.append([t["what"], t["target_text"]]
                     + [t["by_label"][lb]["text"] for lb in labels] + [verdict(t["met"])])
     out += [table(["target", "goal"] + labels + ["verdict"], rows, numeric=False), ""]
+    return out
+
+
+def md_strategy_targets(doc):
+    ts = doc.get("strategy_targets", [])
+    if not ts:
+        return []
+    judge = ts[0]["judged_on"]
+    b = doc["builds"][judge]
+    sec = b["sections"]["strategies"]
+    out = ["## Strategy targets", "",
+           "The strategies issue: “10^6 tasks over 1,000 keys stays ≤ 1 µs and ≤ 100 B a "
+           "task for every strategy”. Each strategy alone on the multi-mode workload (see "
+           f"*Per strategy* under build `{judge}`), judged on the median of its runs; "
+           f"measured on build {build_title(judge, b)}.", "", meta_line(sec), ""]
+    by = {}
+    for t in ts:
+        by.setdefault(t["strategy"], {})[t["key"]] = t
+    rows = []
+    for mode, cells in by.items():
+        row = [mode]
+        for key, *_ in STRATEGY_TARGETS:
+            t = cells[key]
+            row.append(f"{t['text']} — {verdict(t['met'])}".replace("|", "\\|"))
+        rows.append(row)
+    out += [table(["strategy"] + [f"{what} ({text})" for _, what, _, _, text, _, _
+                                  in STRATEGY_TARGETS], rows, numeric=False), ""]
     return out
 
 
@@ -459,6 +566,8 @@ def md_build(label, b):
         out += md_peer(secs["peer"])
     if "engine" in secs:
         out += md_engine(secs["engine"])
+    if "strategies" in secs:
+        out += md_strategies(secs["strategies"])
     return out
 
 
@@ -590,6 +699,72 @@ def md_engine(sec):
     elif ch and ch.get("report_error"):
         out += [f"The checked run's report could not be read: {ch['report_error']}", ""]
     return out
+
+
+def md_strategies(sec):
+    c, s = sec["config"], sec["summary"]
+    out = ["### Per strategy", "",
+           f"The engine's multi-mode workload with one strategy per invocation: "
+           f"{c['tasks']:,} tasks arriving as a Poisson process at {c['rate']:,}/s over "
+           f"{c['keys']:,} keys drawn Zipf({c['zipf']}), TTL {c['ttl_ms']} ms, against a "
+           f"separate `fetchbench serve` answering /delay/{c['delay_ms']}/url/KEY"
+           + (f", at most {c['max_connections']} reused connections"
+              if c.get("max_connections") else "")
+           + ". The strategies run interleaved (S1 S2 … S1 S2 …), each invocation timed "
+           "from outside with its JSON to /dev/null; cost = process CPU time / tasks, memory "
+           "= peak RSS / tasks. *Upstream* is what the server saw per invocation.", "",
+           meta_line(sec), ""]
+    rows = []
+    for r in s["rows"]:
+        rows.append([r["strategy"], f"{r['tasks']:,}" if r["tasks"] else "–",
+                     fmt(r["cpu_us_per_task"], 3), fmt(r["user_us_per_task"], 3),
+                     fmt(r["sys_us_per_task"], 3), fmt(r["maxrss_mb"], 1),
+                     fmt(r["rss_bytes_per_task"], 0), fmt(r["wall_s"], 2),
+                     fmt(r["server_requests"], 0)
+                     + (f", {r['failed_runs']} of {r['runs']} failed" if r["failed_runs"]
+                        else "")])
+    out += [table(["strategy", "tasks", "CPU/task (µs)", "of which user", "of which system",
+                   "peak RSS (MB)", "peak RSS/task (B)", "process wall (s)", "upstream"],
+                  rows), ""]
+    shares = [ratio(med(r["sys_us_per_task"]), med(r["cpu_us_per_task"])) for r in s["rows"]]
+    shares = [x for x in shares if x is not None]
+    if shares:
+        out += [f"System time is {min(shares):.0%}–{max(shares):.0%} of each strategy's CPU. "
+                "What does not move with the strategy is the event loop's (arrival timers, "
+                "the fetches, writing the report), not the strategy's: a strategy's own "
+                "cost is its difference from the others.", ""]
+    if s["skipped"]:
+        out += ["Not measured (the binary refuses the mode): "
+                + "; ".join(f"**{m}**: `{why.strip()[:200]}`" for m, why in s["skipped"].items())
+                + ".", ""]
+    checked = [r for r in s["rows"] if r["checked"]]
+    if checked:
+        out += ["One more invocation of each with `-o FILE`, its summary (waiter p99: "
+                "`waiter_latency_us.p99`; outcomes and counters other than zero):", ""]
+        rows = []
+        for r in checked:
+            ch, x = r["checked"], r["checked"]["summary"]
+            if not x:
+                why = ch.get("report_error") or (ch.get("stderr") or "").strip()[:160]
+                rows.append([r["strategy"], f"rc {ch['rc']}: {why}"] + ["–"] * 7)
+                continue
+            wl = x.get("waiter_latency_us") or {}
+            rows.append([r["strategy"], fmt_num(x.get("wall_us") and x["wall_us"] / 1e6, 3),
+                         fmt_num(x.get("upstream_requests")), fmt_num(x.get("stampede_max")),
+                         fmt_num(x.get("waiters")),
+                         fmt_num(wl.get("p99") and wl["p99"] / 1000, 2),
+                         nonzero(x.get("outcomes")), nonzero(x.get("counters")),
+                         fmt_num(x.get("errors"))
+                         + (f" (rc {ch['rc']})" if ch["rc"] else "")])
+        out += [table(["strategy", "wall (s)", "upstream requests", "stampede_max", "waiters",
+                       "waiter p99 (ms)", "outcomes", "counters", "errors"], rows,
+                      numeric=False), ""]
+    return out
+
+
+def nonzero(counts):
+    """'name n, …' of a dict of counts, zeros left out."""
+    return ", ".join(f"{k} {v:,}" for k, v in (counts or {}).items() if v) or "–"
 
 
 def fmt_num(x, digits=0):
@@ -765,6 +940,7 @@ def refresh(doc):
             sec["summary"] = summarize(name, sec)
     doc["targets"] = targets(doc)
     doc["engine_targets"] = engine_targets(doc)
+    doc["strategy_targets"] = strategy_targets(doc)
     return doc
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """run.py — fetchbench's benchmarks, against its peers, in one command.
 
-    /usr/bin/python3 bench/run.py [--only overhead,peer,engine,fetch,server,sweep]
+    /usr/bin/python3 bench/run.py [--only overhead,peer,engine,strategies,fetch,server,sweep]
                                   [--runs 5] [--quick] [--out-dir DIR]
                                   [--fetchbench PATH] [--label LABEL]
 
@@ -17,6 +17,10 @@ Sections (all by default):
   engine    the multi-mode workload: --mode lock,nolock --rate R --tasks
             10^6 --keys 1000 --zipf 1 --ttl-ms T, CPU time per task; one more
             invocation writes the report and each run's summary is read.
+  strategies the engine's workload under each strategy alone (--strategies-
+            modes; modes the binary does not know are skipped), the
+            strategies interleaved run by run (S1 S2 … S1 S2 …): CPU time and
+            peak RSS per task; one checked run of each reads its summary.
   fetch     the fetch path: nolock, delay 0, 100,000 fetches over C reused
             connections, against wrk and hey at the same concurrency.
   server    the embedded server: requests/s under wrk (keep-alive and
@@ -24,7 +28,7 @@ Sections (all by default):
             holds (bench/hold_conns.py, 10,000 connections).
   sweep     N = 10..100,000, both modes, against a capacity-8 server.
 
-Before/after: overhead, peer and engine measure one binary (--fetchbench,
+Before/after: overhead, peer, engine and strategies measure one binary (--fetchbench,
 or $FETCHBENCH) and are kept under builds[--label] in results.json, so two
 runs of this harness with two binaries (e.g. --label before with a build of
 the v1 core, --label after with the new one) fill the README's table of
@@ -61,11 +65,13 @@ sys.path.insert(0, BENCH)
 import report  # noqa: E402
 
 PYTHON = "/usr/bin/python3"  # Debian's: the one with aiohttp and matplotlib
-SECTIONS = ("overhead", "peer", "engine", "fetch", "server", "sweep")
+SECTIONS = ("overhead", "peer", "engine", "strategies", "fetch", "server", "sweep")
 # Measured per build (before/after): they go under builds[LABEL]; the others
 # (the fetch path and the server) stay in the top-level sections.
-BUILD_SECTIONS = ("overhead", "peer", "engine")
+BUILD_SECTIONS = ("overhead", "peer", "engine", "strategies")
 SCHEMA = "fetchbench-bench/2"
+# The strategies issue's defences and the two baselines, in the issue's order.
+STRATEGIES = ("lock", "keylock", "singleflight", "xfetch", "stale", "lease", "nolock")
 T0 = time.monotonic()
 
 
@@ -402,25 +408,43 @@ class Bench:
 
     # -- engine: the targets of the engine rebuild (10^6, 10^7, the multi-mode workload)
 
+    def workload(self, modes):
+        """The engine's Poisson/Zipf workload (--engine-* flags; 10,000 tasks
+        with --quick) run under --mode MODES."""
+        a = self.args
+        return {"tasks": 10_000 if self.quick else a.engine_tasks, "rate": a.engine_rate,
+                "keys": a.engine_keys, "zipf": a.engine_zipf, "ttl_ms": a.engine_ttl_ms,
+                "delay_ms": a.engine_delay_ms, "modes": modes,
+                "max_connections": a.engine_max_connections}
+
+    def workload_argv(self, srv, w, tasks=None):
+        """fetchbench's argv for workload w against srv (tasks overrides its --tasks)."""
+        url = srv.base + f"delay/{w['delay_ms']}/url/{{key}}"
+        argv = [self.fb, "--mode", w["modes"], "--rate", str(w["rate"]),
+                "--tasks", str(tasks or w["tasks"]), "--keys", str(w["keys"]),
+                "--zipf", str(w["zipf"]), "--ttl-ms", str(w["ttl_ms"]), "--url", url]
+        if w["max_connections"]:
+            argv[-2:-2] = ["--max-connections", str(w["max_connections"])]
+        return argv
+
+    @staticmethod
+    def workload_command(w, modes):
+        """The command line of workload w as the results show it."""
+        return (f"fetchbench --mode {modes} --rate {w['rate']} --tasks {w['tasks']} "
+                f"--keys {w['keys']} --zipf {w['zipf']} --ttl-ms {w['ttl_ms']} "
+                + (f"--max-connections {w['max_connections']} " if w["max_connections"] else "")
+                + f"--url 'http://127.0.0.1:PORT/delay/{w['delay_ms']}/url/{{key}}' > /dev/null")
+
     def engine(self):
         """The multi-mode Poisson/Zipf invocation, timed from outside with its
         JSON to /dev/null, then once more with -o FILE to read each run's
         summary (the lock runs at 10^6 and 10^7 are the overhead section's)."""
-        a = self.args
-        w = {"tasks": 10_000 if self.quick else a.engine_tasks, "rate": a.engine_rate,
-             "keys": a.engine_keys, "zipf": a.engine_zipf, "ttl_ms": a.engine_ttl_ms,
-             "delay_ms": a.engine_delay_ms, "modes": a.engine_modes,
-             "max_connections": a.engine_max_connections}
+        w = self.workload(self.args.engine_modes)
         runs = []
         tmp = tempfile.mkdtemp(prefix="fb-bench-engine-", dir=scratch_dir())
         try:
             with Server(self.fb) as srv:
-                url = srv.base + f"delay/{w['delay_ms']}/url/{{key}}"
-                argv = [self.fb, "--mode", w["modes"], "--rate", str(w["rate"]),
-                        "--tasks", str(w["tasks"]), "--keys", str(w["keys"]),
-                        "--zipf", str(w["zipf"]), "--ttl-ms", str(w["ttl_ms"]), "--url", url]
-                if w["max_connections"]:
-                    argv[-2:-2] = ["--max-connections", str(w["max_connections"])]
+                argv = self.workload_argv(srv, w)
                 log(f"engine: {' '.join(argv[1:])} > /dev/null, {self.runs} runs, then one "
                     "more with -o FILE to read each run's summary")
                 for r in range(self.runs):
@@ -436,26 +460,29 @@ class Bench:
                 server_log = srv.errors()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        ws = w["modes"]
         config = dict(w, runs=self.runs, commands={
             "server": "fetchbench serve --port 0",
-            "multi-mode": f"fetchbench --mode {ws} --rate {w['rate']} --tasks {w['tasks']} "
-                          f"--keys {w['keys']} --zipf {w['zipf']} --ttl-ms {w['ttl_ms']} "
-                          + (f"--max-connections {w['max_connections']} "
-                             if w["max_connections"] else "") +
-                          f"--url 'http://127.0.0.1:PORT/delay/{w['delay_ms']}/url/{{key}}' "
-                          "> /dev/null",
+            "multi-mode": self.workload_command(w, w["modes"]),
             "multi-mode (checked)": "the same with -o FILE -q, once, its runs[i].summary read"})
         return {"engine": {"config": config, "runs": runs, "server_stderr": tail(server_log)}}
 
-    def one_engine(self, srv, argv, w, r, path):
+    # What a checked run keeps of each run's summary (counters: the strategy's own).
+    SUMMARY_KEYS = ("tasks", "wall_us", "upstream_requests", "cache_hits", "cache_misses",
+                    "outcomes", "peak_connections", "stampede_max", "waiters",
+                    "waiter_latency_us", "counters")
+
+    def one_engine(self, srv, argv, w, r, path, what="multi-mode"):
+        """One timed invocation of workload w (checked: with -o path, its
+        summaries read); CPU and RSS per task are over tasks x modes."""
         before = srv.stats()["requests"]
         m = measure(argv)
         nmodes = len(w["modes"].split(","))
         total = w["tasks"] * nmodes
-        rec = {"tool": "fetchbench", "what": "multi-mode", "run": r, "checked": path is not None,
+        rec = {"tool": "fetchbench", "what": what, "run": r, "checked": path is not None,
                "tasks": w["tasks"], "modes": nmodes, "total_tasks": total,
                "server_requests": srv.stats()["requests"] - before}
+        if what != "multi-mode":
+            rec["strategy"] = w["modes"]
         rec.update({k: v for k, v in m.items() if k != "stderr"})
         if m["rc"] != 0:
             rec["stderr"] = tail(m["stderr"])
@@ -466,21 +493,73 @@ class Bench:
             try:
                 rep = read_report(path)
                 rec["schema"] = rep["schema"]
-                rec["per_run"] = [{"mode": x["mode"], **{k: x["summary"].get(k) for k in (
-                    "tasks", "wall_us", "upstream_requests", "cache_hits", "cache_misses",
-                    "outcomes", "peak_connections")},
-                    "errors": (x["summary"].get("errors") or {}).get("total")}
-                    for x in rep["runs"]]
+                rec["per_run"] = [{"mode": x["mode"],
+                                   **{k: x["summary"].get(k) for k in self.SUMMARY_KEYS},
+                                   "errors": (x["summary"].get("errors") or {}).get("total")}
+                                  for x in rep["runs"]]
             except (OSError, ValueError, KeyError) as e:
                 rec["report_error"] = str(e)
-        log(f"  multi-mode run {r + 1}{' (checked)' if path else ''}: wall {m['wall_s']:.2f} s, "
+        name = what if what == "multi-mode" else w["modes"]
+        log(f"  {name} run {r + 1}{' (checked)' if path else ''}: wall {m['wall_s']:.2f} s, "
             f"cpu {m['utime_s'] + m['stime_s']:.2f} s = {fmt_num(rec['cpu_us_per_task'], 3)} "
             f"µs/task, {fmt_num(rec['rss_bytes_per_task'])} B/task, rc {m['rc']}, server saw "
             f"{rec['server_requests']}" + (f": {tail(m['stderr'], 200)}" if m["rc"] else ""))
         for x in rec.get("per_run", []):
             log(f"    {x['mode']}: {x['tasks']} tasks, wall {x['wall_us']} µs, upstream "
-                f"{x['upstream_requests']}, errors {x['errors']}")
+                f"{x['upstream_requests']}, stampede_max {x['stampede_max']}, waiters "
+                f"{x['waiters']}, errors {x['errors']}")
         return rec
+
+    # -- strategies: the engine's workload, one strategy per invocation
+
+    def strategies(self):
+        """Each strategy of --strategies-modes alone on the engine's workload,
+        the strategies interleaved run by run (S1 S2 … S1 S2 …), each
+        invocation timed from outside; then one checked run per strategy.  A
+        mode the binary refuses (exit 2: unknown to it) is skipped, with the
+        binary's own line as the reason."""
+        modes = self.args.strategies_modes
+        w0 = self.workload(None)
+        runs, skipped = [], {}
+        tmp = tempfile.mkdtemp(prefix="fb-bench-strategies-", dir=scratch_dir())
+        try:
+            with Server(self.fb) as srv:
+                known = []
+                for mode in modes:  # a one-task run: does the binary know the mode?
+                    m = measure(self.workload_argv(srv, dict(w0, modes=mode), tasks=1),
+                                timeout_s=60)
+                    if m["rc"] == 2:
+                        skipped[mode] = tail(m["stderr"].strip().split("\n")[0], 300)
+                        log(f"strategies: {mode} skipped: {skipped[mode]}")
+                    else:
+                        known.append(mode)
+                log(f"strategies: {' '.join(self.workload_argv(srv, dict(w0, modes='MODE'))[1:])}"
+                    f" > /dev/null for MODE in {','.join(known)}, interleaved, {self.runs} runs, "
+                    "then one checked run of each with -o FILE")
+                for r in range(self.runs):
+                    for mode in known:
+                        w = dict(w0, modes=mode)
+                        runs.append(self.one_engine(srv, self.workload_argv(srv, w), w, r, None,
+                                                    what="strategy"))
+                for mode in known:
+                    w = dict(w0, modes=mode)
+                    path = os.path.join(tmp, f"strategy-{mode}.json")
+                    runs.append(self.one_engine(srv, self.workload_argv(srv, w)
+                                                + ["-o", path, "-q"], w, self.runs, path,
+                                                what="strategy"))
+                    if os.path.exists(path):
+                        os.unlink(path)
+                server_log = srv.errors()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        config = dict(w0, modes=",".join(modes), measured=known, skipped=skipped,
+                      runs=self.runs, commands={
+                          "server": "fetchbench serve --port 0",
+                          "per strategy": self.workload_command(w0, "MODE"),
+                          "per strategy (checked)": "the same with -o FILE -q, once per "
+                                                    "strategy, its runs[0].summary read"})
+        return {"strategies": {"config": config, "runs": runs,
+                               "server_stderr": tail(server_log)}}
 
     # -- fetch path
 
@@ -861,6 +940,10 @@ def parse_args(argv):
                         "connection per fetch)")
     p.add_argument("--engine-modes", default="lock,nolock",
                    help="--mode of the multi-mode run (default lock,nolock)")
+    p.add_argument("--strategies-modes", default=",".join(STRATEGIES),
+                   help="the strategies section's modes, each run alone on the engine's "
+                        f"workload (default {','.join(STRATEGIES)}); modes the binary does "
+                        "not know are reported as skipped")
     p.add_argument("--peer-nolock-tasks", type=int, default=1000,
                    help="N of the extra nolock peer comparison; 0 skips it (default 1000)")
     p.add_argument("--connections", type=int, default=50,
@@ -887,6 +970,11 @@ def parse_args(argv):
             p.error(f"--sizes: not a list of numbers: {args.sizes}")
         if not args.sizes or min(args.sizes) < 1:
             p.error("--sizes: each N must be at least 1")
+    raw = args.strategies_modes
+    args.strategies_modes = list(dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()))
+    if not args.strategies_modes or any(not re.fullmatch(r"[a-z0-9_]+", x)
+                                        for x in args.strategies_modes):
+        p.error(f"--strategies-modes: a comma-separated list of mode names, not {raw!r}")
     args.peers = [x.strip() for x in args.peers.split(",") if x.strip()]
     bad = [x for x in args.peers if x not in PEERS]
     if bad:
@@ -939,7 +1027,7 @@ def main():
     steps = []
     if "overhead" in args.only or "peer" in args.only:
         steps.append(lambda: bench.tasks_loop("overhead" in args.only, "peer" in args.only))
-    for name in ("engine", "fetch", "server", "sweep"):
+    for name in ("engine", "strategies", "fetch", "server", "sweep"):
         if name in args.only:
             steps.append(getattr(bench, name))
     failed = []
@@ -964,6 +1052,7 @@ def main():
         doc["machine"]["loadavg_end"] = os.getloadavg()
         doc["targets"] = report.targets(doc)
         doc["engine_targets"] = report.engine_targets(doc)
+        doc["strategy_targets"] = report.strategy_targets(doc)
         doc["generated"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
         write_atomic(results_path, json.dumps(doc, indent=1) + "\n")
         write_atomic(os.path.join(args.out_dir, "README.md"), report.markdown(doc))
@@ -975,6 +1064,9 @@ def main():
     for t in doc.get("engine_targets", []):
         cells = ", ".join(f"{k}: {v['text']}" for k, v in t["by_label"].items())
         log(f"  {t['verdict_text']:<8} {t['what']} (target {t['target_text']}): {cells}")
+    for t in doc.get("strategy_targets", []):
+        log(f"  {t['verdict_text']:<8} {t['strategy']}: {t['what']} (target {t['target_text']}, "
+            f"'{t['judged_on']}'): {t['text']}")
     return 1 if failed else 0
 
 

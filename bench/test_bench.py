@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """test_bench — checks of the benchmark's own parts, against a real server.
 
-    /usr/bin/python3 bench/test_bench.py [--fetchbench PATH]
+    /usr/bin/python3 bench/test_bench.py [--fetchbench PATH] [--only LIST]
 
 - peer_node.mjs, both clients, against `fetchbench serve`: lock mode fetches
   once and every other task hits the cache (the server agrees); nolock
@@ -11,6 +11,14 @@
   (no task arriving later overtakes one that waits), and it ends unlocked.
 - run.read_report: a real v1 report of the binary, and a v2 report built
   from docs/report-v2.md's example with two runs, one task per line.
+- run.py --only strategies --quick, into a copy of results/bench: each
+  strategy alone, interleaved (lock nolock lock nolock), then one checked
+  run each whose summary is that strategy's (lock: stampede 1, fewer
+  fetches than nolock's stampede); a mode the binary refuses is skipped,
+  not run; CPU and RSS per task from the run's own rusage; the targets
+  judged per strategy; the other sections and builds kept as they were.
+  $STRATEGIES_TEST_MODES (default lock,nolock) names the two strategies:
+  the first must defend a key, the second must stampede.
 
 Exit 0 when every check passes; each failure is one line on stderr.
 """
@@ -161,19 +169,108 @@ def test_read_report(fb, srv, tmp):
           f"read_report: a v2 report's runs[i].summary and server, in order ({got})")
 
 
+def test_strategies(fb, tmp):
+    defended, stampeding = (os.environ.get("STRATEGIES_TEST_MODES") or "lock,nolock").split(",")
+    out = os.path.join(tmp, "bench")
+    os.makedirs(out)
+    prev_path = os.path.join(ROOT, "results", "bench", "results.json")
+    prev = None
+    if os.path.exists(prev_path):  # running a subset must keep the rest
+        with open(prev_path) as f:
+            prev = json.load(f)
+        with open(os.path.join(out, "results.json"), "w") as f:
+            json.dump(prev, f)
+    p = subprocess.run([run.PYTHON, os.path.join(BENCH, "run.py"), "--only", "strategies",
+                        "--quick", "--runs", "2", "--out-dir", out, "--fetchbench", fb,
+                        "--label", "test", "--strategies-modes",
+                        f"{defended},no_such_mode,{stampeding}"],
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"strategies: run.py exits 0 (rc {p.returncode}, "
+                             f"{p.stderr.strip()[-300:]})")
+    with open(os.path.join(out, "results.json")) as f:
+        doc = json.load(f)
+    sec = doc["builds"]["test"]["sections"]["strategies"]
+    timed = [r for r in sec["runs"] if not r["checked"]]
+    checked = [r for r in sec["runs"] if r["checked"]]
+    order = [r["strategy"] for r in timed]
+    check(order == [defended, stampeding] * 2 and [r["strategy"] for r in checked]
+          == [defended, stampeding],
+          f"strategies: timed runs interleaved S1 S2 S1 S2, then one checked run each ({order})")
+    check(list(sec["config"]["skipped"]) == ["no_such_mode"]
+          and "no_such_mode" in sec["config"]["skipped"]["no_such_mode"]
+          and sec["config"]["measured"] == [defended, stampeding],
+          f"strategies: a mode the binary refuses is skipped with its reason, not run "
+          f"({sec['config']['skipped']})")
+    check(all(r["rc"] == 0 and r["tasks"] == 10_000 and r["total_tasks"] == 10_000
+              and abs(r["cpu_us_per_task"] - (r["utime_s"] + r["stime_s"]) * 1e6 / 10_000)
+              < 1e-6 and r["cpu_us_per_task"] > 0
+              and r["rss_bytes_per_task"] == r["maxrss_kb"] * 1024 / 10_000 for r in timed),
+          "strategies: each run's CPU and RSS per task are its own rusage over its 10,000 tasks")
+    per = {r["strategy"]: (r.get("per_run") or [{}])[0] for r in checked}
+    d, s = per.get(defended, {}), per.get(stampeding, {})
+    check(d.get("mode") == defended and s.get("mode") == stampeding
+          and d.get("tasks") == 10_000 and s.get("tasks") == 10_000,
+          f"strategies: each checked run's summary is its own strategy's "
+          f"({d.get('mode')}, {s.get('mode')})")
+    check(d.get("stampede_max") == 1 and (s.get("stampede_max") or 0) > 1
+          and 0 < d.get("upstream_requests", 0) < s.get("upstream_requests", 0) / 2
+          and d.get("errors") == 0 and s.get("errors") == 0,
+          f"strategies: {defended} fetches each key once at a time (stampede "
+          f"{d.get('stampede_max')}, {d.get('upstream_requests')} fetches), {stampeding} "
+          f"stampedes (stampede {s.get('stampede_max')}, {s.get('upstream_requests')} fetches)")
+    ts = doc.get("strategy_targets", [])
+    got = sorted((t["strategy"], t["key"], t["met"] is None) for t in ts)
+    want = sorted([(m, k, m == "no_such_mode") for m in (defended, stampeding, "no_such_mode")
+                   for k in ("cpu", "mem")])
+    check(got == want and all(t["judged_on"] == "test" for t in ts)
+          and all(isinstance(t["met"], bool) == (t["measured"] is not None) for t in ts),
+          f"strategies: both targets judged for each strategy measured, not for the skipped "
+          f"({got})")
+    with open(os.path.join(out, "README.md")) as f:
+        md = f.read()
+    check("## Strategy targets" in md and "### Per strategy" in md
+          and f"\n| {defended} | 10,000 |" in md and f"\n| {stampeding} | 10,000 |" in md
+          and "**no_such_mode**" in md,
+          "strategies: README has the targets, the per-strategy table and the skipped mode")
+    if prev is None:
+        print("skip strategies keeps the rest: no results/bench/results.json", file=sys.stderr)
+        return
+    kept_builds = all(doc["builds"].get(k) == v for k, v in prev.get("builds", {}).items())
+    check(kept_builds and doc["sections"] == prev["sections"]
+          and all(list(t["by_label"]) == list(prev_t["by_label"]) for t, prev_t
+                  in zip(doc["engine_targets"], prev.get("engine_targets", []))),
+          "strategies: the other builds and sections are kept, the engine targets do not "
+          "gain a column for a build without their sections")
+
+
+TESTS = ("peer_node", "mutex", "read_report", "strategies")
+
+
 def main():
     p = argparse.ArgumentParser(prog="test_bench.py")
     p.add_argument("--fetchbench",
                    default=os.environ.get("FETCHBENCH") or os.path.join(ROOT, "fetchbench"))
+    p.add_argument("--only", default=",".join(TESTS),
+                   help=f"comma-separated tests from {','.join(TESTS)} (default all)")
     args = p.parse_args()
-    if not run.NODE:
+    only = [x.strip() for x in args.only.split(",") if x.strip()]
+    if not only or any(x not in TESTS for x in only):
+        print(f"test_bench: --only: choose from {','.join(TESTS)}, not {args.only!r}",
+              file=sys.stderr)
+        return 2
+    if not run.NODE and {"peer_node", "mutex"} & set(only):
         print("test_bench: node is not installed (scripts/setup bench)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="fb-test-bench-") as tmp, \
             run.Server(args.fetchbench) as srv:
-        test_peer_node(srv)
-        test_mutex()
-        test_read_report(args.fetchbench, srv, tmp)
+        if "peer_node" in only:
+            test_peer_node(srv)
+        if "mutex" in only:
+            test_mutex()
+        if "read_report" in only:
+            test_read_report(args.fetchbench, srv, tmp)
+        if "strategies" in only:
+            test_strategies(args.fetchbench, tmp)
     print(f"test_bench: {len(FAILS)} failed" if FAILS else "test_bench: all passed",
           file=sys.stderr)
     return 1 if FAILS else 0
