@@ -524,17 +524,20 @@ static void aggregate_values(uint64_t *vals, size_t n, uint64_t *med, uint64_t *
 #define FIXED_FIRST   offsetof(struct fb_summary, tasks)
 #define FIXED_END     offsetof(struct fb_summary, nnamed)
 
-/* The fixed fields that may be unknown (-1 as int64_t). */
-static int may_be_unknown(size_t off)
+static int is_percentile(size_t off)
 {
-    if (off == offsetof(struct fb_summary, tasks) || off == offsetof(struct fb_summary, server_requests)
-        || off == offsetof(struct fb_summary, wait_us) || off == offsetof(struct fb_summary, stampede_max)
-        || off == offsetof(struct fb_summary, waiters))
-        return 1;
     for (size_t i = 0; i < NPERCENTILES; i++)
         if (off == percentiles[i].off)
             return 1;
     return 0;
+}
+
+/* The fixed fields that may be unknown (-1 as int64_t). */
+static int may_be_unknown(size_t off)
+{
+    return off == offsetof(struct fb_summary, tasks) || off == offsetof(struct fb_summary, server_requests)
+           || off == offsetof(struct fb_summary, wait_us) || off == offsetof(struct fb_summary, stampede_max)
+           || off == offsetof(struct fb_summary, waiters) || is_percentile(off);
 }
 
 void summary_aggregate(const struct fb_summary *runs, size_t n, struct fb_summary *med,
@@ -556,16 +559,23 @@ void summary_aggregate(const struct fb_summary *runs, size_t n, struct fb_summar
                    "summary: the fixed fields are 8 bytes wide each and contiguous");
     for (size_t off = FIXED_FIRST; off < FIXED_END; off += sizeof(uint64_t)) {
         int unknown = 0;
+        size_t k = 0;
         for (size_t i = 0; i < n; i++) {
-            vals[i] = *(const uint64_t *)((const char *)&runs[i] + off);
-            /* One run without it makes the aggregate unknown, not the
-             * median of those that have it: -1 stays -1. */
-            unknown |= may_be_unknown(off) && (int64_t)vals[i] < 0;
+            uint64_t v = *(const uint64_t *)((const char *)&runs[i] + off);
+            int missing = may_be_unknown(off) && (int64_t)v < 0;
+            /* A percentile is missing from a run that had no such task (no
+             * waiter, say): over the runs that have one, like a named
+             * figure. Any other field is missing only from an older report:
+             * one run without it makes the aggregate unknown. */
+            if (missing && is_percentile(off))
+                continue;
+            unknown |= missing;
+            vals[k++] = v;
         }
-        if (unknown)
+        if (unknown || k == 0)
             FIELD(med, off) = FIELD(min, off) = FIELD(max, off) = (uint64_t)-1;
         else
-            aggregate_values(vals, n, &FIELD(med, off), &FIELD(min, off), &FIELD(max, off));
+            aggregate_values(vals, k, &FIELD(med, off), &FIELD(min, off), &FIELD(max, off));
     }
     /* Named figures by name, over the runs that have them (a counter of one
      * strategy is absent from another's runs), in order of first sight. */
