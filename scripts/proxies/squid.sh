@@ -15,7 +15,9 @@ proxy_binary() { echo "squid squid"; }
 # - Squid refuses to run as root: as root it switches to
 #   cache_effective_user (proxy, else nobody), which must be able to enter
 #   DIR and write its logs there; the files are made for it beforehand.
-# - -d 0: critical messages (FATAL ...) also on stderr, the runner's log.
+# - -d 0: critical messages (FATAL ...) also on stderr, the runner's log;
+#   squid then prints its CPU and memory use, so when it fails the wrapper
+#   repeats the FATAL line last, for the runner's tail of the log.
 proxy_start() {
     sq_min=$(( (${PROXY_TTL:-10} + 59) / 60 ))
     sed -i "s|@TTL_MINUTES@|$sq_min|g" "$PROXY_CONF"
@@ -33,7 +35,8 @@ rm -f /dev/shm/"$1"-*.shm
 squid -N -d 0 -n "$1" -f "$2"
 st=$?
 rm -f /dev/shm/"$1"-*.shm
-exit $st' squid-wrapper "$sq_name" "$PROXY_CONF"
+[ $st -eq 0 ] || sed -n "/FATAL/{p;q}" "$3/cache.log" "$3/proxy.log" 2>/dev/null | tail -n 1
+exit $st' squid-wrapper "$sq_name" "$PROXY_CONF" "$1"
 }
 
 # An icon squid serves itself (global_internal_static): the readiness check
