@@ -34,7 +34,7 @@ BIN       := $(BUILD)/fetchbench
 TEST_STRATEGY_SRC := $(sort $(wildcard tests/strategies/*.c))
 TEST_BIN  := $(BUILD)/fetchbench-test
 
-.PHONY: all setup run test unit e2e test-sanitize test-valgrind results bench fuzz fuzz-smoke clean
+.PHONY: all setup run test unit e2e test-sanitize test-valgrind results proxies bench fuzz fuzz-smoke clean
 
 all: $(BIN) fetchbench
 
@@ -98,6 +98,11 @@ test-valgrind: setup
 results: setup
 	$(MAKE) all
 	scripts/make-results
+
+# nginx, Varnish and Squid in front of the backend (results/proxies/).
+proxies: setup
+	$(MAKE) all
+	scripts/make-proxies
 
 # Benchmarks against peers (results/bench/); takes a while.
 bench:

@@ -30,7 +30,8 @@
 
 enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE,
        OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED, OPT_BETA, OPT_LOCK_TIMEOUT,
-       OPT_LEASE, OPT_RETRY, OPT_FAIL_RATE, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER };
+       OPT_LEASE, OPT_RETRY, OPT_FAIL_RATE, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER,
+       OPT_BACKEND_STATS };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -61,6 +62,7 @@ static const struct option longopts[] = {
     {"reset-rate", required_argument, NULL, OPT_RESET_RATE},
     {"hang-rate", required_argument, NULL, OPT_HANG_RATE},
     {"jitter-ms", required_argument, NULL, OPT_JITTER},
+    {"backend-stats", required_argument, NULL, OPT_BACKEND_STATS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -125,6 +127,9 @@ void cli_usage(FILE *f)
     fprintf(f,
         "  -u, --url URL            fetch URL instead of the embedded delay server;\n"
         "                           {key} in it is replaced by the task's key\n"
+        "      --backend-stats URL  with --url (a proxy, say): the /stats of the\n"
+        "                           fetchbench serve behind it, read before and after\n"
+        "                           each run, so the report has the backend's counts\n"
         "  -d, --delay-ms MS        the embedded server's delay (default %d)\n"
         "  -c, --capacity K         the embedded server serves K at once (default: no limit)\n"
         "  -t, --timeout-ms MS      per-fetch timeout (default %d)\n"
@@ -353,6 +358,9 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
             rc = number_u32("--jitter-ms", optarg, 0, MAX_DELAY_MS, &cfg->faults.jitter_ms);
             fault_flag = "--jitter-ms";
             break;
+        case OPT_BACKEND_STATS:
+            cfg->backend_stats = optarg;
+            break;
         case 'u':
             cfg->url = optarg;
             break;
@@ -446,6 +454,8 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
     if (cfg->url && (delay_given || capacity_given || fault_flag))
         return usage_error("%s: configures the embedded server; it cannot be used with --url",
                            delay_given ? "--delay-ms" : capacity_given ? "--capacity" : fault_flag);
+    if (cfg->backend_stats && !cfg->url)
+        return usage_error("--backend-stats: for --url targets (the embedded server is asked already)");
     /* One draw decides a request's fate: the three shares must fit in it. */
     if (cfg->faults.fail_rate + cfg->faults.reset_rate + cfg->faults.hang_rate > 1 + 1e-9)
         return usage_error("--fail-rate, --reset-rate and --hang-rate: their sum %g is above 1",

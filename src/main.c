@@ -48,6 +48,10 @@ static unsigned fd_budget(uint64_t *limit)
     return (unsigned)(spare / 3 > 0 ? spare / 3 : 1);
 }
 
+/* --backend-stats named no fetchbench serve: the report says so (server
+ * null) and the exit code too. */
+static int backend_stats_failed;
+
 /* One run and everything gathered about it. */
 struct fb_attempt {
     struct fb_target target;
@@ -73,9 +77,17 @@ static int attempt(struct fb_attempt *a, const struct fb_config *cfg, struct fb_
 
     memset(a, 0, sizeof(*a));
     if (cfg->url) {
-        if (target_from_url(&a->target, cfg->url, err, sizeof(err)) < 0) {
+        if (target_from_url(&a->target, cfg->url, err, sizeof(err)) < 0
+            || (cfg->backend_stats && target_use_backend_stats(&a->target, cfg->backend_stats, err, sizeof(err)) < 0)) {
             fprintf(stderr, "fetchbench: %s (see --help)\n", err);
             return EXIT_USAGE;
+        }
+        /* Said once; the runs go on without server counts, and the exit
+         * code says so. */
+        if (cfg->backend_stats && target_stats_baseline(&a->target, err, sizeof(err)) < 0) {
+            if (!backend_stats_failed)
+                fprintf(stderr, "fetchbench: %s\n", err);
+            backend_stats_failed = 1;
         }
     } else if (target_start_embedded(&a->target, cfg->delay_ms, cfg->capacity, &cfg->faults, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench: %s\n", err);
@@ -327,8 +339,8 @@ done:
     /* Whenever the signal came, even after the report was complete. */
     if (sig_pending())
         code = 128 + sig_pending();
-    else if (failed_runs || trace_failed || nran < cfg.repeat * cfg.nmodes)
-        code = EXIT_RUN_FAILED; /* tasks failed, the trace, or a later run could not start */
+    else if (failed_runs || trace_failed || backend_stats_failed || nran < cfg.repeat * cfg.nmodes)
+        code = EXIT_RUN_FAILED; /* tasks failed, the trace, --backend-stats, or a later run could not start */
     else if (unmet)
         code = EXIT_EXPECTATION;
     else

@@ -165,6 +165,10 @@ static cJSON *config_json(const struct fb_report_head *h)
     cJSON_AddItemToObject(o, "modes", modes);
     cJSON_AddNumberToObject(o, "repeat", c->repeat);
     cJSON_AddStringToObject(o, "url", t->shown_url);
+    if (c->backend_stats)
+        cJSON_AddStringToObject(o, "backend_stats", t->shown_stats);
+    else
+        cJSON_AddNullToObject(o, "backend_stats");
     if (t->embedded) {
         cJSON_AddNumberToObject(o, "delay_ms", c->delay_ms);
         if (c->capacity)

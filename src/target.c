@@ -289,6 +289,35 @@ int target_from_url(struct fb_target *t, const char *given, char *err, size_t er
     return rc;
 }
 
+int target_use_backend_stats(struct fb_target *t, const char *given, char *err, size_t errlen)
+{
+    char *scheme = NULL, shown[256];
+    int rc = -1;
+    CURLU *u = curl_url();
+
+    printable(shown, sizeof(shown), given);
+    if (u == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (strlen(given) >= sizeof(t->control_url) - 32)
+        snprintf(err, errlen, "--backend-stats: longer than %zu bytes", sizeof(t->control_url) - 33);
+    else if (curl_url_set(u, CURLUPART_URL, given, 0) != CURLUE_OK
+             || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+        snprintf(err, errlen, "--backend-stats: not a valid URL: '%s'", shown);
+    else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+        snprintf(err, errlen, "--backend-stats: unsupported scheme '%s' (use http or https)", scheme);
+    else if (redact(u, given, t->shown_stats, sizeof(t->shown_stats)) < 0)
+        snprintf(err, errlen, "out of memory");
+    else {
+        snprintf(t->control_url, sizeof(t->control_url), "%s", given);
+        rc = 0;
+    }
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 static uint64_t number(const cJSON *obj, const char *key, int *ok)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -308,15 +337,45 @@ static uint64_t optional_number(const cJSON *obj, const char *key)
     return ok ? n : 0;
 }
 
+int target_stats_baseline(struct fb_target *t, char *err, size_t errlen)
+{
+    char *body = http_get(t->control_url, 2000);
+    cJSON *doc = body ? cJSON_Parse(body) : NULL;
+    int ok = doc != NULL;
+
+    free(body);
+    if (ok) {
+        t->base_requests = number(doc, "requests", &ok);
+        (void)number(doc, "in_service", &ok);
+        (void)number(doc, "max_in_service", &ok);
+        t->base_failed = optional_number(doc, "failed");
+        t->base_reset = optional_number(doc, "reset");
+        t->base_hung = optional_number(doc, "hung");
+    }
+    cJSON_Delete(doc);
+    t->remote_stats = ok;
+    if (!ok)
+        snprintf(err, errlen, "--backend-stats %s: no fetchbench serve /stats answered there (the run has no "
+                 "server counts)", t->shown_stats);
+    return ok ? 0 : -1;
+}
+
+/* A counter's growth since the baseline (a server restarted meanwhile: 0). */
+static uint64_t since_base(uint64_t now, uint64_t base)
+{
+    return now >= base ? now - base : 0;
+}
+
 void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb_server_stats *s)
 {
-    char url[200];
+    char url[sizeof(t->control_url) + 64];
 
     memset(s, 0, sizeof(*s));
-    if (!t->embedded || t->child == 0)
+    if (!(t->embedded && t->child != 0) && !t->remote_stats)
         return;
     /* Only this run's part of the server's (bounded) log. */
-    snprintf(url, sizeof(url), "%s?log=1&since=%" PRIu64, t->control_url, since_us);
+    snprintf(url, sizeof(url), "%s%slog=1&since=%" PRIu64, t->control_url, strchr(t->control_url, '?') ? "&" : "?",
+             since_us);
     char *body = http_get(url, 2000);
     cJSON *doc = body ? cJSON_Parse(body) : NULL;
     free(body);
@@ -345,6 +404,19 @@ void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb
         }
     }
     s->log_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "in_service_log_truncated"));
+    if (t->remote_stats) {
+        /* A server that served before this run: its counts since the
+         * baseline, its peak from this run's log (it keeps no log of its
+         * queue: max_queued stays the server's since it started). */
+        s->requests = since_base(s->requests, t->base_requests);
+        s->failed = since_base(s->failed, t->base_failed);
+        s->reset = since_base(s->reset, t->base_reset);
+        s->hung = since_base(s->hung, t->base_hung);
+        s->max_in_service = s->in_service;
+        for (size_t i = 0; i < s->nlog; i++)
+            if (s->log[i][1] > 0 && (uint64_t)s->log[i][1] > s->max_in_service)
+                s->max_in_service = (uint64_t)s->log[i][1];
+    }
     s->valid = ok;
     cJSON_Delete(doc);
 }
