@@ -156,6 +156,15 @@ echo "ok: usage errors"
 group_alive() {
     ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
 }
+# exits_with CODE PID: PID (a job of this shell) ends within 10 s, with CODE.
+exits_with() {
+    i=0
+    while kill -0 "$2" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 200 ] || fail "scripts/proxy still runs 10 s later"
+        sleep 0.05
+    done
+    expect_exit "$1" wait "$2"
+}
 # SIGTERM stops nginx's whole process group and removes the temp dir.
 mkdir "$SCRATCH/tmp"
 TMPDIR=$SCRATCH/tmp "$PROXY" "$LOCK" --backend "$BACKEND" > "$SCRATCH/t.out" 2> "$SCRATCH/t.err" &
@@ -163,9 +172,11 @@ job=$!
 cleanup_hooks="{ kill $job && wait $job; } 2>/dev/null || true; $cleanup_hooks"
 await_url "$SCRATCH/t.out" "$SCRATCH/t.err" > /dev/null
 master=$(cat "$SCRATCH"/tmp/proxy-*/nginx.pid) || fail "no nginx.pid in the temp dir"
+# Should scripts/proxy fail to stop it, the test does, at its exit.
+cleanup_hooks="$cleanup_hooks kill -KILL -$master 2>/dev/null || true;"
 group_alive "$master" || fail "nginx's group $master is not running"
 kill -TERM "$job"
-expect_exit 0 wait "$job"
+exits_with 0 "$job"
 ! group_alive "$master" || fail "nginx's group $master still runs after SIGTERM: $(ps -g "$master" -o pid,stat,args)"
 expect_eq "temp dirs left" "$(ls "$SCRATCH/tmp" | wc -l)" 0
 echo "ok: SIGTERM stops nginx and removes the temp dir"
@@ -178,8 +189,10 @@ cleanup_hooks="{ kill $job && wait $job; } 2>/dev/null || true; $cleanup_hooks"
 exec 7> "$SCRATCH/in"
 await_url "$SCRATCH/i.out" "$SCRATCH/i.err" > /dev/null
 master=$(cat "$SCRATCH"/tmp/proxy-*/nginx.pid) || fail "no nginx.pid in the temp dir"
+# Should scripts/proxy fail to stop it, the test does, at its exit.
+cleanup_hooks="$cleanup_hooks kill -KILL -$master 2>/dev/null || true;"
 exec 7>&-
-expect_exit 0 wait "$job"
+exits_with 0 "$job"
 ! group_alive "$master" || fail "nginx's group $master still runs after stdin closed"
 expect_eq "temp dirs left" "$(ls "$SCRATCH/tmp" | wc -l)" 0
 echo "ok: the end of stdin stops nginx"
