@@ -196,3 +196,20 @@ exits_with 0 "$job"
 ! group_alive "$master" || fail "nginx's group $master still runs after stdin closed"
 expect_eq "temp dirs left" "$(ls "$SCRATCH/tmp" | wc -l)" 0
 echo "ok: the end of stdin stops nginx"
+
+# A runner killed outright (SIGKILL: no trap runs) leaves nothing behind
+# either: its guard stops nginx and removes the temp dir within a second.
+TMPDIR=$SCRATCH/tmp "$PROXY" "$LOCK" --backend "$BACKEND" > "$SCRATCH/k.out" 2> "$SCRATCH/k.err" &
+job=$!
+cleanup_hooks="{ kill $job && wait $job; } 2>/dev/null || true; $cleanup_hooks"
+await_url "$SCRATCH/k.out" "$SCRATCH/k.err" > /dev/null
+master=$(cat "$SCRATCH"/tmp/proxy-*/nginx.pid) || fail "no nginx.pid in the temp dir"
+cleanup_hooks="$cleanup_hooks kill -KILL -$master 2>/dev/null || true;"
+kill -KILL "$job"
+wait "$job" 2>/dev/null || true
+i=0
+while group_alive "$master" || [ -n "$(ls "$SCRATCH/tmp")" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "5 s after SIGKILL: nginx's group still runs or the temp dir is left"
+    sleep 0.05
+done
+echo "ok: a runner killed by SIGKILL leaves no nginx behind"
