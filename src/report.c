@@ -392,6 +392,17 @@ static void write_threads(const struct fb_run_record *r)
     jw_str(&w, "}");
 }
 
+/* A per-key array: prefix, then v[0..n) (zeros when v is NULL), then "]". */
+static void write_counts(const char *prefix, const uint32_t *v, uint32_t n)
+{
+    jw_str(&w, prefix);
+    for (uint32_t k = 0; k < n; k++) {
+        jw_str(&w, k ? "," : "");
+        jw_u64(&w, v ? v[k] : 0);
+    }
+    jw_str(&w, "]");
+}
+
 static void write_keys(const struct fb_run_record *r)
 {
     const struct fb_workload *wl = run_opts(r->run)->workload;
@@ -403,22 +414,10 @@ static void write_keys(const struct fb_run_record *r)
     if (tasks)
         for (uint32_t i = 0; i < wl->ntasks; i++)
             tasks[wl->key[i]]++;
-    jw_str(&w, ",\n  \"keys\": {\"tasks\": [");
-    for (uint32_t k = 0; k < nkeys; k++) {
-        jw_str(&w, k ? "," : "");
-        jw_u64(&w, tasks ? tasks[k] : 0);
-    }
-    jw_str(&w, "], \"upstream_requests\": [");
-    for (uint32_t k = 0; k < nkeys; k++) {
-        jw_str(&w, k ? "," : "");
-        jw_u64(&w, fetches[k]);
-    }
-    jw_str(&w, "], \"max_in_flight\": [");
-    for (uint32_t k = 0; k < nkeys; k++) {
-        jw_str(&w, k ? "," : "");
-        jw_u64(&w, in_flight[k]);
-    }
-    jw_str(&w, "]}");
+    write_counts(",\n  \"keys\": {\"tasks\": [", tasks, nkeys);
+    write_counts(", \"upstream_requests\": [", fetches, nkeys);
+    write_counts(", \"max_in_flight\": [", in_flight, nkeys);
+    jw_str(&w, "}");
     free(tasks);
 }
 

@@ -200,7 +200,9 @@ static int waits_for_others(const struct fb_env *env, unsigned state)
            && (strategy_state(env->strategy, state)->flags & (STATE_WAIT | STATE_FETCH)) == STATE_WAIT;
 }
 
-void task_enter(struct fb_env *env, struct fb_task *t, unsigned state)
+/* t's inner state becomes state (STATE_FETCHING for a fetch): keeps its
+ * wait flags and the count of tasks waiting. */
+static void set_waiting(struct fb_env *env, struct fb_task *t, unsigned state)
 {
     /* Tasks waiting right now, for the progress line: a flag, not a walk
      * back through the task's entries. */
@@ -215,6 +217,11 @@ void task_enter(struct fb_env *env, struct fb_task *t, unsigned state)
         t->flags |= TASK_AWAITS_OTHERS;
     else
         t->flags &= (uint8_t)~TASK_AWAITS_OTHERS;
+}
+
+void task_enter(struct fb_env *env, struct fb_task *t, unsigned state)
+{
+    set_waiting(env, t, state);
     (void)timeline_enter(&env->tl, t, (uint8_t)state, env->now);
 }
 
@@ -264,13 +271,9 @@ static const char *key_url(struct fb_env *env, uint32_t key)
 
 void task_fetch(struct fb_env *env, struct fb_task *t)
 {
-    /* The fetch is t's inner state now, as task_enter would record it: no
-     * longer a wait, whatever state it came from. */
-    if (t->flags & TASK_WAITING) {
-        t->flags &= (uint8_t)~TASK_WAITING;
-        env->totals.nwaiting--;
-    }
-    t->flags &= (uint8_t)~TASK_AWAITS_OTHERS;
+    /* The fetch is t's inner state now: no longer a wait, whatever state
+     * it came from. */
+    set_waiting(env, t, STATE_FETCHING);
     struct fb_fetch_rec *f = timeline_fetch(&env->tl, t, env->now);
     uint32_t key = task_key(env, t);
     const char *url = key_url(env, key);
