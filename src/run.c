@@ -778,6 +778,11 @@ int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v)
     v->error = t->error && t->error <= env->nerrs ? &env->errs[t->error - 1] : NULL;
     v->nspans = timeline_spans(&env->tl, t, &env->spanbuf, &env->spancap);
     v->spans = env->spanbuf;
+    v->wait_us = 0;
+    for (int k = 0; k < v->nspans; k++)
+        if (strategy_state(env->strategy, v->spans[k].state)->flags & STATE_WAIT)
+            v->wait_us += v->spans[k].end_us - v->spans[k].start_us;
+    memset(&v->waited_on, 0, sizeof(v->waited_on));
     return v->nspans < 0 ? -1 : 0;
 }
 

@@ -72,6 +72,7 @@ static size_t record_start(uint32_t *gen, uint32_t *peak_before, size_t *log_at)
     slot = nlives++;
     lives[slot].start_us = now;
     lives[slot].end_us = 0;
+    lives[slot].task = 0;
     if (++live > peak)
         peak = live;
     *log_at = log_change(now) == 0 ? nlog - 1 : SIZE_MAX;

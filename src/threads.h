@@ -12,6 +12,7 @@
 
 struct fb_thread_life {
     uint64_t start_us, end_us; /* absolute monotonic µs; end 0 = still alive */
+    uint32_t task;             /* 1 + task id; 0 = unknown */
 };
 
 /* A change of the live thread count: at t_us, live threads became count. */
