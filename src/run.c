@@ -678,12 +678,21 @@ oom:
     return NULL;
 }
 
+/* threads' namer: a transfer's owner is a task's node. */
+static uint32_t task_of_owner(void *ctx, const void *owner)
+{
+    const struct fb_env *env = ctx;
+    const struct fb_task *t = TASK_OF((struct fb_node *)owner);
+    return t >= env->tasks && t < env->tasks + env->totals.ntasks ? (uint32_t)(t - env->tasks) + 1 : 0;
+}
+
 int run_execute(struct fb_run *run, char *err, size_t errlen)
 {
     struct fb_env *env = &run->env;
     const struct fb_config *cfg = env->o.cfg;
     struct timeval limit = {RUN_LIMIT_US / 1000000, 0};
 
+    threads_set_namer(task_of_owner, env);
     threads_start(threads_live_now());
     env->totals.t0_us = clock_now_us();
     evtimer_add(env->limit, &limit);
@@ -707,6 +716,7 @@ int run_execute(struct fb_run *run, char *err, size_t errlen)
     env->totals.waited_for_slot = env->xfer.waited;
     env->totals.connections_peak = env->xfer.peak_connections;
     threads_stop();
+    threads_set_namer(NULL, NULL);
     (void)err;
     (void)errlen;
     return 0;
