@@ -94,7 +94,8 @@ struct fb_delay_req {
     struct event *watch;            /* the client's end of the socket */
     unsigned delay_ms;
     uint64_t arrived_us;            /* CLOCK_MONOTONIC, when evhttp handed it over */
-    uint64_t queue_us;              /* waited for a slot (X-Queue-Us) */
+    uint64_t queue_us;              /* waited for a slot (X-Queue-Us): 0 when
+                                     * it entered service on arrival */
     int capped;
     int can_probe;                  /* HTTP/1.1 or later: 1xx allowed */
     int probed;                     /* a 102 went out after the client's FIN */
@@ -320,7 +321,6 @@ static void enter_service(struct fb_server *srv, struct fb_delay_req *d)
     /* The loop's cached time dates from before this iteration's callbacks,
      * which may have taken a while under a burst of arrivals. */
     event_base_update_cache_time(srv->base);
-    d->queue_us = clock_now_us() - d->arrived_us;
     d->state = DELAY_IN_SERVICE;
     list_push(&srv->active, d);
     if (srv->active.len > srv->max_in_service)
@@ -346,6 +346,7 @@ static void promote(struct fb_server *srv)
 
     while ((d = srv->queue.head) != NULL && has_room(srv)) {
         list_remove(&srv->queue, d);
+        d->queue_us = clock_now_us() - d->arrived_us;
         enter_service(srv, d);
     }
 }
