@@ -21,11 +21,13 @@ sys.dont_write_bytecode = True
 import fbplot  # noqa: E402
 
 # libcurl's phases of one fetch, in the order they happen; "queued" is the
-# wait before libcurl takes the fetch (a connection slot, the loop's turn).
-FETCH = ("queued", "dns", "connect", "request", "receive")
+# wait before libcurl takes the fetch (a connection slot, the loop's turn);
+# a server that says how long it queued the request splits "request" into
+# "server_queue" and "in_service".
+FETCH = ("queued", "dns", "connect", "request", "server_queue", "in_service", "receive")
 FETCH_RANK = {s: i for i, s in enumerate(FETCH)}
 # a fetch that reached libcurl: what summary.upstream_requests counts
-STARTED = frozenset(("dns", "connect", "request", "receive"))
+STARTED = frozenset(("dns", "connect", "request", "server_queue", "in_service", "receive"))
 # what the lock protects: checking the cache, and the fetch on a miss
 GUARDED = frozenset(("cache_check", "cache_hit")) | frozenset(FETCH)
 OUTCOMES = ("fetched", "cache_hit", "error", "cancelled")
@@ -102,7 +104,7 @@ def check_task(i, t, totals):
     totals.ntasks += 1
     if any(sp["state"] in STARTED for sp in spans):
         totals.started += 1
-    if any(sp["state"] in ("request", "receive") for sp in spans):
+    if any(sp["state"] in ("request", "server_queue", "in_service", "receive") for sp in spans):
         totals.sent += 1
     if totals.first_start is None or start < totals.first_start:
         totals.first_start = start

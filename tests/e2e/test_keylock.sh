@@ -29,7 +29,7 @@ run() {
 # rv FILE RUN FILTER: one raw value out of run RUN of the report.
 rv() { jq -r ".runs[$2] | $3" "$1"; }
 # The fetch phases of a task's spans, as [first start, last end].
-FETCH='[.spans[] | select(.[0] as $s | ["queued","dns","connect","request","receive"] | index($s))]
+FETCH='[.spans[] | select(.[0] as $s | ["queued","dns","connect","request","server_queue","in_service","receive"] | index($s))]
        | [(map(.[1]) | min), (map(.[2]) | max)]'
 
 ### K keys at once: K fetches, all in flight together; the global lock

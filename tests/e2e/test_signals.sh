@@ -63,7 +63,7 @@ expect_eq "lock: the 9 cancelled waiters are waiters" "$(rv "$SCRATCH/TERM/r.jso
 # The lock holder's fetch was in flight: its record says how far it got, and
 # the waiters' lock_wait and the holder's lock_held end at the interrupt.
 r="$SCRATCH/TERM/r.json"
-expect_eq "holder was fetching" "$(rv "$r" '[.tasks[0].spans[] | select(.[0] == "request")] | length')" 1
+expect_eq "holder was fetching" "$(rv "$r" '[.tasks[0].spans[] | select(.[0] | IN("request", "in_service"))] | length')" 1
 expect_eq "holder's lock_held kept" "$(rv "$r" '[.tasks[0].spans[] | select(.[0] == "lock_held")] | length')" 1
 expect_eq "every waiter's lock_wait kept, to the interrupt" \
     "$(rv "$r" '[.tasks[1:][] | . as $t | select(any(.spans[]; .[0] == "lock_wait" and .[2] == $t.end_us))] | length')" 9
@@ -189,7 +189,7 @@ left=$(ls -A "$d" | grep -v -x pipe || true)
 )
 validate "$SCRATCH/slots.json"
 waiting=$(rv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1][0] == "queued")] | length')
-admitted=$(rv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1][0] | IN("dns", "connect", "request"))] | length')
+admitted=$(rv "$SCRATCH/slots.json" '[.tasks[] | select(.spans[-1][0] | IN("dns", "connect", "request", "server_queue", "in_service"))] | length')
 [ "$waiting" -gt 0 ] || fail "no fetch shown waiting for a slot"
 [ "$admitted" -gt 0 ] || fail "no fetch shown in libcurl's hands"
 expect_eq "every task is one or the other" "$((waiting + admitted))" 500

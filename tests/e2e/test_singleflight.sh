@@ -29,7 +29,7 @@ run() {
 # rv FILE FILTER: one raw value out of the report's run.
 rv() { jq -r ".runs[0] | $2" "$1"; }
 # The end of a task's fetch (its last fetch phase).
-FETCH_END='([.spans[] | select(.[0] as $s | ["queued","dns","connect","request","receive"] | index($s)) | .[2]] | max)'
+FETCH_END='([.spans[] | select(.[0] as $s | ["queued","dns","connect","request","server_queue","in_service","receive"] | index($s)) | .[2]] | max)'
 
 ### K keys at once: K flights, everyone else joins one.
 K=4 N=40

@@ -67,7 +67,7 @@ expect_eq "one filler (lock_held)" \
     "$(jqv "$SCRATCH/t.json" '[.runs[0].tasks[] | select(any(.spans[]; .[0] == "lock_held"))] | length')" 1
 expect_eq "nine waited, then fetched" \
     "$(jqv "$SCRATCH/t.json" '[.runs[0].tasks[] | select(any(.spans[]; .[0] == "lock_wait" and .[2] > .[1])
-        and any(.spans[]; .[0] == "request"))] | length')" 9
+        and any(.spans[]; .[0] | IN("request", "in_service")))] | length')" 9
 echo "ok: lock timeout"
 
 ### A timed-out fetch is not stored: the cache keeps the first fill. Tasks
@@ -83,7 +83,7 @@ validate "$SCRATCH/u.json"
 read -r timeouts hits probe verdict <<EOF
 $(jq -r '.runs[0] as $r
   | ([$r.tasks[] | select(.outcome == "fetched")] | min_by(.end_us)) as $fill
-  | [$r.tasks[] | select(any(.spans[]; .[0] == "lock_wait" and .[2] > .[1]) and any(.spans[]; .[0] == "request"))]
+  | [$r.tasks[] | select(any(.spans[]; .[0] == "lock_wait" and .[2] > .[1]) and any(.spans[]; .[0] | IN("request", "in_service")))]
     as $gave_up
   | ([$gave_up[].end_us] | max) as $last
   | ([$r.tasks[] | select(.start_us > $fill.end_us and .start_us < $fill.end_us + 300000)]) as $fresh

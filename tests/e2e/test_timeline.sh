@@ -29,7 +29,7 @@ if [ "$(jqv "$j" .config.host_resolved)" = true ]; then
 fi
 receive=$(( $(span "$j" 0 receive end) - $(span "$j" 0 receive start) ))
 [ "$receive" -lt 10000 ] || fail "receiving 1 KB took $receive us of a 50 ms fetch"
-request=$(span "$j" 0 request start)
+request=$(span "$j" 0 server_queue start)
 admitted=$(rv "$j" '.server.in_service_samples[] | select(.[1] == 1) | .[0]' | head -1)
 [ "$((admitted - request))" -lt 10000 ] || fail "the server saw the request $((admitted - request)) us after it was sent"
 queued=$(( $(span "$j" 0 queued end) - $(span "$j" 0 queued start) ))
@@ -42,7 +42,7 @@ fb --tasks 100 --mode nolock --max-connections 1 --delay-ms 1 --quiet > "$j"
 validate "$j"
 expect_eq "spans ending before they start" \
     "$(rv "$j" '[.tasks[] | select(any(.spans[]; .[2] < .[1]))] | length')" 0
-expect_eq "phases out of order" "$(rv "$j" '[.tasks[] | [.spans[] | select(.[0] | IN("queued","dns","connect","request","receive"))]
+expect_eq "phases out of order" "$(rv "$j" '[.tasks[] | [.spans[] | select(.[0] | IN("queued","dns","connect","request","server_queue","in_service","receive"))]
     | select(length > 1) | select([range(1; length) as $i | .[$i][1] == .[$i - 1][2]] | all | not)] | length')" 0
 expect_eq "one connection" "$(rv "$j" .summary.peak_connections)" 1
 
