@@ -20,8 +20,9 @@ With --view the page is a fetchbench HTML view (scripts/fbhtml.py), and:
   click        with --click-row I: a real mouse click (press, release) at
                the middle of row I, as the page's fbview.rowY/timeX place
                it: {"selected", "related", "chain", "changed_px"}, the
-               last the number of screenshot pixels that changed by more
-               than 48 in some channel
+               last the number of pixels of the canvas (a screenshot of
+               it alone, before and after) that changed by more than
+               about 48 in some channel
   zoom         with --wheel: a wheel turn over the rows' middle:
                {"before": [t0, t1], "after": [t0, t1]}
 With --shots, the screenshots (before.png, after.png, zoomed.png) are kept
@@ -180,8 +181,15 @@ class Page:
     def mouse(self, kind, x, y, **kw):
         self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, **kw})
 
-    def shot(self):
-        return base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"])
+    def shot(self, selector=None):
+        """A PNG of the viewport, or of the element selector names."""
+        params = {"format": "png"}
+        if selector:
+            r = self.eval(f"(b => ({{x: b.left, y: b.top, width: b.width, height: b.height}}))"
+                          f"(document.querySelector({json.dumps(selector)}).getBoundingClientRect())")
+            params["clip"] = dict(r, scale=1)
+            params["captureBeyondViewport"] = True
+        return base64.b64decode(self.send("Page.captureScreenshot", params)["data"])
 
     def requests(self):
         return [e["params"]["request"]["url"] for e in self.b.events
@@ -237,14 +245,14 @@ def probe(args):
             out.update(page.eval("({first_paint_ms: fbview.firstPaintMs, view: fbview.view,"
                                  " tasks: fbview.tasks})"))
             if args.click_row is not None:
-                before = page.shot()
+                before = page.shot("canvas")
                 y = page.eval(f"fbview.rowY({args.click_row})")
                 x = page.eval("fbview.timeX((fbview.range()[0] + fbview.range()[1]) / 2)")
                 page.mouse("mouseMoved", x, y)
                 page.mouse("mousePressed", x, y, button="left", buttons=1, clickCount=1)
                 page.mouse("mouseReleased", x, y, button="left", buttons=0, clickCount=1)
                 page.eval("new Promise(r => requestAnimationFrame(() => r(1)))")
-                after = page.shot()
+                after = page.shot("canvas")
                 out["click"] = page.eval("({selected: fbview.selected(), related: fbview.related(),"
                                          " chain: fbview.chain()})")
                 out["click"]["changed_px"] = changed_pixels(before, after)
