@@ -8,7 +8,16 @@
 "use strict";
 (function () {
   const D = JSON.parse(document.getElementById("fbdata").textContent);
-  const T = D.tasks, N = T.id.length, ST = D.states;
+  const T = D.tasks, N = T.start.length, ST = D.states;
+  if (!T.id) T.id = Int32Array.from({length: N}, (_, i) => i);
+  if (!T.key) T.key = new Int32Array(N);
+  // step functions come as [t0, n0, dt1, n1, ...]: times back to absolute
+  const undelta = f => { const o = Float64Array.from(f); for (let i = 2; i < o.length; i += 2) o[i] += o[i - 2]; return o; };
+  D.threads.samples = undelta(D.threads.samples);
+  if (D.server) {
+    D.server.in_service = undelta(D.server.in_service);
+    if (D.server.queued) D.server.queued = undelta(D.server.queued);
+  }
   const ROW_MAX_PX = 18, TASK_MAX_PX = 640, ROW_MIN_PX = 2;
   const ROWS_MAX = TASK_MAX_PX / ROW_MIN_PX;            // above this: density view
   const DENSE = N > ROWS_MAX;
@@ -29,7 +38,7 @@
   const sStart = new Float64Array(NS), sEnd = new Float64Array(NS);
   for (let r = 0; r < N; r++) {
     for (let j = first[r]; j < first[r + 1]; j++) {
-      sStart[j] = tStart[r] + D.spans.start[j];
+      sStart[j] = (j > first[r] ? sStart[j - 1] : tStart[r]) + D.spans.start[j];
       sEnd[j] = sStart[j] + D.spans.dur[j];
     }
   }
@@ -230,6 +239,15 @@
       }
     }
     drawMarks(r => rowYc(r), Math.min(rowH * 0.8, 10));
+    if (sel >= 0) {
+      related.forEach(r => outline(r, "#2a6ad8", 1.5));
+      outline(sel, SEL_LINE, 2);
+    }
+  }
+
+  function outline(r, colour, w) {
+    ctx.strokeStyle = colour; ctx.lineWidth = w;
+    ctx.strokeRect(plotL + w / 2, L.tasks[0] + r * rowH + w / 2, plotW() - w, Math.max(rowH, 2) - w);
   }
 
   function drawMarks(yOf, size) {
@@ -463,7 +481,10 @@
     side(L.threads, "threads", `peak ${threadTop}`);
     if (L.server) side(L.server, "server", `top ${serverTop}`);
     ctx.font = "10px system-ui, sans-serif"; ctx.textAlign = "left"; ctx.fillStyle = "#555";
-    const note = (lane, text) => ctx.fillText(text, plotL + 6, lane[0] + 9);
+    const note = (lane, text) => {
+      ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(plotL + 2, lane[0] + 2, ctx.measureText(text).width + 8, 14);
+      ctx.fillStyle = "#555"; ctx.fillText(text, plotL + 6, lane[0] + 9);
+    };
     note(L.threads, `live threads (line) · lifetimes (bars) · ${NT.toLocaleString("en")} created (ticks)`);
     if (L.server) note(L.server, "in service (blue)" + (SV.queued ? " · queued (orange)" : "") +
                        (SV.capacity != null ? ` · capacity ${SV.capacity} (dashed)` : ""));
@@ -566,7 +587,7 @@
       const j = spanAt(r, t);
       const lines = [`${taskName(r)}${D.keys > 1 ? ` · key ${T.key[r]}` : ""}` + (j >= 0 ? ` · ${ST[sState[j]].name}` : "")];
       if (j >= 0) lines.push(`start ${fmtT(sStart[j])} · end ${fmtT(sEnd[j])} · ${fmtD(sEnd[j] - sStart[j])}`);
-      else lines.push(`task ${fmtT(tStart[r])} – ${fmtT(tEnd[r])} · ${fmtD(tEnd[r] - tStart[r])}`);
+      else lines.push(`life ${fmtT(tStart[r])} – ${fmtT(tEnd[r])} · ${fmtD(tEnd[r] - tStart[r])}`);
       return lines.concat(taskLines(r));
     }
     const inLane = lane => lane && y >= lane[0] && y < lane[0] + lane[1];

@@ -41,9 +41,13 @@ def _ints(a):
     return np.asarray(a, dtype=np.int64).tolist()
 
 
-def _flat(pairs):
-    """[[t, n], ...] (k, 2) as [t0, n0, t1, n1, ...]: half the brackets."""
-    return _ints(np.asarray(pairs).reshape(-1))
+def _steps(pairs):
+    """[[t, n], ...] (k, 2), ordered by t, as [t0, n0, t1 - t0, n1, ...]:
+    no brackets, and short numbers."""
+    a = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    if len(a):
+        a[1:, 0] = np.diff(a[:, 0])
+    return _ints(a.reshape(-1))
 
 
 def _task_extras(run, c):
@@ -103,10 +107,22 @@ def _thread_tasks(run, c, row_of):
     return out
 
 
+def _starts(sstart, task_start, srow):
+    """Each span's start as the time since the previous span of its task
+    started (the first: since its task started): mostly 0 or small."""
+    prev = np.empty_like(sstart)
+    prev[1:] = sstart[:-1]
+    new_row = np.ones(len(srow), bool)
+    new_row[1:] = srow[1:] != srow[:-1]
+    prev[new_row] = task_start[srow[new_row]]
+    return sstart - prev
+
+
 def view_data(run, title=None):
     """The page's data: columns (arrays), not an object per span, so 10^5
-    tasks stay a few MB and parse fast.  Span times are relative to their
-    task's start and given as durations: small numbers, short text."""
+    tasks stay a few MB and parse fast.  A span's start is given as the
+    time since its task's previous span started, and its end as a
+    duration: small numbers, short text."""
     c = fbplot._Checker(run.name)
     v = run.vocab
     order = np.argsort(run.span_row, kind="stable")   # spans grouped by row, in report order
@@ -133,8 +149,8 @@ def view_data(run, title=None):
     if run.in_service is not None:
         queued = None
         if isinstance(srv, dict) and "queued_samples" in srv:
-            queued = _flat(c.pairs(srv["queued_samples"], f"{run._w('server')}.queued_samples"))
-        server = {"capacity": run.capacity, "in_service": _flat(run.in_service),
+            queued = _steps(c.pairs(srv["queued_samples"], f"{run._w('server')}.queued_samples"))
+        server = {"capacity": run.capacity, "in_service": _steps(run.in_service),
                   "queued": queued}
     lt = run.lifetimes
     nruns = len(run.report.run_docs)
@@ -149,7 +165,9 @@ def view_data(run, title=None):
         "outcomes": outcomes,
         "links": kinds,
         "tasks": {
-            "id": _ints(run.ids), "key": _ints(run.task_key),
+            # null: the ids are 0..n-1, or every key is 0
+            "id": None if np.array_equal(run.ids, np.arange(run.ntasks)) else _ints(run.ids),
+            "key": _ints(run.task_key) if run.task_key.any() else None,
             "start": _ints(run.task_start_us),
             "dur": _ints(run.task_end_us - run.task_start_us),
             "outcome": _ints(run.outcome),
@@ -158,13 +176,13 @@ def view_data(run, title=None):
         },
         "spans": {
             "state": _ints(run.span_state[order]),
-            "start": _ints(sstart - run.task_start_us[srow]),
+            "start": _ints(_starts(sstart, run.task_start_us, srow)),
             "dur": _ints(send - sstart),
         },
         "waited_on": links if links["row"] else None,
         "errors": errs if errs["row"] else None,
         "threads": {
-            "baseline": int(run.baseline), "samples": _flat(run.thread_samples),
+            "baseline": int(run.baseline), "samples": _steps(run.thread_samples),
             "start": _ints(lt[:, 0]), "dur": _ints(lt[:, 1] - lt[:, 0]),
             "task": _thread_tasks(run, c, row_of),
         },

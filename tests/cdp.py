@@ -235,6 +235,9 @@ def probe(args):
         if args.view:
             end = began + args.timeout
             while not page.eval("!!(window.fbview && window.fbview.ready)"):
+                if page.errors():     # it never will be: say why, not "timed out"
+                    print(json.dumps({"requests": page.requests(), "errors": page.errors()}))
+                    return
                 if time.monotonic() > end:
                     raise Failed(f"the view was not ready within {args.timeout} s")
                 time.sleep(0.05)
