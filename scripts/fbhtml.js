@@ -344,13 +344,18 @@
       };
       chain.forEach(r => line(r, "rgba(40,90,200,0.35)", 1));
       related.forEach(r => line(r, "rgba(40,90,200,0.9)", 1.5));
-      ctx.save(); ctx.setLineDash([6, 3]); line(sel, SEL_LINE, 2); ctx.restore();
-      // the selected task's own spans, thick, over the mix
+      // yellow under black dashes: seen over any state's colour
+      line(sel, "#ffe600", 5);
+      ctx.save(); ctx.setLineDash([6, 4]); line(sel, "#000", 1.5); ctx.restore();
+      // the selected task's own spans, thick, framed in the line's yellow
+      const y = rowYc(sel);
+      ctx.fillStyle = "#ffe600";
+      ctx.fillRect(X(tStart[sel]) - 2, y - 7, X(tEnd[sel]) - X(tStart[sel]) + 4, 14);
       for (let j = first[sel]; j < first[sel + 1]; j++) {
         const st = ST[sState[j]];
         if (st.encloses) continue;
         ctx.fillStyle = st.colour;
-        ctx.fillRect(X(sStart[j]), rowYc(sel) - 4, Math.max(1, X(sEnd[j]) - X(sStart[j])), 8);
+        ctx.fillRect(X(sStart[j]), y - 4, Math.max(1, X(sEnd[j]) - X(sStart[j])), 8);
       }
     }
   }

@@ -248,10 +248,12 @@ def probe(args):
             out.update(page.eval("({first_paint_ms: fbview.firstPaintMs, view: fbview.view,"
                                  " tasks: fbview.tasks})"))
             if args.click_row is not None:
-                before = page.shot("canvas")
                 y = page.eval(f"fbview.rowY({args.click_row})")
                 x = page.eval("fbview.timeX((fbview.range()[0] + fbview.range()[1]) / 2)")
+                # hover first: the tooltip is in both pictures, only the click differs
                 page.mouse("mouseMoved", x, y)
+                page.eval("new Promise(r => requestAnimationFrame(() => r(1)))")
+                before = page.shot("canvas")
                 page.mouse("mousePressed", x, y, button="left", buttons=1, clickCount=1)
                 page.mouse("mouseReleased", x, y, button="left", buttons=0, clickCount=1)
                 page.eval("new Promise(r => requestAnimationFrame(() => r(1)))")
