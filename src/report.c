@@ -313,6 +313,24 @@ int report_begin(FILE *f, const struct fb_report_head *h)
 
 /* ------------------------------------------------------------ one run */
 
+/* [t_us, value] for each change of the server log's column col (1 in
+ * service, 2 queued): a row that changed only the other column is skipped. */
+static void write_samples(const struct fb_run_record *r, int col)
+{
+    const struct fb_server_stats *s = r->server;
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->nlog; i++) {
+        if (n > 0 && s->log[i][col] == s->log[i - 1][col])
+            continue;
+        jw_str(&w, n++ ? ",[" : "[");
+        jw_u64(&w, run_rel_us(r->run, s->log[i][0]));
+        jw_str(&w, ",");
+        jw_i64(&w, s->log[i][col]);
+        jw_str(&w, "]");
+    }
+}
+
 static void write_server(const struct fb_run_record *r)
 {
     const struct fb_server_stats *s = r->server;
@@ -340,14 +358,14 @@ static void write_server(const struct fb_run_record *r)
     jw_u64(&w, s->hung);
     jw_str(&w, "}");
     jw_str(&w, ", \"in_service_samples\": [");
-    for (size_t i = 0; i < s->nlog; i++) {
-        jw_str(&w, i ? ",[" : "[");
-        jw_u64(&w, run_rel_us(r->run, s->log[i][0]));
-        jw_str(&w, ",");
-        jw_i64(&w, s->log[i][1]);
+    write_samples(r, 1);
+    jw_str(&w, s->log_truncated ? "], \"in_service_samples_truncated\": true" : "]");
+    if (s->log_queued) {
+        jw_str(&w, ", \"queued_samples\": [");
+        write_samples(r, 2);
         jw_str(&w, "]");
     }
-    jw_str(&w, s->log_truncated ? "], \"in_service_samples_truncated\": true}" : "]}");
+    jw_str(&w, "}");
 }
 
 static void write_threads(const struct fb_run_record *r)

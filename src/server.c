@@ -54,8 +54,9 @@
 /* 10,000 concurrent connections plus stdio, the listener and epoll. */
 #define WANTED_FDS          10240
 #define ACCEPT_PAUSE_US     100000
-/* The in_service log keeps the newest LOG_RING changes, 16 bytes each: 1 MiB
- * however long the server runs, and a run of 32,768 requests in full. */
+/* The log keeps the newest LOG_RING changes, 16 bytes each: 1 MiB however
+ * long the server runs, and a run of 32,768 requests in full when none waits
+ * for a slot (2 changes each), 21,845 when each does (3). */
 #define LOG_RING            65536u
 /* /stats?log=1 is formatted in pieces of this size into its evbuffer. */
 #define STATS_CHUNK         16384
@@ -75,10 +76,11 @@ static const char page[] =
 
 enum fb_delay_state { DELAY_QUEUED, DELAY_IN_SERVICE, DELAY_DEAD };
 
-/* One change of the number of requests in service. */
+/* One change of the number of requests in service or waiting for a slot. */
 struct fb_log_entry {
     uint64_t t_us;                   /* CLOCK_MONOTONIC */
-    uint64_t in_service;
+    uint32_t in_service;             /* at most WANTED_FDS connections each */
+    uint32_t queued;
 };
 
 struct fb_server;
@@ -91,6 +93,9 @@ struct fb_delay_req {
     struct event *timer;            /* fires when the delay is over */
     struct event *watch;            /* the client's end of the socket */
     unsigned delay_ms;
+    uint64_t arrived_us;            /* CLOCK_MONOTONIC, when evhttp handed it over */
+    uint64_t queue_us;              /* waited for a slot (X-Queue-Us): 0 when
+                                     * it entered service on arrival */
     int capped;
     int can_probe;                  /* HTTP/1.1 or later: 1xx allowed */
     int probed;                     /* a 102 went out after the client's FIN */
@@ -157,17 +162,57 @@ static void list_remove(struct fb_delay_list *list, struct fb_delay_req *d)
     list->len--;
 }
 
-/* Records (now, in_service); once the ring is full each change overwrites
- * the oldest, so memory stays fixed and /stats says what was lost. */
-static void log_in_service(struct fb_server *srv)
+/* Records (now, in_service, queued); once the ring is full each change
+ * overwrites the oldest, so memory stays fixed and /stats says what was lost. */
+static void log_change(struct fb_server *srv)
 {
     struct fb_log_entry *e = &srv->log[srv->log_total % LOG_RING];
 
     if (srv->log_total >= LOG_RING)
         srv->log_lost_t = e->t_us;
     e->t_us = clock_now_us();
-    e->in_service = srv->active.len;
+    e->in_service = (uint32_t)srv->active.len;
+    e->queued = (uint32_t)srv->queue.len;
     srv->log_total++;
+}
+
+/* The name a client may give its request (X-Queue-For) so that it can tell
+ * an answer made for it from one a cache kept and replays to everyone: we
+ * echo it back beside X-Queue-Us. Only a short token is echoed; anything
+ * else could break the hand-written head of a reset (send_half_page). */
+#define QUEUE_FOR_MAX 64
+
+static const char *queue_for(struct evhttp_request *req)
+{
+    const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Queue-For");
+    size_t n = 0;
+
+    if (v == NULL)
+        return NULL;
+    for (; v[n] != '\0'; n++)
+        if (n == QUEUE_FOR_MAX
+            || !((v[n] >= '0' && v[n] <= '9') || (v[n] >= 'a' && v[n] <= 'z')
+                 || (v[n] >= 'A' && v[n] <= 'Z') || v[n] == '.' || v[n] == '-' || v[n] == '_'))
+            return NULL;
+    return n > 0 ? v : NULL;
+}
+
+/* Every answer says how long its request waited for a slot before its
+ * delay began: a duration on our clock alone, so it stays true for a client
+ * on another host, whose clock we do not share. Replaces what an earlier
+ * call said (each request is first marked 0 on arrival). */
+static void add_queue_headers(struct evhttp_request *req, uint64_t queue_us)
+{
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    const char *id = queue_for(req);
+    char value[24];
+
+    snprintf(value, sizeof value, "%" PRIu64, queue_us);
+    evhttp_remove_header(headers, "X-Queue-Us");
+    evhttp_remove_header(headers, "X-Queue-For");
+    evhttp_add_header(headers, "X-Queue-Us", value);
+    if (id != NULL)
+        evhttp_add_header(headers, "X-Queue-For", id);
 }
 
 /* Sends a whole response with body (moved, caller still frees the empty
@@ -229,12 +274,11 @@ static void delay_retire(struct fb_delay_req *d)
 {
     struct fb_server *srv = d->srv;
 
-    if (d->state == DELAY_QUEUED) {
+    if (d->state == DELAY_QUEUED)
         list_remove(&srv->queue, d);
-    } else {
+    else
         list_remove(&srv->active, d);
-        log_in_service(srv);
-    }
+    log_change(srv);
     /* The connection may outlive d (keep-alive): it must not call us again. */
     evhttp_connection_set_closecb(d->conn, NULL, NULL);
     event_del(d->timer);
@@ -262,6 +306,7 @@ static void delay_answer(struct fb_delay_req *d)
 
     if (d->capped)
         evhttp_add_header(headers, "X-Delay-Capped", "1");
+    add_queue_headers(d->req, d->queue_us);
     reply(d->req, HTTP_OK, "OK", "text/html", page, sizeof page - 1);
     d->srv->completed++;
 }
@@ -280,10 +325,11 @@ static void enter_service(struct fb_server *srv, struct fb_delay_req *d)
     list_push(&srv->active, d);
     if (srv->active.len > srv->max_in_service)
         srv->max_in_service = srv->active.len;
-    log_in_service(srv);
+    log_change(srv);
     if (evtimer_add(d->timer, &tv) != 0) {
         struct evhttp_request *req = d->req;
         delay_retire(d);
+        add_queue_headers(req, d->queue_us);
         reply_error(req, HTTP_SERVUNAVAIL, "Service Unavailable");
     }
 }
@@ -300,6 +346,7 @@ static void promote(struct fb_server *srv)
 
     while ((d = srv->queue.head) != NULL && has_room(srv)) {
         list_remove(&srv->queue, d);
+        d->queue_us = clock_now_us() - d->arrived_us;
         enter_service(srv, d);
     }
 }
@@ -312,11 +359,13 @@ static void promote(struct fb_server *srv)
 static void send_half_page(struct fb_delay_req *d)
 {
     evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(d->conn));
-    char head[256];
+    const char *id = queue_for(d->req);
+    char head[384];
     int n = snprintf(head, sizeof head,
                      "HTTP/%d.%d 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n"
-                     "X-Fault: reset\r\nConnection: close\r\n\r\n",
-                     d->req->major, d->req->minor, sizeof page - 1);
+                     "X-Fault: reset\r\nX-Queue-Us: %" PRIu64 "\r\n%s%s%sConnection: close\r\n\r\n",
+                     d->req->major, d->req->minor, sizeof page - 1, d->queue_us,
+                     id != NULL ? "X-Queue-For: " : "", id != NULL ? id : "", id != NULL ? "\r\n" : "");
     struct iovec iov[2] = { { head, (size_t)n }, { (void *)page, (sizeof page - 1) / 2 } };
     struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 
@@ -337,6 +386,8 @@ static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
     case FATE_FAIL:
         delay_retire(d);
         evhttp_add_header(evhttp_request_get_output_headers(d->req), "X-Fault", "fail");
+        /* It queued and held its slot like any other: that wait is true. */
+        add_queue_headers(d->req, d->queue_us);
         reply_error(d->req, HTTP_SERVUNAVAIL, "Service Unavailable");
         srv->failed++;
         break;
@@ -522,6 +573,7 @@ static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
         return;
     }
     d->fate = fate;
+    d->arrived_us = clock_now_us();
     srv->requests++;
     /* Newcomers never overtake the queue. */
     if (srv->queue.head == NULL && has_room(srv)) {
@@ -532,6 +584,7 @@ static void serve_delay(struct fb_server *srv, struct evhttp_request *req,
     list_push(&srv->queue, d);
     if (srv->queue.len > srv->max_queued)
         srv->max_queued = srv->queue.len;
+    log_change(srv);
 }
 
 /* Reads /stats's query: log=1 asks for the log, since=<µs on
@@ -578,7 +631,8 @@ static uint64_t log_find(const struct fb_server *srv, uint64_t since)
     return lo;
 }
 
-/* Appends ,"in_service_log":[[t_us,n],...] and the loss fields. Formatted
+/* Appends ,"in_service_log":[[t_us,in_service,queued],...] and the loss
+ * fields (the third column is newer: a reader of two takes the first two). Formatted
  * by hand into a chunk, no tree: 65,536 pairs take a few milliseconds, which
  * is all the loop stalls. Returns 0 or -1 (out of memory). */
 static int add_log(const struct fb_server *srv, struct evbuffer *out, uint64_t since)
@@ -593,8 +647,8 @@ static int add_log(const struct fb_server *srv, struct evbuffer *out, uint64_t s
     memcpy(chunk, head, len);
     for (uint64_t k = first; k < srv->log_total; k++) {
         const struct fb_log_entry *e = &srv->log[k % LOG_RING];
-        /* One pair is at most 2 x 20 digits and 4 punctuation bytes. */
-        if (len > sizeof chunk - 48) {
+        /* One row is at most 3 x 20 digits and 5 punctuation bytes. */
+        if (len > sizeof chunk - 72) {
             if (evbuffer_add(out, chunk, len) != 0)
                 return -1;
             len = 0;
@@ -605,13 +659,16 @@ static int add_log(const struct fb_server *srv, struct evbuffer *out, uint64_t s
         len += jw_format_u64(chunk + len, e->t_us);
         chunk[len++] = ',';
         len += jw_format_u64(chunk + len, e->in_service);
+        chunk[len++] = ',';
+        len += jw_format_u64(chunk + len, e->queued);
         chunk[len++] = ']';
     }
     if (evbuffer_add(out, chunk, len) != 0)
         return -1;
     /* dropped counts the server's whole life; truncated says whether any
      * lost change was at or after since, i.e. whether this log is whole. */
-    return evbuffer_add_printf(out, "],\"in_service_log_dropped\":%" PRIu64
+    return evbuffer_add_printf(out, "],\"in_service_log_columns\":[\"t_us\",\"in_service\",\"queued\"]"
+                               ",\"in_service_log_dropped\":%" PRIu64
                                ",\"in_service_log_truncated\":%s",
                                lost, truncated ? "true" : "false") < 0 ? -1 : 0;
 }
@@ -651,6 +708,8 @@ static void on_request(struct evhttp_request *req, void *arg)
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 
+    /* Until a /delay request queues: what is answered at once waited 0. */
+    add_queue_headers(req, 0);
     if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
         reply_error(req, HTTP_BADMETHOD, "Method Not Allowed");
@@ -947,9 +1006,15 @@ static const char serve_usage[] =
     "                       counters as JSON (requests, completed, abandoned,\n"
     "                       failed, reset, hung, in_service, queued, ...);\n"
     "                       log=1 adds in_service_log,\n"
-    "                       [[t_us, in_service], ...] on CLOCK_MONOTONIC:\n"
+    "                       [[t_us, in_service, queued], ...] on\n"
+    "                       CLOCK_MONOTONIC, at each change of either\n"
+    "                       (in_service_log_columns names them):\n"
     "                       the newest 65536 changes, those at or after US;\n"
     "                       in_service_log_truncated says if any was lost\n"
+    "\n"
+    "Every answer carries X-Queue-Us: the microseconds its request waited for\n"
+    "a slot before its delay began (0 when served at once), and echoes the\n"
+    "request's X-Queue-For (a token of up to 64 letters, digits, '.', '-', '_').\n"
     "\n"
     "A client that closes its connection gives its place up at once. One\n"
     "that only half-closes (HTTP/1.1) is sent '102 Processing' to tell the\n"

@@ -391,14 +391,20 @@ void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb
     s->reset = optional_number(doc, "reset");
     s->hung = optional_number(doc, "hung");
     const cJSON *log = cJSON_GetObjectItemCaseSensitive(doc, "in_service_log");
+    const cJSON *column = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "in_service_log_columns"), 2);
+    /* Named, so that an empty log still says whether the queue is in it. */
+    s->log_queued = cJSON_IsString(column) && strcmp(column->valuestring, "queued") == 0;
     int n = cJSON_GetArraySize(log);
     if (n > 0 && (s->log = calloc((size_t)n, sizeof(*s->log))) != NULL) {
         const cJSON *pair;
         cJSON_ArrayForEach(pair, log) {
             const cJSON *a = cJSON_GetArrayItem(pair, 0), *b = cJSON_GetArrayItem(pair, 1);
+            const cJSON *q = cJSON_GetArrayItem(pair, 2);
             if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
                 s->log[s->nlog][0] = (int64_t)a->valuedouble;
                 s->log[s->nlog][1] = (int64_t)b->valuedouble;
+                s->log[s->nlog][2] = cJSON_IsNumber(q) ? (int64_t)q->valuedouble : 0;
+                s->log_queued &= cJSON_IsNumber(q);
                 s->nlog++;
             }
         }
@@ -406,8 +412,8 @@ void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb
     s->log_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "in_service_log_truncated"));
     if (t->remote_stats) {
         /* A server that served before this run: its counts since the
-         * baseline, its peak from this run's log (it keeps no log of its
-         * queue: max_queued stays the server's since it started). */
+         * baseline, its peaks from this run's log (a server of an older
+         * build logs no queue: max_queued stays its own since it started). */
         s->requests = since_base(s->requests, t->base_requests);
         s->failed = since_base(s->failed, t->base_failed);
         s->reset = since_base(s->reset, t->base_reset);
@@ -416,6 +422,12 @@ void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb
         for (size_t i = 0; i < s->nlog; i++)
             if (s->log[i][1] > 0 && (uint64_t)s->log[i][1] > s->max_in_service)
                 s->max_in_service = (uint64_t)s->log[i][1];
+        if (s->log_queued) {
+            s->max_queued = s->queued;
+            for (size_t i = 0; i < s->nlog; i++)
+                if (s->log[i][2] > 0 && (uint64_t)s->log[i][2] > s->max_queued)
+                    s->max_queued = (uint64_t)s->log[i][2];
+        }
     }
     s->valid = ok;
     cJSON_Delete(doc);

@@ -27,8 +27,11 @@ struct fb_target {
 struct fb_server_stats {
     int valid;
     uint64_t requests, in_service, max_in_service, queued, max_queued;
-    int64_t (*log)[2];          /* [monotonic µs, in service]; caller frees */
+    int64_t (*log)[3];          /* [monotonic µs, in service, queued] at each
+                                 * change of either; caller frees */
     size_t nlog;
+    int log_queued;             /* the log has the queued column (a server of
+                                 * an older build sends two) */
     int log_truncated;          /* the server's ring lost part of this run's log */
     uint64_t failed, reset, hung;   /* faults it injected (faults.h) */
 };

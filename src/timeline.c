@@ -112,15 +112,27 @@ static void push(struct spanbuf *b, uint8_t state, uint32_t start, uint32_t end,
     s->seq = (uint16_t)seq;
 }
 
-/* A fetch: `queued` from the request to libcurl's start, then libcurl's
- * phases, each reached phase ending where the next begins; the last one
- * reached runs to the fetch's end, so a failed connect shows as a connect
- * span that ends at the failure. A fetch still in flight when the task
- * ended (an interrupted run) ends there. */
+/* A fetch: `queued` from the request to libcurl's start, then its phases,
+ * each reached phase ending where the next begins; the last one reached
+ * runs to the fetch's end, so a failed connect shows as a connect span that
+ * ends at the failure. A fetch still in flight when the task ended (an
+ * interrupted run) ends there. When the server said how long the request
+ * waited for a slot, `request` is split at PHASE_SERVICE into
+ * `server_queue` and `in_service`. */
 static void push_fetch(struct spanbuf *b, const struct fb_fetch_rec *f, uint32_t task_end, unsigned seq)
 {
-    static const uint8_t phase_state[] = {STATE_DNS, STATE_CONNECT, STATE_REQUEST, STATE_RECEIVE};
+    static const uint8_t whole[] = {STATE_DNS, STATE_CONNECT, STATE_REQUEST, STATE_RECEIVE};
+    static const uint8_t split[] = {STATE_DNS, STATE_CONNECT, STATE_SERVER_QUEUE, STATE_IN_SERVICE,
+                                    STATE_RECEIVE};
     uint32_t end = f->end_us != TIMELINE_NONE ? f->end_us : task_end;
+    uint32_t first = f->phase_us[PHASE_FIRST_BYTE], service = f->phase_us[PHASE_SERVICE];
+    int said = service && first;
+    const uint8_t *state = said ? split : whole;
+    /* mark[i] ends the span of state[i]; the last state runs to the end.
+     * The server's wait never reaches past the answer's first byte. */
+    const uint32_t mark[] = {f->phase_us[PHASE_DNS], f->phase_us[PHASE_CONNECT],
+                             said ? (service < first ? service : first) : first, first};
+    int n = said ? 4 : 3;
 
     if (f->admitted_us == TIMELINE_NONE) {
         push(b, STATE_QUEUED, f->start_us, end, seq); /* libcurl never ran it */
@@ -130,17 +142,17 @@ static void push_fetch(struct spanbuf *b, const struct fb_fetch_rec *f, uint32_t
     push(b, STATE_QUEUED, f->start_us, start, seq);
     uint32_t from = start;
     for (int p = 0;; p++) {
-        int last = p == PHASE_COUNT || f->phase_us[p] == 0;
+        int last = p == n || mark[p] == 0;
         uint32_t to = end;
         if (!last) {
-            uint64_t at = (uint64_t)start + f->phase_us[p];
+            uint64_t at = (uint64_t)start + mark[p];
             to = at > end ? end : (uint32_t)at;
             if (to < from)
                 to = from;
         }
         if (last && p == 0 && to == from)
             return; /* ended before libcurl reached any phase */
-        push(b, phase_state[p], from, to, seq);
+        push(b, state[p], from, to, seq);
         if (last)
             return;
         from = to;

@@ -17,11 +17,17 @@
 
 #define TIMELINE_OUTER 0x80     /* entry flag: the enclosing lane */
 
-/* libcurl's phases of a transfer, as offsets from its start. */
+/* The phases of a transfer, as offsets from its start: libcurl's, then the
+ * one the server tells of. */
 enum fb_phase {
     PHASE_DNS,                  /* name lookup done */
     PHASE_CONNECT,              /* TCP connected */
     PHASE_FIRST_BYTE,           /* first response byte */
+    PHASE_CURL_COUNT,
+    /* The server took the request into service: connected + the wait for a
+     * slot it reported (X-Queue-Us), at most the first byte; 0 = it did not
+     * say, and the request phase stays whole. */
+    PHASE_SERVICE = PHASE_CURL_COUNT,
     PHASE_COUNT
 };
 

@@ -39,6 +39,9 @@ enum fb_state {
     STATE_DNS,
     STATE_CONNECT,
     STATE_REQUEST,              /* connected, waiting for the first byte */
+    STATE_SERVER_QUEUE,         /* the part of request the server said it
+                                 * spent waiting for a capacity slot */
+    STATE_IN_SERVICE,           /* the rest of request, when the server said */
     STATE_RECEIVE,              /* first byte to done */
     STATE_CACHE_CHECK,
     STATE_CACHE_HIT,

@@ -2,8 +2,12 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -24,6 +28,12 @@ struct fb_transfer {
     char *body;
     size_t len, cap;
     int too_large;
+    /* What the server said of its queue (X-Queue-Us), believed only from an
+     * answer that names this request (X-Queue-For): a cache in between
+     * replays the header of the answer it kept to everyone it serves. */
+    struct curl_slist *ask;     /* our X-Queue-For request header */
+    uint64_t queue_us;
+    int queue_said, queue_ours;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -184,6 +194,53 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* The value of header line `line` (n bytes) when it is `name`, blanks
+ * trimmed and NUL-terminated into out; NULL otherwise. */
+static const char *header_value(const char *line, size_t n, const char *name, char *out, size_t outlen)
+{
+    size_t k = strlen(name);
+
+    if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
+        return NULL;
+    line += k + 1;
+    n -= k + 1;
+    while (n > 0 && (*line == ' ' || *line == '\t')) {
+        line++;
+        n--;
+    }
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    if (n >= outlen)
+        return NULL;
+    memcpy(out, line, n);
+    out[n] = '\0';
+    return out;
+}
+
+/* CURLOPT_HEADERFUNCTION: each response (an interim 1xx too) starts with
+ * its status line and says its own queue time, or nothing. */
+static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
+{
+    struct fb_transfer *t = arg;
+    size_t n = size * nitems;
+    char value[80], mine[80];
+    const char *id;
+
+    if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        t->queue_said = t->queue_ours = 0;
+    } else if (header_value(line, n, "X-Queue-Us", value, sizeof value) != NULL) {
+        /* Digits only, at most 19: anything else says nothing. */
+        size_t len = strlen(value);
+        t->queue_said = len > 0 && len <= 19 && strspn(value, "0123456789") == len;
+        t->queue_us = t->queue_said ? strtoull(value, NULL, 10) : 0;
+    } else if ((id = header_value(line, n, "X-Queue-For", value, sizeof value)) != NULL
+               && t->ask != NULL
+               && header_value(t->ask->data, strlen(t->ask->data), "X-Queue-For", mine, sizeof mine) != NULL) {
+        t->queue_ours = strcmp(id, mine) == 0;
+    }
+    return n;
+}
+
 static enum fb_stage stage_of(CURLcode rc, const struct fb_transfer *t)
 {
     switch (rc) {
@@ -285,12 +342,27 @@ static void progress_of(const struct fb_transfer *t, struct fb_xfer_result *r)
     r->start_us = t->first_action_us;
     if (t->socket_us > lookup && t->socket_us - lookup > r->start_us)
         r->start_us = t->socket_us - lookup;
+    /* The server measured its queue as a duration on its own clock; where
+     * it fell in our request phase (connected .. first byte) we cannot
+     * know without a shared clock. The request goes out once connected and
+     * queues on arrival, so the wait starts one one-way trip into the phase
+     * (microseconds on loopback, half a round trip across hosts): placed
+     * at the phase's start it is off by that trip, never by the wait. It
+     * is clipped to the first byte, so that a server's clock running fast,
+     * or a header that lies, cannot make in_service negative. */
+    uint32_t first = r->phase_us[PHASE_FIRST_BYTE];
+    if (t->queue_said && t->queue_ours && first) {
+        uint64_t at = (uint64_t)r->phase_us[PHASE_CONNECT] + t->queue_us;
+        r->phase_us[PHASE_SERVICE] = at < first ? (uint32_t)at : first;
+    }
 }
 
 static void unlink_active(struct fb_xfer *x, struct fb_transfer *t)
 {
     curl_multi_remove_handle(x->multi, t->easy);
     curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->ask);
+    t->ask = NULL;
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -347,6 +419,22 @@ static void drain_finished(struct fb_xfer *x)
     admit_waiting(x);
 }
 
+/* Names t's request (X-Queue-For: this client's nonce and t's number) and
+ * reads the answer's queue headers. Without memory for the name, the
+ * server's queue time is not believed and the request phase stays whole. */
+static void ask_queue_time(struct fb_xfer *x, struct fb_transfer *t)
+{
+    char line[80];
+
+    snprintf(line, sizeof line, "X-Queue-For: %016" PRIx64 "-%" PRIu64, x->nonce, x->started);
+    t->ask = curl_slist_append(NULL, line);
+    t->queue_said = t->queue_ours = 0;
+    if (t->ask != NULL)
+        curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->ask);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+}
+
 static int admit(struct fb_xfer *x, struct fb_transfer *t)
 {
     CURL *e = curl_easy_init();
@@ -376,8 +464,11 @@ static int admit(struct fb_xfer *x, struct fb_transfer *t)
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
     }
+    ask_queue_time(x, t);
     if (curl_multi_add_handle(x->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
+        curl_slist_free_all(t->ask);
+        t->ask = NULL;
         return -1;
     }
     t->first_action_us = 0;
@@ -425,6 +516,11 @@ int xfer_init(struct fb_xfer *x, struct event_base *base, const struct fb_xfer_o
     x->ctx = ctx;
     x->timer = evtimer_new(base, on_timer_event, x);
     x->multi = curl_multi_init();
+    /* Distinct per client and run, so that a cache's answer kept from an
+     * earlier run never names one of this run's requests. */
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    x->nonce = ((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec) ^ ((uint64_t)getpid() << 44);
     if (x->timer == NULL || x->multi == NULL) {
         xfer_cleanup(x);
         return -1;

@@ -58,6 +58,7 @@ struct fb_xfer {
     unsigned inflight;
     uint64_t started;           /* requests made upstream */
     uint64_t waited;            /* fetches that waited for a slot first */
+    uint64_t nonce;             /* names this client's requests to the server */
     unsigned open_connections, peak_connections;
     uint64_t connections_opened;
 };

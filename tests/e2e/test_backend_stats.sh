@@ -24,6 +24,27 @@ expect_eq "load from the backend's log" "$(jqv "$SCRATCH/r.json" '[.runs[].load.
 expect_eq "config names it" "$(jqv "$SCRATCH/r.json" .config.backend_stats)" "${base}stats"
 expect_eq "the backend's own total" "$(curl -s "${base}stats" | jq .requests)" 22
 
+# The backend's queue, from its log: a capacity-2 backend queues 3 of 5
+# requests in each run; each run's peak is its own, not the backend's since
+# it started, and its answers split the request phase.
+fb serve --port 0 --capacity 2 > "$SCRATCH/url2" 2> "$SCRATCH/serve2.err" &
+serve2=$!
+trap 'kill $serve $serve2 2>/dev/null' EXIT
+i=0
+until [ -s "$SCRATCH/url2" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "fetchbench serve did not start: $(cat "$SCRATCH/serve2.err")"; sleep 0.05
+done
+base2=$(head -1 "$SCRATCH/url2")
+fb --url "${base2}delay/100/url/{key}" --backend-stats "${base2}stats" --mode nolock,lock --repeat 2 \
+    --tasks 5 --quiet > "$SCRATCH/q.json"
+validate "$SCRATCH/q.json"
+expect_eq "queued_samples peak per run" \
+    "$(jqv "$SCRATCH/q.json" '[.runs[] | [.server.queued_samples[][1]] | max] | join(",")')" "3,0,3,0"
+expect_eq "max_queued per run, from the log" "$(jqv "$SCRATCH/q.json" '[.runs[].server.max_queued] | join(",")')" "3,0,3,0"
+expect_eq "queued_samples end at 0" "$(jqv "$SCRATCH/q.json" '[.runs[].server.queued_samples[-1][1]] | unique | join(",")')" 0
+expect_eq "the backend's answers split the request phase" \
+    "$(jqv "$SCRATCH/q.json" '[.runs[].tasks[].spans[][0]] | [index("request"), (index("server_queue") != null), (index("in_service") != null)] | map(tostring) | join(",")')" "null,true,true"
+
 # Credentials in it are shown as ***.
 host=${base#http://}
 fb --url "${base}delay/1" --backend-stats "http://u:secret@${host}stats" --tasks 1 --quiet > "$SCRATCH/cred.json"

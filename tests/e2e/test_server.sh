@@ -76,6 +76,21 @@ expect_eq "completed" "$(sv .completed)" 11
 expect_eq "log entries (two per answered request)" "$(sv '.in_service_log | length')" 22
 curl -sf "$SERVER_URL/stats" >"$SCRATCH/plain.json"
 expect_eq "/stats without ?log=1 has no log" "$(jqv "$SCRATCH/plain.json" 'has("in_service_log")')" false
+expect_eq "log columns" "$(sv '.in_service_log_columns | join(",")')" "t_us,in_service,queued"
+expect_eq "nothing queued in the log" "$(sv '[.in_service_log[][2]] | max')" 0
+
+# Every answer says its wait for a slot (X-Queue-Us, once) and echoes a
+# token named X-Queue-For; nothing else is echoed.
+for path in /delay/0 /nope /stats /delay/abc; do
+    curl -s -D - -o /dev/null -H "X-Queue-For: ab.C-9_z" "$SERVER_URL$path" | tr -d '\r' >"$SCRATCH/h"
+    expect_eq "X-Queue-Us on $path" "$(grep -ci '^x-queue-us: 0$' "$SCRATCH/h")" 1
+    expect_eq "X-Queue-For echoed on $path" "$(grep -ci '^x-queue-for: ab.C-9_z$' "$SCRATCH/h")" 1
+done
+long_token=$(head -c 65 /dev/zero | tr '\0' 'a')
+for token in "a b" "a;b" "$long_token"; do
+    curl -s -D "$SCRATCH/h" -o /dev/null -H "X-Queue-For: $token" "$SERVER_URL/delay/0"
+    expect_eq "X-Queue-For '$token' not echoed" "$(grep -ci '^x-queue-for' "$SCRATCH/h" || true)" 0
+done
 
 # Delays above 600000 ms are capped, never rejected; the request is in
 # service while the client waits, and leaves when the client does.
@@ -94,7 +109,7 @@ expect_eq "abandoned after the capped delays" "$(sv .abandoned)" 2
 restart_server --capacity 2
 clients=""
 for i in 1 2 3 4 5; do
-    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$SERVER_URL/delay/300" \
+    curl -s -o /dev/null -D "$SCRATCH/head.$i" -w '%{http_code} %{time_total}\n' "$SERVER_URL/delay/300" \
         >"$SCRATCH/wave.$i" &
     clients="$clients $!"
 done
@@ -115,6 +130,16 @@ expect_eq "max_queued" "$(sv .max_queued)" 3
 expect_eq "completed" "$(sv .completed)" 5
 expect_eq "most in service in the log" "$(sv '[.in_service_log[][1]] | max')" 2
 expect_eq "last in service in the log" "$(sv '.in_service_log[-1][1]')" 0
+expect_eq "most queued in the log" "$(sv '[.in_service_log[][2]] | max')" 3
+expect_eq "last queued in the log" "$(sv '.in_service_log[-1][2]')" 0
+# Each answer says how long it waited for a slot: 0, 0, one delay, one
+# delay, two delays (ideally; wide margins).
+cat "$SCRATCH"/head.* | tr -d '\r' | sed -n 's/^[Xx]-[Qq]ueue-[Uu]s: //p' | sort -n >"$SCRATCH/queued"
+expect_eq "X-Queue-Us answers" "$(wc -l <"$SCRATCH/queued")" 5
+q2=$(sed -n 2p "$SCRATCH/queued"); q3=$(sed -n 3p "$SCRATCH/queued"); q5=$(sed -n 5p "$SCRATCH/queued")
+[ "$q2" -lt 100000 ] || fail "second answer queued $q2 us; capacity 2 serves two at once"
+[ "$q3" -ge 250000 ] && [ "$q3" -lt 450000 ] || fail "third answer queued $q3 us, expected about one delay"
+[ "$q5" -ge 500000 ] && [ "$q5" -lt 900000 ] || fail "last answer queued $q5 us, expected about two delays"
 
 ### Clients that leave while in service or queued give their slots back.
 restart_server --capacity 1

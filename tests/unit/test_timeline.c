@@ -139,3 +139,54 @@ Test(timeline, a_task_that_arrived_but_never_ran_was_created_until_its_end)
     cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 1);
     expect_span(0, STATE_CREATED, 5, 80);
 }
+
+/* A fetch the server said it queued: request splits into server_queue (from
+ * the connect, as long as the server said) and in_service (to the first byte). */
+static struct fb_fetch_rec *served_fetch(uint32_t service)
+{
+    arrive(0, 0);
+    struct fb_fetch_rec *f = timeline_fetch(&tl, &t, 0);
+    f->admitted_us = 10;
+    f->phase_us[PHASE_DNS] = 100;
+    f->phase_us[PHASE_CONNECT] = 150;
+    f->phase_us[PHASE_FIRST_BYTE] = 9000;
+    f->phase_us[PHASE_SERVICE] = service;
+    f->end_us = 9500;
+    t.end_us = 9500;
+    return f;
+}
+
+Test(timeline, a_fetch_the_server_queued_splits_its_request)
+{
+    served_fetch(6150); /* 6000 µs in the server's queue */
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 7);
+    expect_span(3, STATE_CONNECT, 110, 160);
+    expect_span(4, STATE_SERVER_QUEUE, 160, 6160);
+    expect_span(5, STATE_IN_SERVICE, 6160, 9010);
+    expect_span(6, STATE_RECEIVE, 9010, 9500);
+}
+
+Test(timeline, a_server_wait_past_the_first_byte_is_clipped)
+{
+    served_fetch(20000);
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 7);
+    expect_span(4, STATE_SERVER_QUEUE, 160, 9010);
+    expect_span(5, STATE_IN_SERVICE, 9010, 9010);
+    expect_span(6, STATE_RECEIVE, 9010, 9500);
+}
+
+Test(timeline, without_the_servers_word_request_stays_whole)
+{
+    served_fetch(0);
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 6);
+    expect_span(4, STATE_REQUEST, 160, 9010);
+    expect_span(5, STATE_RECEIVE, 9010, 9500);
+}
+
+Test(timeline, server_queue_is_a_wait_and_a_fetch_phase_in_service_only_a_phase)
+{
+    cr_expect_str_eq(strategy_state(NULL, STATE_SERVER_QUEUE)->name, "server_queue");
+    cr_expect_eq(strategy_state(NULL, STATE_SERVER_QUEUE)->flags, STATE_WAIT | STATE_FETCH);
+    cr_expect_str_eq(strategy_state(NULL, STATE_IN_SERVICE)->name, "in_service");
+    cr_expect_eq(strategy_state(NULL, STATE_IN_SERVICE)->flags, STATE_FETCH);
+}
