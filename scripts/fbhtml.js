@@ -342,7 +342,7 @@
         const y = rowYc(r);
         ctx.moveTo(plotL, y); ctx.lineTo(plotR(), y); ctx.stroke();
       };
-      chain.forEach(r => line(r, "rgba(40,90,200,0.35)", 1));
+      // not the rest of the chain: under a lock it is every task
       related.forEach(r => line(r, "rgba(40,90,200,0.9)", 1.5));
       // yellow under black dashes: seen over any state's colour
       line(sel, "#ffe600", 5);
@@ -381,7 +381,7 @@
     for (let r = 0; r < N; r++) {
       if (pred[r] < 0) continue;
       const strong = sel >= 0 && (r === sel || pred[r] === sel);
-      const inChain = sel >= 0 && (chain.has(r) || r === sel) && (chain.has(pred[r]) || pred[r] === sel);
+      const inChain = !DENSE && sel >= 0 && (chain.has(r) || r === sel) && (chain.has(pred[r]) || pred[r] === sel);
       if (!strong && !all && !inChain) continue;
       const kind = D.links[predKind[r]];
       const colour = LINK_COLOURS[kind] || OTHER_LINK;
@@ -503,8 +503,12 @@
     for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) { step = m * p; break; }
     const at = [];
     for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) if (t >= 0) at.push(t);
-    const unit = step < 1000 ? ["µs", 1] : step < 1e6 ? ["ms", 1e3] : ["s", 1e6];
-    const dec = Math.max(0, -Math.floor(Math.log10(step / unit[1]) + 1e-9) + (String(step / unit[1] / Math.pow(10, Math.floor(Math.log10(step / unit[1]) + 1e-9))).includes(".") ? 1 : 0));
+    // the unit suits the times shown (200.65 ms, not 200650 µs); the
+    // decimals, the step (one more for a step of 2.5)
+    const big = Math.max(Math.abs(t0), Math.abs(t1));
+    const unit = big < 1000 ? ["µs", 1] : big < 1e6 ? ["ms", 1e3] : ["s", 1e6];
+    const u = step / unit[1], e = Math.floor(Math.log10(u) + 1e-9);
+    const dec = Math.min(6, Math.max(0, -e + (Math.abs(u / Math.pow(10, e) - 2.5) < 1e-6 ? 1 : 0)));
     return {at, unit, dec};
   }
 
@@ -560,7 +564,7 @@
       const list = [...chain].sort((a, b) => a - b).map(r => T.id[r]);
       bits.push(`Linked by waited_on (yellow: it; blue: its predecessor and successors; pale: the rest of the chain): ` +
                 (list.length > 30 ? `${list.length} tasks` : `tasks ${list.join(", ")}`) + ".");
-    } else if (D.waited_on) bits.push("No task is linked to it.");
+    } else if (D.waited_on || D.links.length) bits.push("No task is linked to it.");
     else bits.push("This report has no waited_on links (an older fetchbench).");
     el.textContent = bits.join("\n") + "  (Esc clears.)";
   }
@@ -627,6 +631,18 @@
   }
   function pan(frac) { const w = t1 - t0; clampView(t0 + frac * w, t1 + frac * w); draw(); }
   function reset() { t0 = 0; t1 = FULL; draw(); }
+  // zoom onto the waited_on links of the selection's chain (all links when
+  // none is selected): the lock's hand-off cascade is microseconds wide
+  function fitLinks() {
+    let a = Infinity, b = -Infinity;
+    for (let r = 0; r < N; r++) {
+      if (pred[r] < 0 || (sel >= 0 && r !== sel && !chain.has(r))) continue;
+      a = Math.min(a, predAt[r]); b = Math.max(b, landing(r));
+    }
+    if (a > b) return;
+    const pad = Math.max((b - a) * 0.15, 20);
+    clampView(a - pad, b + pad); draw();
+  }
 
   const local = e => { const b = canvas.getBoundingClientRect(); return [e.clientX - b.left, e.clientY - b.top]; };
   let drag = null;
@@ -668,12 +684,15 @@
   document.getElementById("zin").addEventListener("click", () => zoom(0.5));
   document.getElementById("zout").addEventListener("click", () => zoom(2));
   document.getElementById("zreset").addEventListener("click", reset);
+  const fit = document.getElementById("zlinks");
+  if (D.waited_on) fit.addEventListener("click", fitLinks); else fit.hidden = true;
   document.addEventListener("keydown", e => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const k = e.key;
     if (k === "+" || k === "=") zoom(0.5);
     else if (k === "-" || k === "_") zoom(2);
     else if (k === "0") reset();
+    else if (k === "f") fitLinks();
     else if (k === "ArrowLeft") pan(-0.2);
     else if (k === "ArrowRight") pan(0.2);
     else if (k === "Escape") select(-1);
@@ -718,6 +737,7 @@
     rowY: r => canvas.getBoundingClientRect().top + rowYc(r),
     timeX: t => canvas.getBoundingClientRect().left + X(t),
     range: () => [t0, t1],
+    setRange: (a, b) => { clampView(a, b); draw(); },
     selected: () => (sel >= 0 ? T.id[sel] : null),
     related: () => [...related].map(r => T.id[r]).sort((a, b) => a - b),
     chain: () => [...chain].map(r => T.id[r]).sort((a, b) => a - b),

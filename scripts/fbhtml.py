@@ -214,8 +214,8 @@ def render(data):
 <style>{css}</style>
 </head><body>
 <header><h1 id="title">{t}</h1><p id="details"></p><p id="which"></p>
-<div id="controls"><button id="zout" title="zoom out (-)">&minus;</button><button id="zin" title="zoom in (+)">+</button><button id="zreset" title="whole run (0)">whole run</button>
-<span id="range"></span><span id="hint">wheel or +/&minus; to zoom, drag or &larr;/&rarr; to pan, click a task to show who it waited on</span></div>
+<div id="controls"><button id="zout" title="zoom out (-)">&minus;</button><button id="zin" title="zoom in (+)">+</button><button id="zreset" title="whole run (0)">whole run</button><button id="zlinks" title="zoom onto the waited_on links of the selected task's chain, or all (f)">fit links</button>
+<span id="range"></span><span id="hint">wheel or +/&minus; to zoom, drag or &larr;/&rarr; to pan, click a task to show who it waited on, f to fit its links</span></div>
 <div id="legend"></div></header>
 <div id="wrap"><canvas id="view" tabindex="0"></canvas><div id="tip" hidden></div></div>
 <div id="selection"></div>
