@@ -24,7 +24,7 @@ With --view the page is a fetchbench HTML view (scripts/fbhtml.py), and:
                it alone, before and after) that changed by more than
                about 48 in some channel
   zoom         with --wheel: a wheel turn over the rows' middle:
-               {"before": [t0, t1], "after": [t0, t1]}
+               {"before": [t0, t1], "after": [t0, t1], "redraw_ms"}
 With --shots, the screenshots (before.png, after.png, zoomed.png) are kept
 in DIR.  Chromium and its children (its own process group) are ended on
 exit, whatever happens.  Exit 0 when the probe ran (what it found is for
@@ -271,7 +271,8 @@ def probe(args):
                 x = page.eval("fbview.timeX((fbview.range()[0] + fbview.range()[1]) / 2)")
                 page.mouse("mouseWheel", x, y, deltaX=0, deltaY=-400)
                 page.eval("new Promise(r => requestAnimationFrame(() => r(1)))")
-                out["zoom"] = {"before": before, "after": page.eval("fbview.range()")}
+                out["zoom"] = {"before": before, "after": page.eval("fbview.range()"),
+                               "redraw_ms": page.eval("fbview.lastDrawMs()")}
                 if args.shots:
                     with open(os.path.join(args.shots, "zoomed.png"), "wb") as f:
                         f.write(page.shot())

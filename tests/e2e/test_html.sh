@@ -14,7 +14,7 @@ PY=/usr/bin/python3
 HTML=$FB_ROOT/scripts/fbhtml.py
 CDP=$FB_ROOT/tests/cdp.py
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-[ -n "$CHROMIUM" ] || { echo "SKIP: no chromium installed (scripts/setup installs it)"; exit 0; }
+[ -n "$CHROMIUM" ] && [ -x "$CHROMIUM" ] || { echo "SKIP: no chromium installed (scripts/setup installs it)"; exit 0; }
 $PY -c 'import matplotlib, numpy, PIL' 2>/dev/null || fail "$PY lacks matplotlib (run scripts/setup)"
 # a 100,000-task page must paint within this (ms, from navigation; about 1.5 s here)
 PAINT_MS=${HTML_PAINT_MS:-20000}
