@@ -80,11 +80,11 @@
   for (let i = 0; i < NT; i++) thEnd[i] = thStart[i] + TH.dur[i];
   const slot = new Int32Array(NT);
   let nslots = 0;
+  const thOrder = Array.from({length: NT}, (_, i) => i)
+    .sort((a, b) => thStart[a] - thStart[b] || thEnd[a] - thEnd[b]);
   {
-    const order = Array.from({length: NT}, (_, i) => i)
-      .sort((a, b) => thStart[a] - thStart[b] || thEnd[a] - thEnd[b]);
     const slotEnd = [];
-    for (const i of order) {
+    for (const i of thOrder) {
       let k = slotEnd.findIndex(e => e <= thStart[i]);
       if (k < 0 || nslots > 64) k = slotEnd.length < 64 ? slotEnd.length : -1;
       if (k < 0) { slot[i] = -1; continue; }
@@ -412,11 +412,19 @@
     let x = plotL - 1, y = yOf(0);
     ctx.moveTo(x, yOf(0));
     if (n && flat[0] > t0) ctx.lineTo(X(flat[0]), y);
+    // many steps in one pixel column become one vertical stroke over
+    // their range: 200,000 samples cost a few thousand segments
+    let col = NaN, vlo = 0, vhi = 0;
+    const flush = () => { if (col === col) { ctx.lineTo(col, yOf(vlo)); ctx.lineTo(col, yOf(vhi)); ctx.lineTo(col, y); } };
     for (; i < n; i++) {
-      const xi = Math.max(plotL - 1, X(flat[2 * i]));
-      ctx.lineTo(xi, y); y = yOf(flat[2 * i + 1]); ctx.lineTo(xi, y);
+      const xi = Math.max(plotL - 1, X(flat[2 * i])), v = flat[2 * i + 1];
+      const c = Math.round(xi);
+      if (c !== col) { flush(); ctx.lineTo(c, y); col = c; vlo = vhi = v; }
+      else { vlo = Math.min(vlo, v); vhi = Math.max(vhi, v); }
+      y = yOf(v);
       if (flat[2 * i] > t1) break;
     }
+    flush();
     ctx.lineTo(plotR() + 1, y);
     if (close) { ctx.lineTo(plotR() + 1, yOf(0)); ctx.closePath(); }
   }
@@ -424,18 +432,39 @@
   function drawThreads() {
     const [y, h] = L.threads, top = threadTop * 1.15 + 0.5, yOf = v => y + h - v * h / top;
     const unit = h / top;
-    for (let i = 0; i < NT; i++) {
-      if (slot[i] < 0 || thEnd[i] < t0 || thStart[i] > t1) continue;
-      const y0 = yOf(TH.baseline + slot[i] + 0.85), x0 = X(thStart[i]);
-      const mine = sel >= 0 && TH.task && TH.task[i] === sel;
-      ctx.fillStyle = mine ? "#fb6a4a" : LIFETIME;
-      ctx.fillRect(x0, y0, Math.max(1, X(thEnd[i]) - x0), unit * 0.7);
-      if (unit > 5) { ctx.strokeStyle = mine ? SEL_LINE : LIFETIME_EDGE; ctx.lineWidth = 1; ctx.strokeRect(x0, y0, Math.max(1, X(thEnd[i]) - x0), unit * 0.7); }
+    // lifetimes in start order; in each slot, bars less than a pixel apart
+    // are drawn as one (100,000 threads would be 100,000 rectangles)
+    const runA = new Float64Array(nslots).fill(NaN), runB = new Float64Array(nslots);
+    const bar = (k, a, b) => {
+      const y0 = yOf(TH.baseline + k + 0.85);
+      ctx.fillStyle = LIFETIME; ctx.fillRect(a, y0, Math.max(1, b - a), unit * 0.7);
+      if (unit > 5) { ctx.strokeStyle = LIFETIME_EDGE; ctx.lineWidth = 1; ctx.strokeRect(a, y0, Math.max(1, b - a), unit * 0.7); }
+    };
+    for (const i of thOrder) {
+      const k = slot[i];
+      if (k < 0 || thEnd[i] < t0 || thStart[i] > t1) continue;
+      const a = X(thStart[i]), b = Math.max(a + 1, X(thEnd[i]));
+      if (runA[k] === runA[k] && a <= runB[k] + 1 && unit <= 5) { runB[k] = Math.max(runB[k], b); continue; }
+      if (runA[k] === runA[k]) bar(k, runA[k], runB[k]);
+      runA[k] = a; runB[k] = b;
+    }
+    for (let k = 0; k < nslots; k++) if (runA[k] === runA[k]) bar(k, runA[k], runB[k]);
+    if (sel >= 0 && threadsOf.has(sel)) {
+      for (const i of threadsOf.get(sel)) {
+        if (slot[i] < 0) continue;
+        const y0 = yOf(TH.baseline + slot[i] + 0.85), x0 = X(thStart[i]);
+        ctx.fillStyle = "#fb6a4a"; ctx.fillRect(x0, y0, Math.max(1, X(thEnd[i]) - x0), unit * 0.7);
+      }
     }
     ctx.strokeStyle = "#1b2a3a"; ctx.lineWidth = 1.3;
     stepPath(TH.samples, yOf, false); ctx.stroke();
     ctx.fillStyle = CREATE;
-    for (let i = 0; i < NT; i++) if (thStart[i] >= t0 && thStart[i] <= t1) ctx.fillRect(X(thStart[i]) - 0.5, y + h - 5, 1.5, 5);
+    let last = -Infinity;       // one tick per pixel column is enough
+    for (const i of thOrder) {
+      if (thStart[i] < t0 || thStart[i] > t1) continue;
+      const x = Math.round(X(thStart[i]));
+      if (x !== last) { ctx.fillRect(x - 0.5, y + h - 5, 1.5, 5); last = x; }
+    }
     if (sel >= 0 && threadsOf.has(sel)) {
       ctx.fillStyle = SEL_LINE;
       for (const i of threadsOf.get(sel)) ctx.fillRect(X(thStart[i]) - 1, y, 2, h);
