@@ -7,7 +7,12 @@
 # narrows the time axis, its waited_on links are followed when the report
 # has them, a fetchbench/1 report loads too, and a 100,000-task run is drawn
 # as a density view within a generous time.  Bad input: exit 2, one line,
-# no file.  Skipped (exit 0, SKIP) when no chromium is installed.
+# no file.  Skipped (exit 0, SKIP) when no chromium is installed (or
+# CHROMIUM names no executable).  Each check was seen to fail against the
+# code it guards, broken: a script-made image request, a thrown exception,
+# a console.error, a click that selects nothing, a selection not drawn
+# (0 pixels changed; a red line on a red density: 234), a wheel that does
+# not zoom, successors left out of the related tasks, HTML_PAINT_MS=1.
 . "$FB_ROOT/tests/e2e/lib.sh"
 
 PY=/usr/bin/python3
