@@ -24,6 +24,8 @@ import fbplot  # noqa: E402
 V1_CONFIG = ("tasks", "mode", "url", "delay_ms", "capacity", "timeout_ms", "max_body",
              "max_connections", "fetch_cap", "fd_limit", "host", "host_resolved",
              "embedded_server")
+V1_SERVER = ("requests", "in_service", "max_in_service", "queued", "max_queued",
+             "in_service_samples", "in_service_samples_truncated")
 V1_SUMMARY = ("wall_us", "upstream_requests", "server_requests", "cache_hits", "cache_misses",
               "errors", "peak_threads", "threads_created", "threads_failed",
               "peak_connections")
@@ -68,6 +70,20 @@ def to_v2(paths):
         "repeats": [], "expectations": [], "interrupted": out["interrupted"]}
 
 
+def v1_spans(spans):
+    """v1 knew no server queue: a split request phase (server_queue, then
+    in_service) becomes the one request span it was."""
+    out = []
+    for s, a, b in spans:
+        if s in ("server_queue", "in_service"):
+            if out and out[-1][0] == "request" and out[-1][2] == a and s == "in_service":
+                out[-1][2] = b
+                continue
+            s = "request"
+        out.append([s, a, b])
+    return out
+
+
 def to_v1(path, index):
     doc, v1 = read(path)
     if v1:
@@ -79,13 +95,16 @@ def to_v1(path, index):
     tasks = []
     for t in run["tasks"]:
         t = {k: t[k] for k in V1_TASK if k in t}
-        t["spans"] = [{"state": s, "start_us": a, "end_us": b} for s, a, b in t["spans"]]
+        t["spans"] = [{"state": s, "start_us": a, "end_us": b} for s, a, b in v1_spans(t["spans"])]
         tasks.append(t)
+    server = run["server"] and {k: v for k, v in run["server"].items() if k in V1_SERVER}
+    threads = dict(run["threads"], lifetimes=[{k: v for k, v in life.items() if k != "task"}
+                                              for life in run["threads"]["lifetimes"]])
     return {"schema": fbplot.SCHEMA_V1, "tool": doc["tool"],
             "config": {k: cfg[k] for k in V1_CONFIG if k in cfg},
             "interrupted": run.get("interrupted", False),
             "summary": {k: run["summary"][k] for k in V1_SUMMARY if k in run["summary"]},
-            "server": run["server"], "threads": run["threads"], "tasks": tasks}
+            "server": server, "threads": threads, "tasks": tasks}
 
 
 def write(doc):
