@@ -254,7 +254,7 @@ static void add_outcome(cJSON *outcomes, const struct fb_outcome_def *d)
 static cJSON *vocabulary_json(const struct fb_config *c)
 {
     cJSON *o = cJSON_CreateObject(), *states = cJSON_CreateArray(), *outcomes = cJSON_CreateArray();
-    cJSON *counters = cJSON_CreateArray(), *stages = cJSON_CreateArray();
+    cJSON *counters = cJSON_CreateArray(), *stages = cJSON_CreateArray(), *links = cJSON_CreateArray();
 
     for (unsigned s = STATE_NONE + 1; s < STATE_CORE_COUNT; s++)
         add_state(states, &vocab_core_states[s]);
@@ -279,6 +279,9 @@ static cJSON *vocabulary_json(const struct fb_config *c)
     cJSON_AddItemToObject(o, "outcomes", outcomes);
     cJSON_AddItemToObject(o, "counters", counters);
     cJSON_AddItemToObject(o, "stages", stages);
+    for (int k = LINK_NONE + 1; k < LINK_KIND_COUNT; k++)
+        cJSON_AddItemToArray(links, cJSON_CreateString(vocab_link_name(k)));
+    cJSON_AddItemToObject(o, "links", links);
     return o;
 }
 
@@ -368,6 +371,11 @@ static void write_threads(const struct fb_run_record *r)
         jw_str(&w, ",\"end_us\":");
         if (r->lives[i].end_us)
             jw_u64(&w, run_rel_us(r->run, (int64_t)r->lives[i].end_us));
+        else
+            jw_str(&w, "null");
+        jw_str(&w, ",\"task\":");
+        if (r->lives[i].task)
+            jw_u64(&w, r->lives[i].task - 1);
         else
             jw_str(&w, "null");
         jw_str(&w, "}");
@@ -488,6 +496,20 @@ static int write_task(const struct fb_task_view *v, const struct quoted *states,
     p = jw_put_u32(p, v->start_us);
     p = PUT(p, ",\"end_us\":");
     p = jw_put_u32(p, v->end_us);
+    p = PUT(p, ",\"wait_us\":");
+    p = jw_put_u32(p, (uint32_t)v->wait_us); /* within the task's duration: 32 bits */
+    if (v->waited_on.kind != LINK_NONE) {
+        p = PUT(p, ",\"waited_on\":{\"task\":");
+        p = jw_put_u32(p, v->waited_on.task);
+        p = PUT(p, ",\"kind\":\"");
+        const char *k = vocab_link_name(v->waited_on.kind);
+        size_t kl = strlen(k);
+        memcpy(p, k, kl);
+        p += kl;
+        p = PUT(p, "\",\"at_us\":");
+        p = jw_put_u32(p, v->waited_on.at_us);
+        *p++ = '}';
+    }
     jw_commit(&w, p);
     if (v->error && write_error(v->error) < 0)
         return -1;

@@ -35,6 +35,13 @@ struct deadline {
     uint8_t gen;
 };
 
+/* Who a task waited on (its report's waited_on), in a side table of the run
+ * made on the first link: 12 bytes a task, none in runs without waits. */
+struct link {
+    uint32_t task, at_us;
+    uint8_t kind;               /* enum fb_link_kind; LINK_NONE: none */
+};
+
 struct fb_env {
     struct fb_run_opts o;
     const struct fb_strategy *strategy;
@@ -68,6 +75,7 @@ struct fb_env {
     uint32_t *key_in_flight;    /* [keys]: fetches upstream now */
     uint32_t *key_max_in_flight; /* [keys]: the most at once (the stampede) */
 
+    struct link *links;         /* [tasks], or NULL: no link yet */
     struct fb_task_error *errs;
     size_t nerrs, caperrs;
     struct fb_span *spanbuf;
@@ -148,11 +156,33 @@ static void ready(struct fb_env *env, struct fb_task *t, enum fb_wake why)
     runq_ready(&env->runq, &t->node);
 }
 
+void task_waited_on(struct fb_env *env, struct fb_task *t, uint32_t other, enum fb_link_kind kind, uint32_t at_us)
+{
+    uint32_t me = task_id(env, t);
+    if (other == me || other >= env->totals.ntasks || kind == LINK_NONE || kind >= LINK_KIND_COUNT)
+        return;
+    if (env->links == NULL && (env->links = calloc(env->totals.ntasks, sizeof(*env->links))) == NULL)
+        return; /* out of memory: the run goes on, unlinked */
+    env->links[me] = (struct link){other, at_us, (uint8_t)kind};
+}
+
+void task_waited_on_entry(struct fb_env *env, struct fb_task *t, const struct fb_store_reply *r,
+                          enum fb_link_kind kind)
+{
+    if (r->op == STORE_GET && r->status == STORE_OK && r->meta.stored_by)
+        task_waited_on(env, t, r->meta.stored_by - 1, kind, r->meta.stored_us);
+}
+
 /* A store answers later: from the loop, the task steps now; from inside a
- * step (an unlock handing the lock on), on a later tick. */
+ * step (an unlock handing the lock on), on a later tick. A lock handed
+ * over is recorded here, at the release, for every strategy alike. */
 static void on_store_answer(void *ctx, struct fb_task *t, const struct fb_store_reply *r)
 {
     struct fb_env *env = ctx;
+
+    /* Inside a step, the releaser's: its clock is the release's time. */
+    if (r->op == STORE_LOCK && r->status == STORE_OK && r->granted_by)
+        task_waited_on(env, t, (uint32_t)(r->granted_by - 1), LINK_HANDOFF, env->in_step ? env->now : now_rel(env));
 
     if (env->in_step) {
         t->reply = (uint8_t)(r->op << 4 | (r->status & 15));
@@ -421,6 +451,7 @@ int task_set(struct fb_env *env, struct fb_task *t, struct fb_fetched *f, struct
         .stored_us = env->now,
         .expires_us = expires > UINT32_MAX ? UINT32_MAX : (uint32_t)expires,
         .compute_us = f->compute_us,
+        .stored_by = task_id(env, t) + 1, /* its lock token too */
     };
     char *body = f->body;
     f->body = NULL;
@@ -647,12 +678,21 @@ oom:
     return NULL;
 }
 
+/* threads' namer: a transfer's owner is a task's node. */
+static uint32_t task_of_owner(void *ctx, const void *owner)
+{
+    const struct fb_env *env = ctx;
+    const struct fb_task *t = TASK_OF((struct fb_node *)owner);
+    return t >= env->tasks && t < env->tasks + env->totals.ntasks ? (uint32_t)(t - env->tasks) + 1 : 0;
+}
+
 int run_execute(struct fb_run *run, char *err, size_t errlen)
 {
     struct fb_env *env = &run->env;
     const struct fb_config *cfg = env->o.cfg;
     struct timeval limit = {RUN_LIMIT_US / 1000000, 0};
 
+    threads_set_namer(task_of_owner, env);
     threads_start(threads_live_now());
     env->totals.t0_us = clock_now_us();
     evtimer_add(env->limit, &limit);
@@ -676,6 +716,7 @@ int run_execute(struct fb_run *run, char *err, size_t errlen)
     env->totals.waited_for_slot = env->xfer.waited;
     env->totals.connections_peak = env->xfer.peak_connections;
     threads_stop();
+    threads_set_namer(NULL, NULL);
     (void)err;
     (void)errlen;
     return 0;
@@ -717,6 +758,7 @@ void run_free(struct fb_run *run)
     for (size_t i = 0; i < env->nerrs; i++)
         free(env->errs[i].message);
     free(env->errs);
+    free(env->links);
     free(env->heap);
     free(env->spanbuf);
     free(env->tasks);
@@ -778,6 +820,16 @@ int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v)
     v->error = t->error && t->error <= env->nerrs ? &env->errs[t->error - 1] : NULL;
     v->nspans = timeline_spans(&env->tl, t, &env->spanbuf, &env->spancap);
     v->spans = env->spanbuf;
+    v->wait_us = 0;
+    for (int k = 0; k < v->nspans; k++)
+        if (strategy_state(env->strategy, v->spans[k].state)->flags & STATE_WAIT)
+            v->wait_us += v->spans[k].end_us - v->spans[k].start_us;
+    memset(&v->waited_on, 0, sizeof(v->waited_on));
+    if (env->links && env->links[i].kind != LINK_NONE) {
+        v->waited_on.task = env->links[i].task;
+        v->waited_on.at_us = env->links[i].at_us;
+        v->waited_on.kind = env->links[i].kind;
+    }
     return v->nspans < 0 ? -1 : 0;
 }
 

@@ -60,6 +60,11 @@ struct fb_task_view {
     const struct fb_task_error *error;      /* or NULL */
     const struct fb_span *spans;            /* valid until the next view */
     int nspans;
+    uint64_t wait_us;           /* time in its spans of wait states */
+    struct fb_link_view {
+        uint32_t task, at_us;   /* the task it waited on; when that one let it go */
+        uint8_t kind;           /* enum fb_link_kind; LINK_NONE: no link */
+    } waited_on;                /* the last task it waited on and went on because of */
 };
 
 /* Sets a run up. NULL on failure, with a one-line reason in err. */

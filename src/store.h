@@ -27,6 +27,8 @@ struct fb_entry_meta {
     uint32_t stored_us;
     uint32_t expires_us;        /* UINT32_MAX: never */
     uint32_t compute_us;        /* how long the value took to fetch */
+    uint32_t stored_by;         /* the lock token of the task that stored it
+                                 * (its id + 1); 0 = unknown */
 };
 
 struct fb_store_reply {
@@ -35,6 +37,8 @@ struct fb_store_reply {
     const char *value;          /* get, when found: the store's, valid until
                                  * the next operation on the key */
     size_t len;
+    uint64_t granted_by;        /* lock answered later: the token of the holder
+                                 * whose release handed it over; 0 = unknown */
 };
 
 /* The lock that is not a key's: one for the whole cache (asyncio.Lock). */

@@ -20,6 +20,8 @@ struct mem_store {
     struct fb_lock **locks;     /* [nkeys], made on first use */
     struct fb_lock global;
     uint32_t nkeys;
+    uint64_t releasing;         /* the token of the unlock in progress: whose
+                                 * release a grant is */
     fb_store_answer_fn *answer;
     void *ctx;
 };
@@ -29,7 +31,7 @@ struct mem_store {
 static void grant(void *arg, struct fb_node *next)
 {
     struct mem_store *m = arg;
-    struct fb_store_reply r = {.op = STORE_LOCK, .status = STORE_OK};
+    struct fb_store_reply r = {.op = STORE_LOCK, .status = STORE_OK, .granted_by = m->releasing};
     m->answer(m->ctx, TASK_OF(next), &r);
 }
 
@@ -111,7 +113,9 @@ static int mem_unlock(void *s, uint32_t id, uint64_t token, struct fb_task *owne
         now->status = STORE_ERROR;
         return 1;
     }
+    m->releasing = token;
     lock_release(l);
+    m->releasing = 0;
     now->status = STORE_OK;
     return 1;
 }

@@ -136,6 +136,17 @@ int task_unlock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_
  * answer comes; or 0, the answer is already on its way (a lock handed to t
  * while its timer fired): it comes as WAKE_STORE, and t holds the lock. */
 int task_cancel_wait(struct fb_env *env, struct fb_task *t);
+/* Records that t waited on task `other` and goes on because of it (the
+ * report's waited_on; the last one recorded wins): LINK_RESULT, other's
+ * result handed to t now; LINK_VALUE, t read the value other stored at
+ * at_us. A lock handed over by a release is recorded by the run itself
+ * (LINK_HANDOFF), for every strategy that uses task_lock. */
+void task_waited_on(struct fb_env *env, struct fb_task *t, uint32_t other, enum fb_link_kind kind, uint32_t at_us);
+/* The same for the entry a get answered with: t goes on with the value the
+ * entry's storer stored (at the entry's stored_us); nothing when t stored it
+ * itself or the store does not know who did. */
+void task_waited_on_entry(struct fb_env *env, struct fb_task *t, const struct fb_store_reply *r,
+                          enum fb_link_kind kind);
 /* A get's entry is there and not expired at env_now. */
 int store_fresh(const struct fb_env *env, const struct fb_store_reply *r);
 

@@ -90,6 +90,7 @@ static void checked(struct fb_env *env, struct lease_state *s, struct fb_task *t
             /* Being woken when the value was stored would have saved this. */
             env_count(env, POLL_LAG_US, now > r->meta.stored_us ? now - r->meta.stored_us : 0);
             env_count(env, POLL_HITS, 1);
+            task_waited_on_entry(env, t, r, LINK_VALUE);
         }
         task_enter(env, t, STATE_CACHE_HIT);
         task_finish(env, t, OUTCOME_CACHE_HIT, 0);

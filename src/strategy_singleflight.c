@@ -69,6 +69,7 @@ static void end_flight(struct fb_env *env, struct sf_state *s, struct fb_task *l
         struct fb_task *follower = env_task(env, f - 1);
         s->link[f - 1] = error;
         follower->pc = ok ? FLIGHT_OK : FLIGHT_FAILED;
+        task_waited_on(env, follower, task_id(env, leader), LINK_RESULT, env_now(env));
         task_wake(env, follower);
         f = next;
     }

@@ -157,6 +157,9 @@ static void stale_step(struct fb_env *env, void *state, struct fb_task *t, const
             fill(env, t);
             return;
         }
+        /* Found the fill it waited for: the filler's result, whoever
+         * handed it the lock. */
+        task_waited_on_entry(env, t, reply, LINK_RESULT);
         unlock_key(env, t);
         serve_entry(env, s, t, reply);
         return;

@@ -27,6 +27,10 @@ static size_t nlog, caplog;
 /* Bumped by threads_reset, so a thread that outlives one run cannot mark a
  * slot of the next. */
 static uint32_t generation;
+/* The next creation's task (1 + id; 0 = unknown), and who names owners. */
+static uint32_t tag;
+static fb_threads_namer *namer;
+static void *namer_ctx;
 
 struct trampoline {
     void *(*fn)(void *);
@@ -72,6 +76,8 @@ static size_t record_start(uint32_t *gen, uint32_t *peak_before, size_t *log_at)
     slot = nlives++;
     lives[slot].start_us = now;
     lives[slot].end_us = 0;
+    lives[slot].task = tag;
+    tag = 0; /* one creation per tag: the resolver starts one thread */
     if (++live > peak)
         peak = live;
     *log_at = log_change(now) == 0 ? nlog - 1 : SIZE_MAX;
@@ -162,6 +168,22 @@ int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *
     return rc;
 }
 
+void threads_set_namer(fb_threads_namer *fn, void *ctx)
+{
+    pthread_mutex_lock(&mu);
+    namer = fn;
+    namer_ctx = ctx;
+    tag = 0;
+    pthread_mutex_unlock(&mu);
+}
+
+void threads_tag_owner(const void *owner)
+{
+    pthread_mutex_lock(&mu);
+    tag = owner && namer ? namer(namer_ctx, owner) : 0;
+    pthread_mutex_unlock(&mu);
+}
+
 void threads_start(uint32_t baseline)
 {
     pthread_mutex_lock(&mu);
@@ -219,6 +241,7 @@ void threads_reset(void)
     live = peak = 0;
     failed = 0;
     recording = 0;
+    tag = 0;
     generation++;
     pthread_mutex_unlock(&mu);
 }

@@ -12,6 +12,7 @@
 
 struct fb_thread_life {
     uint64_t start_us, end_us; /* absolute monotonic µs; end 0 = still alive */
+    uint32_t task;             /* 1 + task id; 0 = unknown */
 };
 
 /* A change of the live thread count: at t_us, live threads became count. */
@@ -31,6 +32,15 @@ void threads_stop(void);
 int threads_snapshot(struct fb_thread_life **lives, size_t *nlives,
                      struct fb_thread_sample **samples, size_t *nsamples, uint32_t *peak,
                      size_t *failed);
+/* Which task a thread is for. A library says just before it starts a
+ * thread whose work it is doing (libcurl's resolver-start callback, with
+ * the transfer's owner): threads_tag_owner(owner) tags the next creation
+ * with the namer's name for owner (1 + task id; 0 = unknown), for one
+ * creation only; threads_tag_owner(NULL) clears it (the next transfer).
+ * The namer is called on the tagging thread, at once; NULL names nothing. */
+typedef uint32_t fb_threads_namer(void *ctx, const void *owner);
+void threads_set_namer(fb_threads_namer *namer, void *ctx);
+void threads_tag_owner(const void *owner);
 /* Forgets everything recorded (frees the tables). */
 void threads_reset(void);
 /* Threads alive in this process now, from /proc/self/status (0 if unknown). */

@@ -34,3 +34,10 @@ const char *vocab_stage_name(enum fb_stage s)
 {
     return stage_names[s];
 }
+
+static const char *const link_names[LINK_KIND_COUNT] = {"", "handoff", "result", "value"};
+
+const char *vocab_link_name(enum fb_link_kind k)
+{
+    return (unsigned)k < LINK_KIND_COUNT ? link_names[k] : "";
+}

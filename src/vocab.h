@@ -80,9 +80,22 @@ enum fb_stage {
     STAGE_COUNT
 };
 
+/* Why a task went on because of another task (a report's waited_on):
+ * handed a lock by its release, handed a leader's result, or read a value
+ * another task stored. */
+enum fb_link_kind {
+    LINK_NONE,
+    LINK_HANDOFF,
+    LINK_RESULT,
+    LINK_VALUE,
+    LINK_KIND_COUNT
+};
+
 extern const struct fb_state_def vocab_core_states[STATE_CORE_COUNT];   /* [0] unused */
 extern const struct fb_outcome_def vocab_core_outcomes[OUTCOME_CORE_COUNT]; /* [0] unused */
 
 const char *vocab_stage_name(enum fb_stage s);
+/* "handoff", "result", "value" ("" for LINK_NONE). */
+const char *vocab_link_name(enum fb_link_kind k);
 
 #endif

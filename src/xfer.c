@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "threads.h"
 
 /* One fetch. Linked to its easy handle with CURLOPT_PRIVATE. */
 struct fb_transfer {
@@ -43,6 +44,7 @@ static void socket_action(struct fb_xfer *x, curl_socket_t fd, int flags)
     uint64_t before = x->unstarted ? clock_now_us() : 0;
 
     curl_multi_socket_action(x->multi, fd, flags, &running);
+    threads_tag_owner(NULL); /* a tag not used by a thread ends with the call */
     /* libcurl runs every transfer added since the last call (their timers
      * expire at once) and starts each one's clock there, not when it was
      * added: at a million tasks that is one long loop turn later. */
@@ -219,6 +221,15 @@ static enum fb_stage stage_of(CURLcode rc, const struct fb_transfer *t)
     }
 }
 
+/* CURLOPT_RESOLVER_START_FUNCTION: libcurl is about to resolve t's host,
+ * with its threaded resolver on a new thread: the thread is t's owner's. */
+static int on_resolver_start(void *resolver_state, void *reserved, void *arg)
+{
+    const struct fb_transfer *t = arg;
+    threads_tag_owner(t->owner);
+    return 0;
+}
+
 static uint32_t phase_offset(CURL *easy, CURLINFO what)
 {
     curl_off_t us = 0;
@@ -356,6 +367,8 @@ static int admit(struct fb_xfer *x, struct fb_transfer *t)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, x);
+    curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, on_resolver_start);
+    curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, t);
     if (!x->opts.reuse_connections) {
         /* A new client session per request: its own connection and its own
          * name resolution, as a fresh aiohttp.ClientSession would do. */
