@@ -15,6 +15,7 @@ static int first;
 static uint32_t cap;
 static uint64_t aggregated_tasks;
 static unsigned aggregated_runs;
+static uint64_t next_flow = 1;  /* flow ids, unique in the trace */
 
 static void begin_event(void)
 {
@@ -270,6 +271,111 @@ int trace_begin(FILE *f, uint32_t max_tasks)
     return 0;
 }
 
+/* A time near want that a slice of the track covers ([start, end)), where a
+ * viewer binds a flow event to that slice: with after, the start of the
+ * first slice that starts at or after want (a grant, a resume); else, or
+ * when there is none, the nearest covered time (want itself inside a slice,
+ * want - 1 at a slice that ends at want). -1 when every slice is empty. */
+static int64_t bind_ts(const struct fb_span *s, int n, uint32_t want, int after)
+{
+    int64_t best = -1;
+    uint64_t dist = UINT64_MAX;
+
+    for (int k = 0; after && k < n; k++)
+        if (s[k].end_us > s[k].start_us && s[k].start_us >= want && (best < 0 || s[k].start_us < best))
+            best = s[k].start_us;
+    if (best >= 0)
+        return best;
+    for (int k = 0; k < n; k++) {
+        if (s[k].end_us <= s[k].start_us)
+            continue;
+        uint32_t p = want < s[k].start_us ? s[k].start_us : want >= s[k].end_us ? s[k].end_us - 1 : want;
+        uint64_t d = p > want ? p - want : want - p;
+        if (d < dist) {
+            dist = d;
+            best = p;
+        }
+    }
+    return best;
+}
+
+/* A flow: "s" at from, "f" at to, both bound to the slice around them. */
+static void flow(const char *name, const char *cat, uint64_t pid_from, uint64_t tid_from, int64_t from,
+                 uint64_t pid_to, uint64_t tid_to, int64_t to)
+{
+    static const char *const ph[2] = {"{\"ph\":\"s\",\"id\":", "{\"ph\":\"f\",\"bp\":\"e\",\"id\":"};
+    uint64_t pid[2] = {pid_from, pid_to}, tid[2] = {tid_from, tid_to}, ts[2] = {(uint64_t)from, (uint64_t)to};
+
+    for (int i = 0; i < 2; i++) {
+        begin_event();
+        jw_str(&w, ph[i]);
+        jw_u64(&w, next_flow);
+        jw_str(&w, ",\"name\":\"");
+        jw_str(&w, name);
+        jw_str(&w, "\",\"cat\":\"");
+        jw_str(&w, cat);
+        jw_str(&w, "\",");
+        pid_tid(pid[i], tid[i]);
+        jw_str(&w, ",\"ts\":");
+        jw_u64(&w, ts[i]);
+        jw_str(&w, "}");
+    }
+    next_flow++;
+}
+
+/* The flow of v's waited_on, from the task it waited on (at the link's
+ * time) to v (at its grant or resume), when both have tracks. Views the
+ * other task: v's spans are not valid after. */
+static int waited_on_flow(struct fb_run *run, const struct fb_task_view *v, uint64_t pid)
+{
+    const struct fb_link_view *l = &v->waited_on;
+    struct fb_task_view from;
+
+    if (l->kind == LINK_NONE || l->task >= cap)
+        return 0;
+    int64_t to = bind_ts(v->spans, v->nspans, l->at_us, 1);
+    if (run_task_view(run, l->task, &from) < 0)
+        return -1;
+    int64_t at = bind_ts(from.spans, from.nspans, l->at_us, 0);
+    if (to >= 0 && at >= 0 && from.arrived)
+        flow(vocab_link_name(l->kind), "waited_on", pid, (uint64_t)l->task + 1, at, pid, (uint64_t)v->id + 1, to);
+    return 0;
+}
+
+/* The flow from the dns slice of the task that started thread i (the one
+ * around the thread's start, else the nearest) to the thread's slice. */
+static int thread_flow(struct fb_run *run, uint32_t task, uint64_t pid_tasks, uint64_t pid_threads, size_t i,
+                       uint64_t start, uint64_t end)
+{
+    struct fb_task_view v;
+    struct fb_span dns[1];
+    uint64_t dist = UINT64_MAX;
+    int found = 0;
+
+    if (end <= start || run_task_view(run, task, &v) < 0)
+        return end <= start ? 0 : -1;
+    for (int k = 0; k < v.nspans; k++) {
+        const struct fb_span *s = &v.spans[k];
+        if (s->state != STATE_DNS || s->end_us <= s->start_us)
+            continue;
+        uint64_t d = start < s->start_us ? s->start_us - start : start >= s->end_us ? start - s->end_us + 1 : 0;
+        if (d < dist) {
+            dist = d;
+            dns[0] = *s;
+            found = 1;
+        }
+    }
+    if (!found)
+        return 0;
+    /* The thread may start a few µs before the dns phase's recorded start
+     * (the resolver starts inside libcurl's first step): the arrow's end is
+     * then moved into the thread's slice so that it never points back. */
+    int64_t from = bind_ts(dns, 1, (uint32_t)start, 0);
+    int64_t to = from < (int64_t)start ? (int64_t)start : from < (int64_t)end ? from : (int64_t)end - 1;
+    flow("resolver thread", "thread", pid_tasks, (uint64_t)task + 1, from, pid_threads, i + 1, to);
+    return 0;
+}
+
 /* The "fetchbench_aggregated" metadata event: what this run's process
  * shows of its tasks and threads, and how the rest were counted. */
 static void aggregated_meta(uint64_t pid, uint32_t traced, uint32_t aggregated, size_t threads_traced,
@@ -322,6 +428,8 @@ int trace_run(const struct fb_run_record *r, unsigned index)
             continue;
         if (i < cap) {
             rc = write_task(st, &v, pid_tasks);
+            if (rc == 0)
+                rc = waited_on_flow(r->run, &v, pid_tasks);
             traced++;
             continue;
         }
@@ -357,15 +465,24 @@ int trace_run(const struct fb_run_record *r, unsigned index)
             counter("server requests in service", pid_tasks, run_rel_us(r->run, r->server->log[i][0]),
                     r->server->log[i][1]);
 
-    /* Thread tracks, as many as task tracks; the live threads counter
-     * counts them all. */
-    for (size_t i = 0; i < r->nlives && threads_traced < cap; i++) {
+    /* Thread tracks, as many as task tracks: those of traced tasks, or of
+     * none known; the live threads counter counts them all. */
+    for (size_t i = 0; i < r->nlives && threads_traced < cap && rc == 0; i++) {
+        uint32_t task = r->lives[i].task;
+        if (task > cap)
+            continue;
         uint64_t start = run_rel_us(r->run, (int64_t)r->lives[i].start_us);
         uint64_t end = r->lives[i].end_us ? run_rel_us(r->run, (int64_t)r->lives[i].end_us) : tot->wall_us;
+        char args[32];
+        snprintf(args, sizeof(args), "\"task\":%u", task - 1);
         name_meta("thread_name", pid_threads, i + 1, "thread ", (int64_t)i);
-        complete("thread", "thread", pid_threads, i + 1, start, end, NULL);
+        complete("thread", "thread", pid_threads, i + 1, start, end, task ? args : NULL);
+        if (task)
+            rc = thread_flow(r->run, task - 1, pid_tasks, pid_threads, i, start, end);
         threads_traced++;
     }
+    if (rc < 0)
+        return -1;
     aggregated_meta(pid_tasks, traced, aggregated, threads_traced, r->nlives - threads_traced, q);
     if (aggregated) {
         aggregated_tasks += aggregated;
