@@ -93,7 +93,7 @@ def main(trace_path, report_path):
 def check_flows(events):
     """Every flow id has one start ("s") and one end ("f", bound to the
     enclosing slice) of the same name and category, each at a time a slice
-    of its track covers, the end not before the start. Returns the flows as
+    of its track covers, a link's end not before its start. Returns the flows as
     {id: (start event, end event)}."""
     slices = {}
     for e in events:
@@ -118,7 +118,10 @@ def check_flows(events):
         s, f = side["s"], side["f"]
         if (s["name"], s["cat"]) != (f["name"], f["cat"]):
             fail(f"flow {fid}: starts as {s['cat']}/{s['name']} and ends as {f['cat']}/{f['name']}")
-        if f["ts"] < s["ts"]:
+        # A resolver thread may start (and even end) a few µs before the dns
+        # phase's recorded start, which is taken after libcurl's first step:
+        # only the links between tasks must point forward.
+        if f["ts"] < s["ts"] and s["cat"] != "thread":
             fail(f"flow {fid}: ends at {f['ts']}, before its start at {s['ts']}")
         flows[fid] = (s, f)
     return flows
