@@ -74,3 +74,10 @@ check_trace "$SCRATCH/under.trace.json" "$SCRATCH/under.json" || fail "trace at 
 ! grep -q 'task tracks per run' "$SCRATCH/under.err" || fail "a note without aggregation"
 expect_exit 2 fb --tasks 1 --trace-tasks 0 --trace "$SCRATCH/t0.json" > /dev/null 2>&1
 expect_exit 2 fb --tasks 1 --trace-tasks 5x --trace "$SCRATCH/t0.json" > /dev/null 2>&1
+# A failed fetch: its last phase and its outcome carry the stage, the HTTP
+# status and the message (exit 1: tasks failed).
+expect_exit 1 fb --tasks 10 --mode nolock --delay-ms 50 --fail-rate 0.5 --quiet \
+    --trace "$SCRATCH/errors.trace.json" --output "$SCRATCH/errors.json"
+check_trace "$SCRATCH/errors.trace.json" "$SCRATCH/errors.json" || fail "trace of failed fetches"
+[ "$(jq '[.traceEvents[] | select(.ph == "X" and .cat == "fetch" and .args.http_status == 503)] | length' \
+    "$SCRATCH/errors.trace.json")" -ge 1 ] || fail "no fetch phase with its HTTP status"
