@@ -215,22 +215,61 @@ static size_t count_points(const struct changes *c)
     return n;
 }
 
-static void close_bucket(const char *name, uint64_t pid, uint64_t bucket, uint64_t q, int64_t before, int64_t peak,
-                         int64_t close)
-{
-    int64_t shown = before;
+/* A counter sampled per bucket of q µs: for each bucket where the level
+ * moved, its peak at the bucket's start and, when it differs, the level at
+ * its close at its last µs; with q = 1, the level after each µs that
+ * changed it. A peak shorter than the bucket stays visible; the bucket's
+ * shape does not. Levels at one µs count once, the last. */
+struct bucketer {
+    const char *name;
+    uint64_t pid, q, bucket, pending_t;
+    int64_t level, before, peak, pending;
+    int started, has_pending;
+};
 
-    if (peak != before)
-        counter(name, pid, bucket * q, shown = peak);
-    if (close != shown)
-        counter(name, pid, bucket * q + q - 1, close);
+static void bucket_close(struct bucketer *b)
+{
+    int64_t shown = b->before;
+
+    if (b->peak != b->before)
+        counter(b->name, b->pid, b->bucket * b->q, shown = b->peak);
+    if (b->level != shown)
+        counter(b->name, b->pid, b->bucket * b->q + b->q - 1, b->level);
 }
 
-/* "tasks in STATE" counters from sorted changes, one level per bucket of q
- * µs: when q is 1, the level after each time's changes; else, for each
- * bucket where the level moved, its peak at the bucket's start and, when it
- * differs, the level at its close at its last µs. A peak shorter than the
- * bucket stays visible; the bucket's shape does not. */
+static void bucket_commit(struct bucketer *b, uint64_t t, int64_t level)
+{
+    if (!b->started || t / b->q != b->bucket) {
+        if (b->started)
+            bucket_close(b);
+        b->started = 1;
+        b->bucket = t / b->q;
+        b->before = b->level;
+        b->peak = INT64_MIN;
+    }
+    b->level = level;
+    if (level > b->peak)
+        b->peak = level;
+}
+
+static void bucket_feed(struct bucketer *b, uint64_t t, int64_t level)
+{
+    if (b->has_pending && t != b->pending_t)
+        bucket_commit(b, b->pending_t, b->pending);
+    b->has_pending = 1;
+    b->pending_t = t;
+    b->pending = level;
+}
+
+static void bucket_finish(struct bucketer *b)
+{
+    if (b->has_pending)
+        bucket_commit(b, b->pending_t, b->pending);
+    if (b->started)
+        bucket_close(b);
+}
+
+/* "tasks in STATE" counters from sorted changes, at resolution q. */
 static void write_counters(const struct fb_strategy *st, const struct changes *c, uint64_t pid, uint64_t q)
 {
     char name[96];
@@ -238,37 +277,18 @@ static void write_counters(const struct fb_strategy *st, const struct changes *c
 
     while (i < c->n) {
         unsigned state = (unsigned)(c->v[i] >> 33);
-        int64_t level = 0, before = 0, peak = 0;
-        uint64_t bucket = UINT64_MAX;
+        int64_t level = 0;
+        struct bucketer b = {.name = name, .pid = pid, .q = q};
 
         snprintf(name, sizeof(name), "tasks in %s", strategy_state(st, state)->name);
         while (i < c->n && (unsigned)(c->v[i] >> 33) == state) {
-            uint64_t point = c->v[i] >> 1, t = point & UINT32_MAX;
-            if (t / q != bucket) {
-                if (bucket != UINT64_MAX)
-                    close_bucket(name, pid, bucket, q, before, peak, level);
-                bucket = t / q;
-                before = level;
-                peak = INT64_MIN;
-            }
+            uint64_t point = c->v[i] >> 1;
             for (; i < c->n && (c->v[i] >> 1) == point; i++)
                 level += (c->v[i] & 1) ? 1 : -1;
-            if (level > peak)
-                peak = level;
+            bucket_feed(&b, point & UINT32_MAX, level);
         }
-        close_bucket(name, pid, bucket, q, before, peak, level);
+        bucket_finish(&b);
     }
-}
-
-int trace_begin(FILE *f, uint32_t max_tasks)
-{
-    jw_init(&w, f);
-    jw_str(&w, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
-    first = 1;
-    cap = max_tasks;
-    aggregated_tasks = 0;
-    aggregated_runs = 0;
-    return 0;
 }
 
 /* A time near want that a slice of the track covers ([start, end)), where a
@@ -439,10 +459,13 @@ int trace_run(const struct fb_run_record *r, unsigned index)
                 || add_change(&agg, v.spans[k].state, v.spans[k].end_us, 0) < 0)
                 rc = -1;
     }
+    /* One resolution for the run's counters: exact while each has at most
+     * TRACE_EXACT_POINTS points, else TRACE_BUCKETS buckets of the run. */
     uint64_t q = 1;
-    if (rc == 0 && agg.n) {
+    if (rc == 0) {
         qsort(agg.v, agg.n, sizeof(*agg.v), cmp_u64);
-        if (count_points(&agg) > TRACE_EXACT_POINTS)
+        if (count_points(&agg) > TRACE_EXACT_POINTS || r->nsamples > TRACE_EXACT_POINTS
+            || (r->server->valid && r->server->nlog > TRACE_EXACT_POINTS))
             q = tot->wall_us / TRACE_BUCKETS + 1;
         write_counters(st, &agg, pid_tasks, q);
     }
@@ -458,12 +481,24 @@ int trace_run(const struct fb_run_record *r, unsigned index)
     name_meta("process_name", pid_threads, 0, label, -1);
     sort_meta(pid_threads, 0, pid_threads);
 
-    for (size_t i = 0; i < r->nsamples; i++)
-        counter("live threads", pid_tasks, run_rel_us(r->run, (int64_t)r->samples[i].t_us), r->samples[i].count);
-    if (r->server->valid)
-        for (size_t i = 0; i < r->server->nlog; i++)
-            counter("server requests in service", pid_tasks, run_rel_us(r->run, r->server->log[i][0]),
-                    r->server->log[i][1]);
+    struct bucketer live = {.name = "live threads", .pid = pid_tasks, .q = q};
+    for (size_t i = 0; i < r->nsamples; i++) {
+        uint64_t t = run_rel_us(r->run, (int64_t)r->samples[i].t_us);
+        if (q == 1) /* every sample, as the report has them */
+            counter(live.name, pid_tasks, t, r->samples[i].count);
+        else
+            bucket_feed(&live, t, r->samples[i].count);
+    }
+    bucket_finish(&live);
+    struct bucketer served = {.name = "server requests in service", .pid = pid_tasks, .q = q};
+    for (size_t i = 0; r->server->valid && i < r->server->nlog; i++) {
+        uint64_t t = run_rel_us(r->run, r->server->log[i][0]);
+        if (q == 1)
+            counter(served.name, pid_tasks, t, r->server->log[i][1]);
+        else
+            bucket_feed(&served, t, r->server->log[i][1]);
+    }
+    bucket_finish(&served);
 
     /* Thread tracks, as many as task tracks: those of traced tasks, or of
      * none known; the live threads counter counts them all. */
@@ -489,6 +524,17 @@ int trace_run(const struct fb_run_record *r, unsigned index)
         aggregated_runs++;
     }
     return jw_flush(&w);
+}
+
+int trace_begin(FILE *f, uint32_t max_tasks)
+{
+    jw_init(&w, f);
+    jw_str(&w, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    first = 1;
+    cap = max_tasks;
+    aggregated_tasks = 0;
+    aggregated_runs = 0;
+    return 0;
 }
 
 int trace_end(void)

@@ -235,12 +235,14 @@ def check_run(events, who, run, tpid, hpid, pname, fetch_states):
         diff = sorted(set(got) ^ set(want)) or [k for k in want if got[k] != want[k]]
         fail(f"{who}: the aggregated tasks' counters differ from their spans (states {diff})")
 
-    # Counter values are the run's samples, in order.
-    if [[t - offset, v] for t, v in live] != run["threads"]["samples"]:
+    # Counter values are the run's samples, in order (sampled per bucket
+    # like the aggregated tasks' when the run's counters are).
+    q = meta["counter_resolution_us"]
+    if [[t - offset, v] for t, v in live] != sampled(run["threads"]["samples"], q):
         fail(f"{who}: live threads counter differs from the run's samples")
     if run["server"] is not None:
         served = [[t - offset, v] for t, v in counter("server requests in service")]
-        if served != run["server"]["in_service_samples"]:
+        if served != sampled(run["server"]["in_service_samples"], q):
             fail(f"{who}: server counter differs from the run's samples")
     threads = [e for e in events if e["ph"] == "X" and e["pid"] == hpid]
     if len(threads) != meta["threads_traced"] or len(threads) > meta["max_tasks"] \
@@ -252,8 +254,7 @@ def check_run(events, who, run, tpid, hpid, pname, fetch_states):
 
 def aggregate(tasks, q):
     """What fetchbench writes as "tasks in STATE" for these tasks: per state,
-    its level after each µs's changes (q == 1), or per q-µs bucket where it
-    moved, the bucket's peak at its start and its close at its last µs."""
+    its levels (the count of the tasks in it) sampled like bucketed()."""
     changes = {}
     for task in tasks:
         for state, a, b in task["spans"]:
@@ -262,18 +263,39 @@ def aggregate(tasks, q):
             c[b] = c.get(b, 0) - 1
     out = {}
     for state, c in changes.items():
-        series, level, bucket = [], 0, None
+        levels, level = [], 0
         for t in sorted(c):
-            if t // q != bucket:
-                if bucket is not None:
-                    close_bucket(series, bucket, q, before, peak, level)
-                bucket, before, peak = t // q, level, None
             level += c[t]
-            peak = level if peak is None else max(peak, level)
-        close_bucket(series, bucket, q, before, peak, level)
+            levels.append((t, level))
+        series = bucketed(levels, q)
         if series:
             out[state] = series
     return out
+
+
+def sampled(samples, q):
+    """A run's samples as the trace writes them: every one when q is 1."""
+    return samples if q == 1 else bucketed(samples, q)
+
+
+def bucketed(levels, q):
+    """Levels [(t, level)] in time order (the last at each t counts), from 0,
+    per q-µs bucket where the level moved: the bucket's peak at its start
+    and, when it differs, its close at its last µs."""
+    last = {}
+    for t, v in levels:
+        last[t] = v
+    series, level, bucket = [], 0, None
+    for t in sorted(last):
+        if t // q != bucket:
+            if bucket is not None:
+                close_bucket(series, bucket, q, before, peak, level)
+            bucket, before, peak = t // q, level, None
+        level = last[t]
+        peak = level if peak is None else max(peak, level)
+    if bucket is not None:
+        close_bucket(series, bucket, q, before, peak, level)
+    return series
 
 
 def close_bucket(series, bucket, q, before, peak, close):
