@@ -463,7 +463,8 @@ int trace_run(const struct fb_run_record *r, unsigned index)
      * TRACE_EXACT_POINTS points, else TRACE_BUCKETS buckets of the run. */
     uint64_t q = 1;
     if (rc == 0) {
-        qsort(agg.v, agg.n, sizeof(*agg.v), cmp_u64);
+        if (agg.n)
+            qsort(agg.v, agg.n, sizeof(*agg.v), cmp_u64);
         if (count_points(&agg) > TRACE_EXACT_POINTS || r->nsamples > TRACE_EXACT_POINTS
             || (r->server->valid && r->server->nlog > TRACE_EXACT_POINTS))
             q = tot->wall_us / TRACE_BUCKETS + 1;
