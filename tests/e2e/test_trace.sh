@@ -1,4 +1,9 @@
 # --trace writes a Chrome Trace Event file that matches the report.
+# Each check below was seen failing with the code it guards broken: flows
+# dropped, a flow's start moved off its slices, a flow without its end,
+# two runs in one pid, 53 tracks under a cap of 50, the bucket's close or a
+# counter's decrease dropped, a wrong key in the args, the error on the wrong
+# slice, the process name or the stderr note silent.
 . "$FB_ROOT/tests/e2e/lib.sh"
 
 for mode in lock nolock; do
