@@ -236,6 +236,8 @@ class V2:
             if pair in pairs[:i]:
                 raise Violation(f"vocabulary.counters lists {pair[0]!r} of mode {pair[1]!r} twice")
         self.stages = _names(voc["stages"], "stages")
+        # optional (reports before issue 13 lack it)
+        self.links = frozenset(_names(voc["links"], "links")) if "links" in voc else frozenset()
         self.states = frozenset(states)
         self.outcome_set = frozenset(self.outcomes)
         self.ok = {o["name"]: o["ok"] for o in voc["outcomes"]}
@@ -280,6 +282,41 @@ class V2:
         self._counts(who, run, s)
         self.runs.append((mode, s, interrupted))
 
+    def _links(self, who, linked, spans_of):
+        """waited_on: names another task of the run, a kind of vocabulary.links,
+        a time within the other task's life and not after this task's end;
+        a hand-off lands before the grantee's lock_held, and a releaser
+        hands over at most once per lock_held span of its own (chains)."""
+        n = len(spans_of)
+        sources = {}
+        for i, link in linked:
+            other, kind, at = link["task"], link["kind"], link["at_us"]
+            if kind not in self.links:
+                raise Violation(f"{who}: task {i}: waited_on kind {kind!r} is not in "
+                                "vocabulary.links")
+            if other == i:
+                raise Violation(f"{who}: task {i} waited on itself")
+            if other >= n:
+                raise Violation(f"{who}: task {i} waited on task {other}, but the run has "
+                                f"{n} tasks")
+            ostart, oend, _ = spans_of[other]
+            if not ostart <= at <= oend:
+                raise Violation(f"{who}: task {i} waited on task {other} ({kind}) at {at}, "
+                                f"outside that task [{ostart}, {oend}]")
+            if at > spans_of[i][1]:
+                raise Violation(f"{who}: task {i} waited on task {other} ({kind}) at {at}, "
+                                f"after its own end {spans_of[i][1]}")
+            if kind != "handoff":
+                continue
+            if not any(b >= at for b in spans_of[i][2]):
+                raise Violation(f"{who}: task {i} was handed the lock by task {other} at "
+                                f"{at}, but has no lock_held span starting at or after it")
+            sources[other] = sources.get(other, 0) + 1
+            if sources[other] > len(spans_of[other][2]):
+                raise Violation(f"{who}: task {other} handed a lock over "
+                                f"{sources[other]} times (the last to task {i}), but held "
+                                f"one {len(spans_of[other][2])} times: hand-offs form chains")
+
     def _tasks(self, who, tasks, s, run, interrupted, wall):
         first = self.ref_keys is None
         if first:
@@ -299,6 +336,10 @@ class V2:
         # span: one of 0 µs may still have been a wait resumed within the µs)
         waiters_sure, waiters_maybe = [], 0
         others_wait = self.others_wait
+        # (task, waited_on) of each linked task, and each task's extent and
+        # lock_held starts: a link may name a later task, so checked after
+        spans_of = []
+        linked = []
         prev_arrival = 0
         for i, t in enumerate(tasks):
             if t["id"] != i:
@@ -348,6 +389,15 @@ class V2:
             elif o in ("error", "shared_error"):
                 raise Violation(f"{who}: task {i} has outcome {o} but no error object")
             spans = t["spans"]
+            held_starts = [b for st, b, _ in spans if st == "lock_held"]
+            spans_of.append((start, end, held_starts))
+            if "waited_on" in t:
+                linked.append((i, t["waited_on"]))
+            if "wait_us" in t:
+                own = sum(e - b for st, b, e in spans if st in wait_set)
+                if t["wait_us"] != own:
+                    raise Violation(f"{who}: task {i}: wait_us is {t['wait_us']}, but its wait "
+                                    f"spans add up to {own}")
             # a task that never arrived has no duration: latency_us is over
             # the tasks that arrived
             if spans or o != "cancelled":
@@ -412,6 +462,7 @@ class V2:
             if sure:
                 waiters_sure.append(end - start)
             waiters_maybe += maybe
+        self._links(who, linked, spans_of)
         n = len(tasks)
         if n != self.cfg["tasks"]:
             raise Violation(f"{who}: {n} tasks listed, config.tasks is {self.cfg['tasks']}")
@@ -555,6 +606,10 @@ class V2:
         if s["threads_created"] != len(th["lifetimes"]):
             raise Violation(f"{who}: summary.threads_created is {s['threads_created']}, but "
                             f"threads.lifetimes has {len(th['lifetimes'])}")
+        for k, life in enumerate(th["lifetimes"]):
+            if life.get("task") is not None and life["task"] >= len(run["tasks"]):
+                raise Violation(f"{who}: threads.lifetimes[{k}].task is {life['task']}, but "
+                                f"the run has {len(run['tasks'])} tasks")
         peak = max((c for _, c in th["samples"]), default=None)
         if peak is not None and s["peak_threads"] != peak:
             raise Violation(f"{who}: summary.peak_threads is {s['peak_threads']}, but "

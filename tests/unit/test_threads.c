@@ -125,3 +125,47 @@ Test(threads, a_failed_creation_is_not_a_thread)
     free(lives);
     free(samples);
 }
+
+/* The run's namer: an owner is a pointer into an array of 4; its name is
+ * its index + 1. */
+static char owners[4];
+
+static uint32_t name_owner(void *ctx, const void *owner)
+{
+    const char *o = owner;
+    return o >= (const char *)ctx && o < (const char *)ctx + 4 ? (uint32_t)(o - (const char *)ctx) + 1 : 0;
+}
+
+Test(threads, a_tag_names_the_next_creation_only)
+{
+    pthread_t th[4];
+    struct fb_thread_life *lives;
+    struct fb_thread_sample *samples;
+    size_t nlives, nsamples, failed;
+    uint32_t peak;
+
+    threads_set_namer(name_owner, owners);
+    threads_start(1);
+    threads_tag_owner(&owners[2]);
+    cr_assert_eq(pthread_create(&th[0], NULL, short_lived, NULL), 0);  /* task 2's */
+    cr_assert_eq(pthread_create(&th[1], NULL, short_lived, NULL), 0);  /* the tag is used up */
+    threads_tag_owner(&owners[0]);
+    threads_tag_owner(NULL);                                           /* cleared */
+    cr_assert_eq(pthread_create(&th[2], NULL, short_lived, NULL), 0);
+    threads_tag_owner(&owners[1]);
+    threads_tag_owner(&owners[3]);                                     /* replaced */
+    cr_assert_eq(pthread_create(&th[3], NULL, short_lived, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    threads_stop();
+    threads_set_namer(NULL, NULL);
+
+    cr_assert_eq(threads_snapshot(&lives, &nlives, &samples, &nsamples, &peak, &failed), 0);
+    cr_assert_eq(nlives, 4);
+    cr_assert_eq(lives[0].task, 3);
+    cr_assert_eq(lives[1].task, 0);
+    cr_assert_eq(lives[2].task, 0);
+    cr_assert_eq(lives[3].task, 4);
+    free(lives);
+    free(samples);
+}
