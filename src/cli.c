@@ -31,7 +31,7 @@
 enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE,
        OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED, OPT_BETA, OPT_LOCK_TIMEOUT,
        OPT_LEASE, OPT_RETRY, OPT_FAIL_RATE, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER,
-       OPT_BACKEND_STATS };
+       OPT_BACKEND_STATS, OPT_TRACE_TASKS };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -44,6 +44,7 @@ static const struct option longopts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"output", required_argument, NULL, 'o'},
     {"trace", required_argument, NULL, OPT_TRACE},
+    {"trace-tasks", required_argument, NULL, OPT_TRACE_TASKS},
     {"expect", required_argument, NULL, OPT_EXPECT},
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"proc-sample-ms", required_argument, NULL, OPT_PROC_SAMPLE},
@@ -140,6 +141,8 @@ void cli_usage(FILE *f)
         "                           a regular file (a symlink's target) is replaced\n"
         "                           atomically, a FIFO or device is written through\n"
         "      --trace FILE         also write a Chrome trace (open it in Perfetto)\n"
+        "      --trace-tasks N      at most N task tracks per run in it, the rest as\n"
+        "                           per-state counters (default %u)\n"
         "      --repeat R           R runs of each mode, interleaved (a b a b); the\n"
         "                           report keeps every run and each mode's\n"
         "                           median/min/max\n"
@@ -162,7 +165,7 @@ void cli_usage(FILE *f)
         "cache_hits cache_misses errors errors.STAGE peak_threads threads_created\n"
         "threads_failed peak_connections p50_ms p90_ms p99_ms p99_9_ms max_ms\n"
         "mean_ms wait_ms wait_ms.STATE outcomes.OUTCOME counters.COUNTER.\n",
-        CONFIG_DEFAULT_DELAY_MS, CONFIG_DEFAULT_TIMEOUT_MS, CONFIG_DEFAULT_MAX_BODY,
+        CONFIG_DEFAULT_DELAY_MS, CONFIG_DEFAULT_TIMEOUT_MS, CONFIG_DEFAULT_MAX_BODY, CONFIG_DEFAULT_TRACE_TASKS,
         CONFIG_DEFAULT_PROC_SAMPLE_MS);
 }
 
@@ -272,6 +275,7 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
     cfg->timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
     cfg->repeat = 1;
+    cfg->trace_tasks = CONFIG_DEFAULT_TRACE_TASKS;
     cfg->proc_sample_ms = CONFIG_DEFAULT_PROC_SAMPLE_MS;
     cfg->params.beta = CONFIG_DEFAULT_BETA;
     cfg->params.lock_timeout_us = CONFIG_DEFAULT_LOCK_TIMEOUT_MS * 1000u;
@@ -393,6 +397,9 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
             if (*optarg == '\0')
                 rc = usage_error("--trace: empty file name");
             cfg->trace = optarg;
+            break;
+        case OPT_TRACE_TASKS:
+            rc = number_u32("--trace-tasks", optarg, 1, MAX_TASKS, &cfg->trace_tasks);
             break;
         case OPT_EXPECT: {
             char err[256];

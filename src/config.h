@@ -33,6 +33,7 @@ struct fb_config {
     uint32_t max_connections;   /* 0: a new connection per fetch */
     const char *output;         /* NULL: stdout */
     const char *trace;          /* a Chrome trace file too, or NULL */
+    uint32_t trace_tasks;       /* task tracks per run in it; the rest as counters */
     int quiet;
     uint32_t proc_sample_ms;    /* /proc thread-count sampling period; 0 = off */
     int progress;               /* stderr is a terminal and not --quiet */
@@ -47,6 +48,7 @@ struct fb_config {
 #define CONFIG_DEFAULT_TIMEOUT_MS 60000
 #define CONFIG_DEFAULT_MAX_BODY   (16u << 20)
 #define CONFIG_DEFAULT_PROC_SAMPLE_MS 10
+#define CONFIG_DEFAULT_TRACE_TASKS 10000 /* a 100,000-task trace would be 100+ MB */
 #define CONFIG_DEFAULT_BETA       1.0     /* the XFetch paper's */
 #define CONFIG_DEFAULT_LOCK_TIMEOUT_MS 5000 /* nginx's proxy_cache_lock_timeout */
 #define CONFIG_DEFAULT_LEASE_MS   10000   /* the memcache leases paper's */

@@ -289,7 +289,7 @@ static int run_main(int argc, char **argv)
                 if (json == NULL || write_part(&json_out, report_begin(json, &h)) < 0)
                     goto write_failed;
                 if (cfg.trace && ((trace = stream_of(&trace_out)) == NULL
-                                  || write_part(&trace_out, trace_begin(trace)) < 0))
+                                  || write_part(&trace_out, trace_begin(trace, cfg.trace_tasks)) < 0))
                     trace = drop_trace(&trace_out, &trace_failed);
                 wrote_head = 1;
             }
@@ -331,6 +331,13 @@ done:
         goto write_failed;
     if (trace && (write_part(&trace_out, trace_end()) < 0 || commit(&trace_out) < 0))
         trace = drop_trace(&trace_out, &trace_failed);
+    uint64_t aggregated;
+    unsigned capped_runs;
+    trace_aggregated(&aggregated, &capped_runs);
+    if (trace && aggregated && !cfg.quiet)
+        fprintf(stderr, "fetchbench: the trace has at most %u task tracks per run (--trace-tasks): %" PRIu64
+                " tasks of %u run%s are in its \"tasks in STATE\" counters instead\n", cfg.trace_tasks, aggregated,
+                capped_runs, capped_runs == 1 ? "" : "s");
     print_verdicts(verdicts, nverdicts);
     size_t unmet = 0;
     for (size_t i = 0; i < nverdicts; i++)
