@@ -419,6 +419,26 @@ static void aggregated_meta(uint64_t pid, uint32_t traced, uint32_t aggregated, 
     jw_str(&w, "}}");
 }
 
+/* Column col of the server's log (1: in service, 2: queued) as the counter
+ * `name`: each change, as the report's samples have them, or in buckets of
+ * q µs for a long run. */
+static void server_counter(const struct fb_run_record *r, const char *name, int col, uint64_t pid, uint64_t q)
+{
+    const struct fb_server_stats *s = r->server;
+    struct bucketer b = {.name = name, .pid = pid, .q = q};
+
+    for (size_t i = 0; i < s->nlog; i++) {
+        if (i > 0 && s->log[i][col] == s->log[i - 1][col])
+            continue; /* the other column changed */
+        uint64_t t = run_rel_us(r->run, s->log[i][0]);
+        if (q == 1)
+            counter(name, pid, t, s->log[i][col]);
+        else
+            bucket_feed(&b, t, s->log[i][col]);
+    }
+    bucket_finish(&b);
+}
+
 /* Times are the run's own (µs from its start): runs are laid side by side,
  * not end to end. The first `cap` tasks by id have tracks (track id + 1,
  * since tid 0 carries the counters); the changes of the others go into
@@ -491,15 +511,11 @@ int trace_run(const struct fb_run_record *r, unsigned index)
             bucket_feed(&live, t, r->samples[i].count);
     }
     bucket_finish(&live);
-    struct bucketer served = {.name = "server requests in service", .pid = pid_tasks, .q = q};
-    for (size_t i = 0; r->server->valid && i < r->server->nlog; i++) {
-        uint64_t t = run_rel_us(r->run, r->server->log[i][0]);
-        if (q == 1)
-            counter(served.name, pid_tasks, t, r->server->log[i][1]);
-        else
-            bucket_feed(&served, t, r->server->log[i][1]);
+    if (r->server->valid) {
+        server_counter(r, "server requests in service", 1, pid_tasks, q);
+        if (r->server->log_queued)
+            server_counter(r, "server queued", 2, pid_tasks, q);
     }
-    bucket_finish(&served);
 
     /* Thread tracks, as many as task tracks: those of traced tasks, or of
      * none known; the live threads counter counts them all. */

@@ -244,6 +244,9 @@ def check_run(events, who, run, tpid, hpid, pname, fetch_states):
         served = [[t - offset, v] for t, v in counter("server requests in service")]
         if served != sampled(run["server"]["in_service_samples"], q):
             fail(f"{who}: server counter differs from the run's samples")
+        queued = [[t - offset, v] for t, v in counter("server queued")]
+        if queued != sampled(run["server"].get("queued_samples", []), q):
+            fail(f"{who}: server queued counter differs from the run's queued samples")
     threads = [e for e in events if e["ph"] == "X" and e["pid"] == hpid]
     if len(threads) != meta["threads_traced"] or len(threads) > meta["max_tasks"] \
             or len(threads) + meta["threads_aggregated"] != run["summary"]["threads_created"]:
