@@ -1695,7 +1695,7 @@ def draw_server(ax, run, t1_us, px_w=None, legend=True):
         hi = lo + np.concatenate([q, q[-1:]])
         art = ax.fill_between(qx, lo, hi, step="post", facecolor="#fbd3e9",
                               edgecolor=COLOURS["server_queue"], hatch="////", lw=0,
-                              label="requests queued (stacked on top)",
+                              label="queued (on top)",
                               rasterized=heavy(len(qx)))
         art.set_gid("server-queued")
         ax.step(qx, hi, where="post", color=COLOURS["server_queue"], lw=1.0,
