@@ -1563,7 +1563,7 @@ def draw_creations(ax, run, t1_us, px_w, t0_us=0, legend=True, note=True):
                              label=f"threads created per {fmt_us(w)}",
                              rasterized=heavy(len(counts)))
         ax.add_collection(art)
-    art.set_gid("thread-creations")
+    art.set_gid("thread-creations" if note else "thread-creations-closeup")
     ax.set_ylim(0, tallest * 1.25 + 0.5)
     if note:
         ax.text(0.012, 0.9, run.creation_note(span / px_w), transform=ax.transAxes,
