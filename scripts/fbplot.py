@@ -23,11 +23,15 @@ SCHEMA_V1, SCHEMA_V2 = "fetchbench/1", "fetchbench/2"
 FORMATS = ("png", "svg")
 DPI = 110
 
-# The states fetchbench/1 knew, in drawing/stacking/legend order; their
+# The states fetchbench/1 knew, and the core states added since (the
+# server's queue and service, which split "request" when the server says
+# how long a request queued), in drawing/stacking/legend order; their
 # colours and labels are kept.  A report's vocabulary may name others: they
 # follow these, in the vocabulary's order, coloured by name (state_style).
+V1_STATES = ("created", "lock_wait", "lock_held", "cache_check", "cache_hit",
+             "queued", "dns", "connect", "request", "receive")
 STATES = ("created", "lock_wait", "lock_held", "cache_check", "cache_hit",
-          "queued", "dns", "connect", "request", "receive")
+          "queued", "dns", "connect", "server_queue", "in_service", "request", "receive")
 LABELS = {
     "created": "created (not yet run)",
     "lock_wait": "lock wait",
@@ -38,6 +42,8 @@ LABELS = {
     "dns": "DNS",
     "connect": "connect",
     "request": "request (to first byte)",
+    "server_queue": "server queue (waiting for a slot)",
+    "in_service": "in service (to first byte)",
     "receive": "receive",
 }
 COLOURS = {
@@ -50,6 +56,9 @@ COLOURS = {
     "dns": "#9ecae1",
     "connect": "#4292c6",
     "request": "#08519c",
+    # a wait, but the server's, not a lock's: magenta beside lock wait's red
+    "server_queue": "#e7298a",
+    "in_service": "#2166ac",     # the request's blue: the server is working on it
     "receive": "#2ca25f",
 }
 LOCK_EDGE = "#a07800"
@@ -59,7 +68,7 @@ LOCK_EDGE = "#a07800"
 # picture of this tool) and is hatched in the rows view, so it still reads
 # as waiting beside lock wait itself; the others take a hue the built-in
 # states do not use.  Neither list holds a built-in colour.
-WAIT_PALETTE = ("#fb9a99", "#e7298a", "#9e0142", "#f768a1", "#ff6f61")
+WAIT_PALETTE = ("#fb9a99", "#c51b7d", "#9e0142", "#f768a1", "#ff6f61")
 OTHER_PALETTE = ("#17becf", "#bcbd22", "#8c564b", "#6a3d9a", "#1b9e77", "#525252", "#a6761d")
 WAIT_HATCH = "////"
 ERROR_COLOUR = "#e31a1c"
@@ -77,12 +86,22 @@ OUTCOME_MARKS = {
 MARK_SHAPES = ("D", "^", "s", "*", "p", "h")
 MARK_PALETTE = ("#54278f", "#b35806", "#005a32", "#7f2704", "#08306b")
 
+# The kinds of "waited_on" link, in legend order, and how each is drawn:
+# (colour, line style, legend label).  A kind not listed gets grey.
+LINKS = ("handoff", "result", "value")
+LINK_STYLES = {
+    "handoff": ("#111111", "-", "lock handed over (release → grant)"),
+    "result": ("#6a3d9a", "--", "result shared (leader → follower)"),
+    "value": ("#1b7837", ":", "value read (stored → read)"),
+}
+LINKS_MAX = 50      # more tasks than this: no links drawn (a note says so)
+
 # The vocabulary of every fetchbench/1 report (they carry none).
 V1_VOCABULARY = {
     "states": [{"name": s, "wait": s in ("created", "queued", "lock_wait"),
                 "encloses": s == "lock_held",
                 "fetch": s in ("queued", "dns", "connect", "request", "receive")}
-               for s in STATES],
+               for s in V1_STATES],
     "outcomes": [{"name": "fetched", "ok": True}, {"name": "cache_hit", "ok": True},
                  {"name": "error", "ok": False}, {"name": "cancelled", "ok": False}],
     "counters": [],
@@ -606,6 +625,12 @@ class Vocabulary:
             if n in self.outcomes[:i]:
                 c.fail(f"vocabulary.outcomes[{i}].name", f"{json.dumps(n)[:30]} named twice")
         self.outcome_code = {s: i for i, s in enumerate(self.outcomes)}
+        # what a task can have waited on another for (older reports: none said)
+        links = c.get(voc, "links", "vocabulary.links", "list") if "links" in voc else LINKS
+        for i, k in enumerate(links):
+            if not isinstance(k, str):
+                c.fail(f"vocabulary.links[{i}]", "expected a string")
+        self.links = tuple(links)
 
     def rgba(self, alpha=1.0):
         """The states' fill colours, one RGBA row per code."""
@@ -749,6 +774,14 @@ class Run:
                 c.get(lt, "end_us", f"{tw}.lifetimes[{i}].end_us", "int", nullable=True)
             raise
         self.lifetime_open = le < 0
+        # the task whose name lookup started each thread, -1 when unknown
+        lt_task = []
+        for i, lt in enumerate(lts):
+            t = lt.get("task")
+            if t is not None and not (_is_int(t) and t >= 0):
+                c.fail(f"{tw}.lifetimes[{i}].task", "expected a task id or null")
+            lt_task.append(-1 if t is None else t)
+        self.lifetime_task = np.array(lt_task, np.int64)
 
         srv = doc.get("server", None)
         if "server" not in doc:
@@ -760,6 +793,10 @@ class Run:
             if "in_service_samples" in srv:
                 self.in_service = c.pairs(srv["in_service_samples"],
                                           f"{W('server')}.in_service_samples")
+        # requests waiting for a capacity slot (reports since issue 13)
+        self.queued = None
+        if isinstance(srv, dict) and "queued_samples" in srv:
+            self.queued = c.pairs(srv["queued_samples"], f"{W('server')}.queued_samples")
 
         tasks = c.get(doc, "tasks", W("tasks"), "list")
         if not tasks:
@@ -798,6 +835,7 @@ class Run:
         order = np.argsort(ids, kind="stable")
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
+        self._links(c, tasks, ids, order, rank)
         self.ntasks = len(tasks)
         self.ids = ids[order]
         self.task_key = keys[order]
@@ -809,6 +847,47 @@ class Run:
         self.span_start_us = sstart.astype(np.int64) if flat else np.zeros(0, np.int64)
         self.span_end_us = np.maximum(send, sstart).astype(np.int64) if flat else \
             np.zeros(0, np.int64)
+        # a report older than wait_us: the sum of the spans in wait states
+        given = self._wait_given
+        if (given < 0).any():
+            wt = v.wait[self.span_state]
+            summed = np.bincount(self.span_row[wt], weights=(self.span_end_us - self.span_start_us)[wt],
+                                 minlength=self.ntasks).astype(np.int64)
+            given = np.where(given < 0, summed, given)
+        self.wait_us = given
+
+    def _links(self, c, tasks, ids, order, rank):
+        """wait_us (from the report, or summed over the spans in wait
+        states when it predates the field) and waited_on, by row:
+        link_row (the other task's row, -1 for none), link_kind (its index
+        in vocabulary.links) and link_at_us."""
+        n = len(tasks)
+        wait = np.full(n, -1, np.int64)
+        link_row = np.full(n, -1, np.int64)
+        link_kind = np.zeros(n, np.int64)
+        link_at = np.zeros(n, np.int64)
+        row_of = {int(i): int(rank[k]) for k, i in enumerate(ids.tolist())}
+        w = self._w("tasks")
+        kinds = {k: i for i, k in enumerate(self.vocab.links)}
+        for k, t in enumerate(tasks):
+            r = rank[k]
+            if "wait_us" in t:
+                wait[r] = c.get(t, "wait_us", f"{w}[{k}].wait_us", "int")
+            lk = t.get("waited_on")
+            if lk is None:
+                continue
+            lw = f"{w}[{k}].waited_on"
+            other = c.get(lk, "task", f"{lw}.task", "int")
+            kind = c.get(lk, "kind", f"{lw}.kind", "str")
+            if kind not in kinds:
+                c.fail(f"{lw}.kind", f"unknown link {json.dumps(kind)[:30]} (not in vocabulary.links)")
+            if other not in row_of:
+                c.fail(f"{lw}.task", f"no task {other} in this run")
+            link_row[r] = row_of[other]
+            link_kind[r] = kinds[kind]
+            link_at[r] = c.get(lk, "at_us", f"{lw}.at_us", "int")
+        self.link_row, self.link_kind, self.link_at_us = link_row, link_kind, link_at
+        self._wait_given = wait
 
     def _diagnose(self, c, tasks):
         """The slow path: find and name the first malformed task field, by
@@ -874,7 +953,7 @@ class Run:
     def headline(self):
         """mode, tasks, workload, wall time, upstream requests, peak threads."""
         return (f"{drawable(self.label())} · {plural(self.ntasks, 'task')} · "
-                f"{self.workload_text()} · wall {self.wall_us / 1e6:.3f} s · "
+                f"{self.workload_text()} · wall {fmt_us(self.wall_us)} · "
                 f"{plural(self.upstream, 'upstream request')} · "
                 f"peak {plural(self.peak_threads, 'thread')}")
 
@@ -954,6 +1033,65 @@ class Run:
         if not len(ends) or ends.max() <= 0:
             return None
         return _nice_ceil(ends.max() * 1.06)
+
+    def link_grant_us(self, row):
+        """When row's task went on after its waited_on link: the start of
+        its first span, not a wait, at or after the link's time (its
+        lock_held for a hand-off); the link's time when there is none."""
+        at = self.link_at_us[row]
+        m = (self.span_row == row) & (self.span_start_us >= at) & ~self.vocab.wait[self.span_state]
+        return int(self.span_start_us[m].min()) if m.any() else int(at)
+
+    def closeups(self, px_w, t1_us, most=3):
+        """Where the action is sub-pixel at full scale (px_w pixels for
+        t1_us), as up to `most` windows [(t0_us, t1_us, kind)] in time
+        order, kind "start" or "hand-offs" or "burst".  The events are the
+        ends of spans under two pixels long (but the fetch's long phases'),
+        of thread lifetimes as short, and the times of waited_on links and
+        their grants; events closer than ten pixels form a cluster, and a
+        cluster is magnified when its rows outnumber its width in pixels
+        (a column of rows whose order cannot be read at full scale)."""
+        us_per_px = t1_us / px_w
+        short = (self.span_end_us - self.span_start_us) < 2 * us_per_px
+        short &= ~self.state_mask("request", "in_service", "receive")
+        lt = self.lifetimes
+        tl = (lt[:, 1] - lt[:, 0]) < 2 * us_per_px
+        linked = np.flatnonzero(self.link_row >= 0) if self.ntasks <= 5000 else np.zeros(0, int)
+        grants = np.array([self.link_grant_us(r) for r in linked.tolist()], np.int64)
+        t = np.concatenate([self.span_start_us[short], self.span_end_us[short],
+                            lt[tl, 0], lt[tl, 1], self.link_at_us[linked], grants])
+        row = np.concatenate([self.span_row[short], self.span_row[short],
+                              np.full(2 * tl.sum(), -1), self.link_row[linked], linked])
+        if not len(t):
+            return []
+        order = np.argsort(t, kind="stable")
+        t, row = t[order], row[order]
+        cut = np.flatnonzero(np.diff(t) > 10 * us_per_px) + 1
+        held = self.state_mask("lock_held") & ~short
+        found = []
+        for a, b in zip(np.concatenate([[0], cut]), np.concatenate([cut, [len(t)]])):
+            lo, hi = int(t[a]), int(t[b - 1])
+            rows = len(np.unique(row[a:b]))
+            width_px = (hi - lo) / us_per_px
+            if rows < 3 or width_px >= rows or width_px > 60:
+                continue
+            if lo <= 2 * us_per_px:
+                kind = "start"
+                if self.in_service is not None and len(self.in_service):
+                    s = self.in_service[:, 0]
+                    s = s[s <= hi + 10 * us_per_px]
+                    hi = max(hi, int(s.max())) if len(s) else hi
+                w = (0, _nice_ceil(max(hi, 1) * 1.06))
+            else:
+                grants_here = ((grants >= lo) & (grants <= hi)).any() or \
+                    (self.state_mask("lock_held") & (self.span_start_us >= lo)
+                     & (self.span_start_us <= hi) & ~held).sum() >= 2
+                kind = "hand-offs" if grants_here else "burst"
+                pad = max((hi - lo) * 0.12, 2)
+                w = (max(0, lo - pad), hi + pad)
+            found.append((rows, w[0], w[1], kind))
+        found = sorted(found, key=lambda f: -f[0])[:most]
+        return [(t0, t1, k) for _, t0, t1, k in sorted(found, key=lambda f: f[1])]
 
     def creation_note(self, us_per_px):
         """One line about thread creations: how many, how bunched (the most
@@ -1185,6 +1323,87 @@ def draw_rows(ax, run):
     ax.set_ylabel("task (spawn order)")
 
 
+def draw_instants(ax, run, t0_us, t1_us, px_w):
+    """In a close-up: spans under a pixel long (a hand-off's lock_held,
+    cache check and cache hit take a microsecond or none) as ticks in
+    their state's colour, so each row's step reads; the band of an
+    enclosing state as an outlined box behind them."""
+    us_per_px = (t1_us - t0_us) / px_w
+    m = ((run.span_end_us - run.span_start_us) < us_per_px) & \
+        (run.span_start_us >= t0_us) & (run.span_start_us <= t1_us)
+    if not m.any():
+        return
+    v = run.vocab
+    enc = v.encloses[run.span_state] & m
+    x = run.span_start_us / 1e6
+    y = run.span_row.astype(float)
+    if enc.any():
+        st = [v.styles[k] for k in run.span_state[enc]]
+        ax.scatter(x[enc], y[enc], marker="s", s=70, facecolors=[a["colour"] for a in st],
+                   edgecolors=[a["edge"] or "black" for a in st], linewidths=0.8, zorder=4)
+    rest = m & ~enc
+    ax.scatter(x[rest], y[rest], marker="|", s=90, linewidths=2.2,
+               c=v.rgba()[run.span_state[rest]], zorder=5)
+
+
+def link_kind_name(run, k):
+    return run.vocab.links[k] if k < len(run.vocab.links) else str(k)
+
+
+def draw_links(ax, run, windows, here):
+    """Each task's waited_on as an arrow from the other task's row at the
+    link's time to this task's row at its grant, drawn in the view `here`
+    ((t0, t1) of a close-up, or None for the whole run) when the arrow
+    belongs there: in the first close-up of windows holding both ends, or
+    in the whole run when none does.  Nothing beyond LINKS_MAX tasks.
+    Returns the link kinds drawn."""
+    from matplotlib.patches import FancyArrowPatch
+    if run.ntasks > LINKS_MAX:
+        return set()
+    drawn = set()
+    for r in np.flatnonzero(run.link_row >= 0).tolist():
+        a, g = int(run.link_at_us[r]), run.link_grant_us(r)
+        home = next((w for w in windows if w[0] <= min(a, g) and max(a, g) <= w[1]), None)
+        if (home[:2] if home else None) != (here[:2] if here else None):
+            continue
+        kind = link_kind_name(run, run.link_kind[r])
+        colour, ls, _ = LINK_STYLES.get(kind, ("#777777", "-", kind))
+        arrow = FancyArrowPatch((a / 1e6, run.link_row[r]), (g / 1e6, r), arrowstyle="-|>",
+                                mutation_scale=7, color=colour, linestyle=ls, lw=0.9,
+                                shrinkA=1, shrinkB=1, zorder=7,
+                                connectionstyle="arc3,rad=0.0")
+        arrow.set_gid(f"link-{kind}-{run.ids[r]}")
+        ax.add_patch(arrow)
+        drawn.add(kind)
+    return drawn
+
+
+def link_handles(kinds):
+    """Legend entries for the link kinds drawn, in LINKS order."""
+    from matplotlib.lines import Line2D
+    out = []
+    for k in sorted(kinds, key=lambda k: (LINKS.index(k) if k in LINKS else 99, k)):
+        colour, ls, label = LINK_STYLES.get(k, ("#777777", "-", drawable(k)))
+        out.append(Line2D([], [], color=colour, ls=ls, lw=1.2, marker=">", ms=4,
+                          label=label))
+    return out
+
+
+def draw_row_labels(ax, run):
+    """Each row's total wait and outcome as a column of text right of the
+    axes (PyCharm lists each thread's waiting time so)."""
+    from matplotlib.transforms import blended_transform_factory
+    tr = blended_transform_factory(ax.transAxes, ax.transData)
+    v = run.vocab
+    for r in range(run.ntasks):
+        name = v.outcomes[run.outcome[r]]
+        ok = v.outcome_ok[run.outcome[r]]
+        w = int(run.wait_us[r])
+        ax.text(1.008, r, f"{fmt_us(w) if w else 'no'} wait · {drawable(name.replace('_', ' '))}",
+                transform=tr, ha="left", va="center", fontsize=8 if run.ntasks > 20 else 8.5,
+                color="#b2182b" if not ok else "#333333", clip_on=False, gid=f"row-label-{r}")
+
+
 def occupancy(run, groups, ngroups, t1_us, nbins, states=None):
     """Tasks in each state, per row group and time bin: an array
     [state, group, bin] of time-averaged counts over [0, t1_us)."""
@@ -1261,7 +1480,7 @@ def draw_state_counts(ax, run, counts, t1_us, legend=True):
     ax.set_ylim(0, run.ntasks * 1.05)
     ax.set_ylabel("tasks")
     if legend:
-        ax.legend(loc="center right", fontsize=8, frameon=False)
+        lane_legend(ax)
 
 
 CREATE_COLOUR = "#e6550d"
@@ -1298,68 +1517,68 @@ def event_stacks(t_us, t1_us, px_w):
     return height, np.array(firsts, np.int64), np.array(counts, np.int64)
 
 
-def draw_creations(ax, run, t1_us, px_w, live_top):
-    """Marks every thread creation at its start time: a dot per thread,
-    stacked into a column where several are created within CREATE_BIN_PX
-    pixels (so twenty threads started in a millisecond read as a column of
-    twenty even when their lifetimes are far below a pixel), or, when the
-    stacks are too tall for dots, bars of the count per column -- on their
-    own axis at the right if they would flatten the live-thread line
-    (live_top, the lane's height without them).  Writes a note of how many
-    and how bunched, top left.  Returns the height the lane must show and
-    a legend handle for the bars when they have their own axis."""
+def lane_legend(ax, handles=None):
+    """A lane's legend in the margin right of it, framed on white: inside
+    the lane it ran into notes and bars."""
+    kw = {} if handles is None else {"handles": handles}
+    ax.legend(loc="upper left", bbox_to_anchor=(1.006, 1.0), fontsize=7.5, frameon=True,
+              facecolor="white", edgecolor="#bbbbbb", framealpha=1.0, borderaxespad=0,
+              handlelength=1.4, **kw)
+
+
+def draw_creations(ax, run, t1_us, px_w, t0_us=0, legend=True, note=True):
+    """Thread creations on their own lane (a count of events, not of live
+    threads): a dot per thread at its start, stacked into a column where
+    several are created within CREATE_BIN_PX pixels (so twenty threads
+    started in a millisecond read as a column of twenty even when their
+    lifetimes are far below a pixel), or, when the stacks are too tall
+    for dots, bars of the count per column.  With note, a line of how
+    many and how bunched, top left."""
     starts = run.lifetimes[:, 0]
-    if not len(starts):
-        return 0, None
-    own_axis = None
-    dots = len(starts) <= 4 * CREATE_DOTS_MAX
+    inside = starts[(starts >= t0_us) & (starts <= t1_us)]
+    ax.set_ylabel("created", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    if not len(inside):
+        ax.set_ylim(0, 1.5)
+        return
+    span = t1_us - t0_us
+    dots = len(inside) <= 4 * CREATE_DOTS_MAX
     if dots:
-        height, _, counts = event_stacks(starts, t1_us, px_w)
+        height, _, counts = event_stacks(inside - t0_us, span, px_w)
         dots = counts.max() <= CREATE_DOTS_MAX
     if dots:
         tallest = int(counts.max())
-        art = ax.scatter(starts / 1e6, height, s=24 if tallest <= 30 else 8, marker="o",
+        art = ax.scatter(inside / 1e6, height, s=22 if tallest <= 30 else 7, marker="o",
                          facecolors=CREATE_COLOUR, edgecolors="#7f2704", linewidths=0.5,
-                         zorder=4, clip_on=False, label="thread created (stacked)")
+                         zorder=4, clip_on=False, label="thread created (a dot each)")
     else:
-        left, counts, w = event_bins(starts, t1_us, px_w)
+        left, counts, w = event_bins(inside - t0_us, span, px_w)
+        left = left + t0_us
         tallest = int(counts.max())
         from matplotlib.collections import PolyCollection
-        on = ax
-        if tallest > 4 * live_top:
-            on = own_axis = ax.twinx()
-            ax.set_zorder(on.get_zorder() + 1)     # the live line over the bars
-            ax.patch.set_visible(False)
-            top = tallest * 1.15 + 0.5
-            on.set_ylim(0, top)
-            # its scale inside the lane, at the right: there is no margin there
-            from matplotlib.ticker import MaxNLocator
-            ticks = [v for v in MaxNLocator(nbins=3, integer=True).tick_values(0, top)
-                     if 0 <= v <= 0.85 * top]
-            on.set_yticks(ticks)
-            on.tick_params(axis="y", colors="#7f2704", labelsize=7, direction="in", pad=-4)
-            for tick in on.yaxis.get_major_ticks():
-                tick.label2.set_horizontalalignment("right")
         art = PolyCollection(_boxes(left / 1e6, (left + w) / 1e6, np.zeros(len(counts)), counts),
-                             facecolors=CREATE_COLOUR, edgecolors="none", alpha=0.75, zorder=2,
-                             label=f"threads created per {fmt_us(w)}"
-                             + (" (right axis)" if own_axis is not None else ""),
+                             facecolors=CREATE_COLOUR, edgecolors="none", alpha=0.85, zorder=2,
+                             label=f"threads created per {fmt_us(w)}",
                              rasterized=heavy(len(counts)))
-        on.add_collection(art)
-    art.set_gid("thread-creations")
-    ax.text(0.012, 0.93, run.creation_note(t1_us / px_w), transform=ax.transAxes,
-            ha="left", va="top", fontsize=9, color="#7f2704", zorder=7,
-            gid="thread-creation-note",
-            bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.85))
-    if own_axis is not None:
-        return 0, art
-    return tallest, None
+        ax.add_collection(art)
+    art.set_gid("thread-creations" if note else "thread-creations-closeup")
+    ax.set_ylim(0, tallest * 1.25 + 0.5)
+    if note:
+        ax.text(0.012, 0.9, run.creation_note(span / px_w), transform=ax.transAxes,
+                ha="left", va="top", fontsize=8.5, color="#7f2704", zorder=7,
+                gid="thread-creation-note",
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.9))
+    if legend:
+        lane_legend(ax)
 
 
-def draw_threads(ax, run, t1_us, px_w=None, legend=True):
+def draw_threads(ax, run, t1_us, px_w=None, legend=True, label_tasks=False):
     """Live threads (exact step function) over the threads' lifetimes,
-    packed into slots above the baseline; with px_w (the lane's width in
-    pixels), every thread creation marked too (draw_creations)."""
+    packed into slots above the baseline (creations have a lane of their
+    own: draw_creations).  With label_tasks, a few lifetimes that carry
+    their task are labelled "task 7's name lookup"."""
     from matplotlib.collections import PolyCollection
     lt = run.lifetimes
     nslots = 0
@@ -1382,6 +1601,12 @@ def draw_threads(ax, run, t1_us, px_w=None, legend=True):
             facecolors=LIFETIME_COLOUR, edgecolors=LIFETIME_EDGE,
             linewidths=0.4 if len(lt) < 300 else 0,
             zorder=1, label="thread lifetimes", rasterized=heavy(len(lt))))
+        known = run.lifetime_task >= 0
+        if label_tasks and known.any() and len(lt) <= 6:
+            for i in np.flatnonzero(known).tolist():
+                ax.text(lt[i, 1] / 1e6, y0[i] + 0.35, f" task {run.lifetime_task[i]}'s name lookup",
+                        ha="left", va="center", fontsize=7, color="#7f2704", zorder=6,
+                        clip_on=True, gid=f"thread-task-{i}")
     top = max(run.peak_threads, run.baseline + nslots)
     s = run.thread_samples
     if len(s):
@@ -1391,19 +1616,13 @@ def draw_threads(ax, run, t1_us, px_w=None, legend=True):
                 zorder=3, label="live threads",
                 rasterized=heavy(len(xs)))
         top = max(top, int(ys.max()))
-    extra = None
-    if px_w is not None:
-        need, extra = draw_creations(ax, run, t1_us, px_w, top)
-        top = max(top, need)
     ax.axhline(run.baseline, color="#777777", lw=0.6, ls=":", zorder=2)
     ax.set_ylim(0, top * 1.15 + 0.5)
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.set_ylabel("threads")
     if legend:
-        handles, _ = ax.get_legend_handles_labels()
-        ax.legend(handles=handles + ([extra] if extra is not None else []),
-                  loc="upper right", fontsize=8, frameon=False, ncol=3)
+        lane_legend(ax)
 
 
 def _label_columns(ax, x_us, counts, colour):
@@ -1436,50 +1655,96 @@ def draw_service_starts(ax, run, t1_us, px_w):
         return 0
     art = ax.scatter(t / 1e6, height, s=14 if counts.max() <= 30 else 6, marker="o",
                      facecolors=SERVICE_COLOUR, edgecolors="white", linewidths=0.5, zorder=4,
-                     clip_on=False, label="request enters service (stacked)")
+                     clip_on=False, label="request enters service")
     art.set_gid("service-starts")
     _label_columns(ax, first, counts, SERVICE_COLOUR)
     return int(counts.max())
 
 
+def _steps(samples, t1_us):
+    """A [[t, n], ...] step function as x (s) and y arrays through t1_us."""
+    if samples is None or not len(samples):
+        return np.array([0, t1_us / 1e6]), np.zeros(2)
+    xs = np.concatenate([samples[:, 0], [max(t1_us, samples[-1, 0])]]) / 1e6
+    ys = np.concatenate([samples[:, 1], [samples[-1, 1]]])
+    return xs, ys
+
+
 def draw_server(ax, run, t1_us, px_w=None, legend=True):
-    """Requests in service at the server (exact step function), and with
+    """Requests in service at the server (exact step function) and, when
+    the report has the server's queue, the requests waiting for a slot
+    stacked on top (the upper line is everything the server holds); with
     px_w (the lane's width in pixels) each request's entry into service
     (draw_service_starts)."""
-    s = run.in_service
-    xs = np.concatenate([s[:, 0], [max(t1_us, s[-1, 0])]]) / 1e6 if len(s) else \
-        np.array([0, t1_us / 1e6])
-    ys = np.concatenate([s[:, 1], [s[-1, 1]]]) if len(s) else np.zeros(2)
+    xs, ys = _steps(run.in_service, t1_us)
     ax.fill_between(xs, ys, step="post", color="#c6dbef", lw=0, rasterized=heavy(len(xs)))
     ax.step(xs, ys, where="post", color="#08519c", lw=1.2, label="requests in service",
             rasterized=heavy(len(xs)))
     top = max(1, int(ys.max()))
+    if run.queued is not None and len(run.queued):
+        # both step functions on the union of their times, the queue on top
+        t = np.union1d(run.in_service[:, 0] if len(run.in_service) else [], run.queued[:, 0])
+        def at(sm):
+            if not len(sm):
+                return np.zeros(len(t))
+            i = np.searchsorted(sm[:, 0], t, side="right") - 1
+            return np.where(i >= 0, sm[np.maximum(i, 0), 1], 0)
+        svc, q = at(run.in_service), at(run.queued)
+        qx = np.concatenate([t, [max(t1_us, t[-1])]]) / 1e6
+        lo = np.concatenate([svc, svc[-1:]])
+        hi = lo + np.concatenate([q, q[-1:]])
+        art = ax.fill_between(qx, lo, hi, step="post", facecolor="#fbd3e9",
+                              edgecolor=COLOURS["server_queue"], hatch="////", lw=0,
+                              label="queued (on top)",
+                              rasterized=heavy(len(qx)))
+        art.set_gid("server-queued")
+        ax.step(qx, hi, where="post", color=COLOURS["server_queue"], lw=1.0,
+                rasterized=heavy(len(qx)))
+        top = max(top, int(hi.max()))
     if run.capacity is not None:
         ax.axhline(run.capacity, color="#08519c", lw=0.8, ls="--",
                    label=f"capacity {run.capacity}")
         top = max(top, run.capacity)
     if px_w is not None:
         top = max(top, draw_service_starts(ax, run, t1_us, px_w))
-    ax.set_ylim(0, top * 1.5 + 0.5)
+    ax.set_ylim(0, top * 1.3 + 0.5)
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.set_ylabel("server")
     if legend:
-        ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=3)
+        lane_legend(ax)
 
 
-def style_time_axis(ax, t1_us, label=True, ms=False):
-    """x from 0 to t1_us, labelled in seconds, or with ms in milliseconds
-    (the data stay in seconds)."""
-    ax.set_xlim(0, t1_us / 1e6)
+def time_unit(span_us):
+    """(units per second, name) for an axis spanning span_us: µs under
+    2 ms, ms under 2 s, else s -- a 0.4 ms run is not "0.000 s"."""
+    if span_us < 2e3:
+        return 1e6, "µs"
+    if span_us < 2e6:
+        return 1e3, "ms"
+    return 1.0, "s"
+
+
+def style_time_axis(ax, t1_us, label=True, ms=None, t0_us=0, nbins=6):
+    """x from t0_us to t1_us, labelled in the unit time_unit picks for its
+    width (the data stay in seconds); ms is accepted for older callers and
+    ignored: the unit follows the width."""
+    ax.set_xlim(t0_us / 1e6, t1_us / 1e6)
     ax.grid(axis="x", color="#e4e4e4", lw=0.6, zorder=0)
     ax.set_axisbelow(True)
-    if ms:
-        from matplotlib.ticker import FuncFormatter, MaxNLocator
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 1e3:g}"))
+    per_s, unit = time_unit(t1_us - t0_us)
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    loc = MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10])
+    ax.xaxis.set_major_locator(loc)
+
+    def tick(v, _):
+        ticks = loc.tick_values(*ax.get_xlim())
+        step = (ticks[1] - ticks[0]) * per_s if len(ticks) > 1 else 1
+        digits = max(0, int(-np.floor(np.log10(step) + 1e-9))) if step > 0 else 0
+        return f"{v * per_s:.{digits}f}"
+    ax.xaxis.set_major_formatter(FuncFormatter(tick))
     if label:
-        ax.set_xlabel("time since start (ms)" if ms else "time since start (s)")
+        ax.set_xlabel(f"time since start ({unit})")
 
 
 def wall_line(ax, run):

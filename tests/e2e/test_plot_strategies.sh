@@ -238,7 +238,7 @@ clean "$PLOT" "$SCRATCH/eight.json" -o "$SCRATCH/eight.png"
 expect_image "$SCRATCH/eight.png" png
 fbt --tasks 3 --mode nolock --delay-ms 0 -q -o "$SCRATCH/fast.json"
 clean "$PLOT" "$SCRATCH/fast.json" -o "$SCRATCH/fast.svg" --title 'one $x$ strategy'
-grep -q '>time since start (ms)<' "$SCRATCH/fast.svg" || fail "fast.svg: not in ms"
+grep -q '>time since start ([µm]s)<' "$SCRATCH/fast.svg" || fail "fast.svg: not in µs or ms"
 grep -qF '>one $x$ strategy<' "$SCRATCH/fast.svg" || fail "fast.svg: --title not drawn as text"
 echo "ok: no tasks, interrupted, eight strategies, one, sub-millisecond"
 
