@@ -118,7 +118,7 @@ static void push(struct spanbuf *b, uint8_t state, uint32_t start, uint32_t end,
  * ends at the failure. A fetch still in flight when the task ended (an
  * interrupted run) ends there. When the server said how long the request
  * waited for a slot, `request` is split at PHASE_SERVICE into
- * `server_queue` and `in_service`. */
+ * `server_queue` (left out when it did not wait) and `in_service`. */
 static void push_fetch(struct spanbuf *b, const struct fb_fetch_rec *f, uint32_t task_end, unsigned seq)
 {
     static const uint8_t whole[] = {STATE_DNS, STATE_CONNECT, STATE_REQUEST, STATE_RECEIVE};
@@ -152,6 +152,8 @@ static void push_fetch(struct spanbuf *b, const struct fb_fetch_rec *f, uint32_t
         }
         if (last && p == 0 && to == from)
             return; /* ended before libcurl reached any phase */
+        if (state[p] == STATE_SERVER_QUEUE && to == from && !last)
+            continue; /* served at once: in_service alone says the server told */
         push(b, state[p], from, to, seq);
         if (last)
             return;

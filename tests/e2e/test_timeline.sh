@@ -29,7 +29,7 @@ if [ "$(jqv "$j" .config.host_resolved)" = true ]; then
 fi
 receive=$(( $(span "$j" 0 receive end) - $(span "$j" 0 receive start) ))
 [ "$receive" -lt 10000 ] || fail "receiving 1 KB took $receive us of a 50 ms fetch"
-request=$(span "$j" 0 server_queue start)
+request=$(span "$j" 0 connect end)
 admitted=$(rv "$j" '.server.in_service_samples[] | select(.[1] == 1) | .[0]' | head -1)
 [ "$((admitted - request))" -lt 10000 ] || fail "the server saw the request $((admitted - request)) us after it was sent"
 queued=$(( $(span "$j" 0 queued end) - $(span "$j" 0 queued start) ))

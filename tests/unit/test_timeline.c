@@ -175,6 +175,15 @@ Test(timeline, a_server_wait_past_the_first_byte_is_clipped)
     expect_span(6, STATE_RECEIVE, 9010, 9500);
 }
 
+Test(timeline, a_fetch_served_at_once_has_no_server_queue_span)
+{
+    served_fetch(150); /* the server said 0: the split falls on the connect */
+    cr_assert_eq(timeline_spans(&tl, &t, &buf, &cap), 6);
+    expect_span(3, STATE_CONNECT, 110, 160);
+    expect_span(4, STATE_IN_SERVICE, 160, 9010);
+    expect_span(5, STATE_RECEIVE, 9010, 9500);
+}
+
 Test(timeline, without_the_servers_word_request_stays_whole)
 {
     served_fetch(0);
