@@ -970,7 +970,8 @@ class Run:
         if self.threads_failed:
             bits.append(plural(self.threads_failed, "thread start") + " failed")
         if self.fetch_cap is not None:
-            bits.append(f"at most {self.fetch_cap:,} fetches at once")
+            # the client's own limit (from its file descriptors), not a count
+            bits.append(f"client's fetch cap {self.fetch_cap:,}")
         bits.append("peak " + plural(self.peak_connections, "connection"))
         for k, v in self.counters.items():
             bits.append(f"{drawable(k.replace('_', ' '))} {v:,}")
@@ -1681,7 +1682,7 @@ def draw_server(ax, run, t1_us, px_w=None, legend=True):
     ax.step(xs, ys, where="post", color="#08519c", lw=1.2, label="requests in service",
             rasterized=heavy(len(xs)))
     top = max(1, int(ys.max()))
-    if run.queued is not None and len(run.queued):
+    if run.queued is not None and len(run.queued) and run.queued[:, 1].max() > 0:
         # both step functions on the union of their times, the queue on top
         t = np.union1d(run.in_service[:, 0] if len(run.in_service) else [], run.queued[:, 0])
         def at(sm):

@@ -331,7 +331,7 @@ jq '.config.fetch_cap = 6 | .config.fd_limit = 1024
     | .tasks[0] |= (.outcome = "error" | .error = {"stage": "tls", "message": "bad certificate"}))' \
     "$good" >"$SCRATCH/new.json"
 plots_clean "$TIMELINE" "$SCRATCH/new.json" -o "$SCRATCH/new.svg"
-grep -q 'at most 6 fetches at once' "$SCRATCH/new.svg" || fail "new.svg: no fetch cap"
+grep -q 'fetch cap 6 ' "$SCRATCH/new.svg" || fail "new.svg: no fetch cap"
 grep -q '2 thread starts failed' "$SCRATCH/new.svg" || fail "new.svg: no failed thread starts"
 plots_clean "$COMPARE" "$SCRATCH/new.json" "$good" -o "$SCRATCH/new-compare.png"
 echo "ok: tls, fetch_cap, fd_limit, threads_failed"
