@@ -264,10 +264,14 @@ groups() {
         | {k: .value.key, i: .key}] | group_by(.k) | sort_by(-length, .[0].i)[]
         | "key \(.[0].k) \(length) task\(if length == 1 then "" else "s" end)"' "$1"
 }
-want=$(for i in 0 1 2; do groups "$keys" $i; done)
 [ "$(groups "$keys" 0 | wc -l)" -ge 3 ] || fail "keys.json: fewer than 3 keys asked for"
-got=$(grep -o '>key [0-9]*<\|>[0-9,]* tasks\{0,1\}<' "$SCRATCH/keys.svg" | tr -d '<>' | paste -d' ' - -)
-expect_eq "key groups in keys.svg, in panel and popularity order" "$got" "$want"
+# each panel's first label is its hot key, with its task count (thin bands
+# of cold keys share one bracket, so only the first is sure to be labelled)
+# (the workload is the same in every panel: so is its hot key)
+hot_key=$(groups "$keys" 0 | head -1)
+got=$(grep -o '>key [0-9]*<\|>[0-9,]* tasks<' "$SCRATCH/keys.svg" | tr -d '<>' | paste -d' ' - -)
+expect_eq "first key label in keys.svg" "$(echo "$got" | head -1)" "$hot_key"
+expect_eq "panels labelling the hot key" "$(echo "$got" | grep -c "^$hot_key\$")" 3
 for i in 0 1 2; do
     expect_eq "key bands of panel $i" "$(grep -o "id=\"panel$i-key-[0-9]*\"" "$SCRATCH/keys.svg" \
         | sed 's/.*-key-//; s/"//' | tr '\n' ' ')" \
