@@ -982,10 +982,11 @@ class Run:
     def states_present(self, timed_only=False):
         """State codes with at least one span; with timed_only, only those
         with a span of non-zero length (the density view cannot show an
-        instant)."""
+        instant).  A wait of no length is no wait (a request served at once
+        has a zero-length server_queue): never counted."""
         st = self.span_state
-        if timed_only:
-            st = st[self.span_end_us > self.span_start_us]
+        timed = self.span_end_us > self.span_start_us
+        st = st[timed if timed_only else timed | ~self.vocab.wait[st]]
         return sorted(set(np.unique(st).tolist()))
 
     def outcome_rows(self, name):
@@ -1332,6 +1333,8 @@ def draw_instants(ax, run, t0_us, t1_us, px_w):
     us_per_px = (t1_us - t0_us) / px_w
     m = ((run.span_end_us - run.span_start_us) < us_per_px) & \
         (run.span_start_us >= t0_us) & (run.span_start_us <= t1_us)
+    # a wait of no length is no wait (states_present leaves it out too)
+    m &= (run.span_end_us > run.span_start_us) | ~run.vocab.wait[run.span_state]
     if not m.any():
         return
     v = run.vocab

@@ -4,12 +4,8 @@
 # server, a sub-millisecond run's time axis is in µs or ms (not "0.000 s"),
 # the legend lists only the states the run has, and --sweep draws runs of
 # two delays as two lines.
-#
-# A binary older than the waited_on links or the server's queue (the C
-# branches that add them) writes reports without them: the test then adds
-# them itself from the run's own spans, by the rule docs/report-v2.md gives
-# (lock: a FIFO chain, each release handed to the next grant; the server's
-# queue: the part of a request beyond one delay), and says so.
+# The hand-offs and the server's queue are fetchbench's own (waited_on,
+# server_queue spans, server.queued_samples), never made up here.
 . "$FB_ROOT/tests/e2e/lib.sh"
 
 PY=/usr/bin/python3
@@ -24,17 +20,6 @@ ids() { grep -o "id=\"$2[^\"]*\"" "$1" | wc -l | tr -d ' '; }
 # --- the hand-off cascade ---------------------------------------------------
 fb --tasks 20 --mode lock --delay-ms 200 --quiet >"$SCRATCH/lock.json"
 validate "$SCRATCH/lock.json"
-if [ "$(jqv "$SCRATCH/lock.json" '[.runs[0].tasks[] | select(.waited_on)] | length')" = 0 ]; then
-    echo "note: this fetchbench writes no waited_on: the hand-offs are read from the lock_held order"
-    jq '.vocabulary.links = ["handoff", "result", "value"]
-        | ([.runs[0].tasks[] | {id, held: [.spans[] | select(.[0] == "lock_held")][0]}]
-           | sort_by(.held[1])) as $h
-        | .runs[0].tasks |= map(. as $x | ([range(1; $h | length) | select($h[.].id == $x.id)][0]) as $i
-            | if $i then .waited_on = {"task": $h[$i - 1].id, "kind": "handoff",
-                                        "at_us": $h[$i - 1].held[2]} else . end)' \
-        "$SCRATCH/lock.json" >"$SCRATCH/lock.links.json"
-    mv "$SCRATCH/lock.links.json" "$SCRATCH/lock.json"
-fi
 expect_eq "hand-offs in lock.json" \
     "$(jqv "$SCRATCH/lock.json" '[.runs[0].tasks[] | select(.waited_on.kind == "handoff")] | length')" 19
 "$TIMELINE" "$SCRATCH/lock.json" -o "$SCRATCH/lock.svg"
@@ -55,35 +40,10 @@ echo "ok: the lock run's hand-off close-up with 19 arrows"
 # --- the server's queue -----------------------------------------------------
 fb --tasks 20 --mode nolock --delay-ms 150 --capacity 8 --quiet >"$SCRATCH/nolock.json"
 validate "$SCRATCH/nolock.json"
-if [ "$(jqv "$SCRATCH/nolock.json" '.runs[0].server | has("queued_samples")')" = false ]; then
-    echo "note: this fetchbench writes no server queue: it is read from the requests' lengths"
-    $PY - "$SCRATCH/nolock.json" <<'EOF'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-doc["vocabulary"]["states"] += [
-    {"name": "server_queue", "wait": True, "encloses": False, "fetch": True},
-    {"name": "in_service", "wait": False, "encloses": False, "fetch": True}]
-delay = doc["config"]["delay_ms"] * 1000
-run = doc["runs"][0]
-changes = []
-for t in run["tasks"]:
-    spans = []
-    for st, a, b in t["spans"]:
-        if st == "request":
-            q = (b - a) // delay * delay if b - a > 1.5 * delay else 0
-            spans += [["server_queue", a, a + q], ["in_service", a + q, b]]
-            changes += [(a, 1), (a + q, -1)] if q else []
-        else:
-            spans.append([st, a, b])
-    t["spans"] = spans
-n, samples = 0, []
-for at, d in sorted(changes):
-    n += d
-    samples.append([at, n])
-run["server"]["queued_samples"] = samples
-json.dump(doc, open(sys.argv[1], "w"))
-EOF
-fi
+expect_eq "the server's queue in nolock.json" \
+    "$(jqv "$SCRATCH/nolock.json" '[.runs[0].server.queued_samples[][1]] | max > 0')" true
+expect_eq "server_queue spans in nolock.json" \
+    "$(jqv "$SCRATCH/nolock.json" '[.runs[0].tasks[].spans[] | select(.[0] == "server_queue")] | length > 0')" true
 "$TIMELINE" "$SCRATCH/nolock.json" -o "$SCRATCH/nolock.svg"
 "$TIMELINE" "$SCRATCH/nolock.json" -o "$SCRATCH/nolock.png"
 [ "$(ids "$SCRATCH/nolock.svg" server-queued)" -ge 1 ] || fail "nolock.svg: no queued series"

@@ -6,6 +6,9 @@
 # when the runs differ), timings with their range, CSV that parses;
 # edge cases (a run without tasks, an interrupted report, eight strategies,
 # a sub-millisecond run) draw cleanly; bad input is one line and exit 2.
+# Issue 13 on real runs: a 4-key workload's rows grouped by key in order of
+# popularity, the server's queue on the load lane, and a 20-task lock and
+# singleflight report's hand-off and result arrows in their own panels.
 . "$FB_ROOT/tests/e2e/lib.sh"
 
 PY=/usr/bin/python3
@@ -241,6 +244,86 @@ clean "$PLOT" "$SCRATCH/fast.json" -o "$SCRATCH/fast.svg" --title 'one $x$ strat
 grep -q '>time since start ([µm]s)<' "$SCRATCH/fast.svg" || fail "fast.svg: not in µs or ms"
 grep -qF '>one $x$ strategy<' "$SCRATCH/fast.svg" || fail "fast.svg: --title not drawn as text"
 echo "ok: no tasks, interrupted, eight strategies, one, sub-millisecond"
+
+# --- issue 13: keys, who waited on whom, the server's queue -------------------
+# A 4-key Zipf workload under keylock, singleflight and nolock: each panel's
+# rows are grouped by key, the most asked-for key first (ties: the key asked
+# for first), each key a band (id panelP-key-K) labelled "key K" and its
+# task count; the load lane stacks the server's queue when the report has it.
+keys=$SCRATCH/keys.json
+fb --tasks 40 --keys 4 --zipf 1.2 --mode keylock,singleflight,nolock --delay-ms 150 \
+    --capacity 8 -q -o "$keys"
+validate "$keys"
+clean "$PLOT" "$keys" -o "$SCRATCH/keys.svg"
+clean "$PLOT" "$keys" -o "$SCRATCH/keys.png"
+expect_image "$SCRATCH/keys.png" png
+# groups KEYS_JSON I: run I's keys, the most tasks first (ties: the key of the
+# lowest task id), one "key K N tasks" line each
+groups() {
+    jq -r --argjson i "$2" '.runs[$i] | [.tasks | sort_by(.id) | to_entries[]
+        | {k: .value.key, i: .key}] | group_by(.k) | sort_by(-length, .[0].i)[]
+        | "key \(.[0].k) \(length) task\(if length == 1 then "" else "s" end)"' "$1"
+}
+[ "$(groups "$keys" 0 | wc -l)" -ge 3 ] || fail "keys.json: fewer than 3 keys asked for"
+# each panel's first label is its hot key, with its task count (thin bands
+# of cold keys share one bracket, so only the first is sure to be labelled)
+# (the workload is the same in every panel: so is its hot key)
+hot_key=$(groups "$keys" 0 | head -1)
+got=$(grep -o '>key [0-9]*<\|>[0-9,]* tasks<' "$SCRATCH/keys.svg" | tr -d '<>' | paste -d' ' - -)
+expect_eq "first key label in keys.svg" "$(echo "$got" | head -1)" "$hot_key"
+expect_eq "panels labelling the hot key" "$(echo "$got" | grep -c "^$hot_key\$")" 3
+for i in 0 1 2; do
+    expect_eq "key bands of panel $i" "$(grep -o "id=\"panel$i-key-[0-9]*\"" "$SCRATCH/keys.svg" \
+        | sed 's/.*-key-//; s/"//' | tr '\n' ' ')" \
+        "$(groups "$keys" $i | awk '{printf "%s ", $2}')"
+done
+grep -q 'rows grouped by key, the most asked-for first' "$SCRATCH/keys.svg" \
+    || fail "keys.svg: the grouping is not noted"
+# the server's queue: nolock's lane says its peak, from the JSON, and draws it
+q=$(jq '.runs[2].server.queued_samples | map(.[1]) | max' "$keys")
+[ "$q" -gt 0 ] || fail "nolock at capacity 8 queued nothing at the server"
+grep -q ">server: peak 8 in service, $q queued<" "$SCRATCH/keys.svg" \
+    || fail "keys.svg: nolock's lane does not give its $q queued"
+expect_eq "queued series in keys.svg" "$(grep -c 'id="server-queued"' "$SCRATCH/keys.svg")" 3
+grep -q '>queued at the server (on top)<' "$SCRATCH/keys.svg" || fail "keys.svg: queue not in the legend"
+# --group spawn keeps spawn order; a report without the queue keeps the load lane
+clean "$PLOT" "$keys" -o "$SCRATCH/spawn.svg" --group spawn
+! grep -q 'id="panel[0-9]-key-' "$SCRATCH/spawn.svg" || fail "spawn.svg: grouped by key"
+jq 'del(.runs[].server.queued_samples)' "$keys" >"$SCRATCH/noqueue.json"
+clean "$PLOT" "$SCRATCH/noqueue.json" -o "$SCRATCH/noqueue.svg"
+! grep -q 'server-queued\|queued at the server' "$SCRATCH/noqueue.svg" \
+    || fail "noqueue.svg: a queue drawn for a report without one"
+expect_eq "load lanes in noqueue.svg" "$(grep -c '>backend: peak [0-9]* in service<' \
+    "$SCRATCH/noqueue.svg")" 3
+echo "ok: rows grouped by key in popularity order; the server's queue on the load lane"
+
+# 20 tasks on one key under lock and singleflight: each panel draws its own
+# arrows, 19 hand-offs and 19 shared results, named by panel; no key bands.
+one=$SCRATCH/one.json
+fb --tasks 20 --mode lock,singleflight --delay-ms 150 -q -o "$one"
+validate "$one"
+clean "$PLOT" "$one" -o "$SCRATCH/one.svg"
+clean "$PLOT" "$one" -o "$SCRATCH/one.png"
+for spec in "0 handoff lock" "1 result singleflight"; do
+    set -- $spec
+    n=$(jq --arg m "$3" --arg k "$2" '[.runs[] | select(.mode == $m) | .tasks[]
+        | select(.waited_on.kind == $k)] | length' "$one")
+    expect_eq "$2 links of $3 in the JSON" "$n" 19
+    expect_eq "$2 arrows in panel $1 of one.svg" \
+        "$(grep -c "id=\"panel$1-link-$2-[0-9]*\"" "$SCRATCH/one.svg")" 19
+done
+grep -q '>lock handed over (release → grant)<' "$SCRATCH/one.svg" || fail "one.svg: no hand-off legend"
+grep -q '>result shared (leader → follower)<' "$SCRATCH/one.svg" || fail "one.svg: no result legend"
+! grep -q 'id="panel[0-9]-key-' "$SCRATCH/one.svg" || fail "one.svg: one key grouped"
+! grep -q 'queued at the server' "$SCRATCH/one.svg" || fail "one.svg: legend names a queue of 0"
+# beyond 50 tasks a panel draws none, and the figure says so
+jq '.runs |= map(.tasks |= (. as $t | $t + [$t[] | .id += 20 | del(.waited_on)] + [$t[] | .id += 40
+    | del(.waited_on)]) | .summary.tasks = 60)' "$one" >"$SCRATCH/sixty.json"
+clean "$PLOT" "$SCRATCH/sixty.json" -o "$SCRATCH/sixty.svg"
+! grep -q 'id="panel[0-9]-link-' "$SCRATCH/sixty.svg" || fail "sixty.svg: arrows for 60 tasks"
+grep -q 'who waited on whom drawn up to 50 tasks' "$SCRATCH/sixty.svg" \
+    || fail "sixty.svg: the missing arrows are not noted"
+echo "ok: each small panel's waited_on arrows, none beyond 50 tasks"
 
 # --- bad input: one line, exit 2 --------------------------------------------
 $PY "$FB_ROOT/tests/report_versions.py" --to 1 "$hot" >"$SCRATCH/v1.json"
