@@ -16,6 +16,7 @@
 #include "fdlimit.h"
 #include "outfile.h"
 #include "report.h"
+#include "reportcmd.h"
 #include "run.h"
 #include "strategy.h"
 #include "server.h"
@@ -390,6 +391,8 @@ int main(int argc, char **argv)
         return server_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "compare") == 0)
         return compare_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "report") == 0)
+        return report_cmd_main(argc - 1, argv + 1);
     /* Before anything that could be interrupted: a signal at any moment from
      * here on ends in a report marked interrupted (sig.h). */
     if (sig_init() < 0) {
