@@ -143,7 +143,7 @@ fuzz-smoke: fuzz
 # binary; the plot scripts with the modules they import from their own
 # directory, together under share/fetchbench and linked from bin/ as
 # fetchbench-NAME; the man page; the bash completion.  `make uninstall`
-# removes exactly those (and the bytecode Python left beside the modules).
+# removes exactly those (the scripts write no bytecode beside them).
 # The man page and the completion are written from the binary's own --help
 # (scripts/make-man, scripts/make-completion) into GENDIR, so they cannot
 # drift from it; INSTALL_BIN installs another build of the binary.
@@ -181,7 +181,6 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/fetchbench $(addprefix $(DESTDIR)$(bindir)/fetchbench-,$(PLOT_TOOLS)) \
 	      $(addprefix $(DESTDIR)$(pkgdatadir)/,$(PLOT_TOOLS) $(PLOT_MODULES)) \
 	      $(DESTDIR)$(man1dir)/fetchbench.1 $(DESTDIR)$(completiondir)/fetchbench
-	rm -rf $(DESTDIR)$(pkgdatadir)/__pycache__
 	if [ -d $(DESTDIR)$(pkgdatadir) ]; then rmdir $(DESTDIR)$(pkgdatadir); fi
 
 clean:

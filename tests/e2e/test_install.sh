@@ -47,14 +47,16 @@ expect_eq "upstream requests under lock" "$(jqv run.json '.runs[0].summary.upstr
 
 # 3. The installed plot scripts, from another directory with no sources on
 #    the path: a PNG, and an HTML page with the installed .js/.css inlined.
-env -u PYTHONPATH "$ROOT/usr/bin/fetchbench-plot-timeline" run.json -o timeline.png > plot.log 2>&1 \
+#    As on a user's machine, nothing forbids bytecode: the scripts must
+#    write none there (uninstall's check would find it).
+env -u PYTHONPATH -u PYTHONDONTWRITEBYTECODE "$ROOT/usr/bin/fetchbench-plot-timeline" run.json -o timeline.png > plot.log 2>&1 \
     || { cat plot.log; fail "installed plot-timeline"; }
 expect_eq "PNG signature" "$(head -c 8 timeline.png | od -An -tx1 | tr -d ' ')" 89504e470d0a1a0a
-env -u PYTHONPATH "$ROOT/usr/bin/fetchbench-plot-timeline" run.json -o timeline.html > plot.log 2>&1 \
+env -u PYTHONPATH -u PYTHONDONTWRITEBYTECODE "$ROOT/usr/bin/fetchbench-plot-timeline" run.json -o timeline.html > plot.log 2>&1 \
     || { cat plot.log; fail "installed plot-timeline (HTML)"; }
 grep -q "$(head -c 60 "$ROOT/usr/share/fetchbench/fbhtml.css" | head -1)" timeline.html \
     || fail "the HTML page lacks the installed stylesheet"
-env -u PYTHONPATH "$ROOT/usr/bin/fetchbench-strategy-table" run.json > table.txt 2> plot.log \
+env -u PYTHONPATH -u PYTHONDONTWRITEBYTECODE "$ROOT/usr/bin/fetchbench-strategy-table" run.json > table.txt 2> plot.log \
     || { cat plot.log; fail "installed strategy-table"; }
 grep -q nolock table.txt || fail "strategy-table: no nolock row"
 
