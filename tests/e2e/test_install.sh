@@ -7,6 +7,7 @@
 # man page and completion are generated from it into the scratch dir.
 . "$(dirname "$0")/lib.sh"
 
+cd "$SCRATCH"
 ROOT=$SCRATCH/root
 GEN=$SCRATCH/gen
 mk() { make -s -C "$FB_ROOT" "$@" DESTDIR="$ROOT" PREFIX=/usr INSTALL_BIN="$FETCHBENCH" GENDIR="$GEN"; }
