@@ -112,14 +112,40 @@ def parse(text):
     return blocks
 
 
-def subcommands(cmds):
-    """The subcommands named in the main Usage lines, in their order."""
+def is_subcommand_item(b):
+    """An item of the main --help that names a subcommand ("serve",
+    "report FILE..."): a lowercase word first, not an option."""
+    return b[0] == "item" and re.match(r"^[a-z]+(?: |$)", b[1]) is not None
+
+
+def subcommands(blocks):
+    """The subcommands of the main --help's blocks, in their order: those
+    its Usage lines name and those it lists as items."""
     names = []
-    for cmd in cmds:
-        m = re.match(r"^fetchbench ([a-z]+)\b", cmd)
-        if m and m.group(1) not in names:
-            names.append(m.group(1))
+    for b in blocks:
+        found = []
+        if b[0] == "usage":
+            found = [m.group(1) for m in (re.match(r"^fetchbench ([a-z]+)\b", c) for c in b[1]) if m]
+        elif is_subcommand_item(b):
+            found = [b[1].split(" ")[0]]
+        names += [n for n in found if n not in names]
     return names
+
+
+def subcommand_helps(binary, main_help):
+    """{name: its --help text} for each subcommand the main --help names
+    that this build has: one whose --help fails or answers with the main
+    help is left out, with a note on stderr (the tests list them from
+    --help on their own, and fail on a part missing)."""
+    helps = {}
+    for name in subcommands(parse(main_help)):
+        p = subprocess.run([binary, name, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        text = p.stdout.decode("utf-8")
+        if p.returncode != 0 or text == main_help:
+            sys.stderr.write("note: `fetchbench %s --help` gives no help of its own: left out\n" % name)
+        else:
+            helps[name] = text
+    return helps
 
 
 
