@@ -34,7 +34,8 @@ BIN       := $(BUILD)/fetchbench
 TEST_STRATEGY_SRC := $(sort $(wildcard tests/strategies/*.c))
 TEST_BIN  := $(BUILD)/fetchbench-test
 
-.PHONY: all setup run test unit e2e test-sanitize test-valgrind results proxies bench fuzz fuzz-smoke clean
+.PHONY: all setup run test unit e2e test-sanitize test-valgrind results proxies bench fuzz fuzz-smoke clean \
+        man install uninstall
 
 all: $(BIN) fetchbench
 
@@ -137,6 +138,50 @@ fuzz-smoke: fuzz
 	  fi; \
 	  grep -E '^Done' build/fuzz/$$f.log; \
 	done
+
+# Installation.  `make install PREFIX=/usr/local DESTDIR=` puts in place the
+# binary; the plot scripts with the modules they import from their own
+# directory, together under share/fetchbench and linked from bin/ as
+# fetchbench-NAME; the man page; the bash completion.  `make uninstall`
+# removes exactly those (the scripts write no bytecode beside them).
+# The man page and the completion are written from the binary's own --help
+# (scripts/make-man, scripts/make-completion) into GENDIR, so they cannot
+# drift from it; INSTALL_BIN installs another build of the binary.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+INSTALL_BIN  ?= $(BIN)
+GENDIR       ?= build
+bindir       := $(PREFIX)/bin
+pkgdatadir   := $(PREFIX)/share/fetchbench
+man1dir      := $(PREFIX)/share/man/man1
+completiondir := $(PREFIX)/share/bash-completion/completions
+PLOT_TOOLS   := plot-timeline plot-compare plot-strategies strategy-table
+PLOT_MODULES := fbplot.py fbhtml.py fbhtml.js fbhtml.css
+
+man: $(GENDIR)/fetchbench.1 $(GENDIR)/fetchbench.bash
+
+$(GENDIR)/fetchbench.1: $(INSTALL_BIN) scripts/make-man scripts/fbhelp.py
+	mkdir -p $(GENDIR)
+	/usr/bin/python3 scripts/make-man $(INSTALL_BIN) > $@.tmp && mv $@.tmp $@
+
+$(GENDIR)/fetchbench.bash: $(INSTALL_BIN) scripts/make-completion scripts/fbhelp.py
+	mkdir -p $(GENDIR)
+	/usr/bin/python3 scripts/make-completion $(INSTALL_BIN) > $@.tmp && mv $@.tmp $@
+
+install: $(INSTALL_BIN) $(GENDIR)/fetchbench.1 $(GENDIR)/fetchbench.bash
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(man1dir) $(DESTDIR)$(completiondir)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(bindir)/fetchbench
+	install -m 755 $(addprefix scripts/,$(PLOT_TOOLS)) $(DESTDIR)$(pkgdatadir)/
+	install -m 644 $(addprefix scripts/,$(PLOT_MODULES)) $(DESTDIR)$(pkgdatadir)/
+	for t in $(PLOT_TOOLS); do ln -sfr $(DESTDIR)$(pkgdatadir)/$$t $(DESTDIR)$(bindir)/fetchbench-$$t || exit 1; done
+	install -m 644 $(GENDIR)/fetchbench.1 $(DESTDIR)$(man1dir)/fetchbench.1
+	install -m 644 $(GENDIR)/fetchbench.bash $(DESTDIR)$(completiondir)/fetchbench
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/fetchbench $(addprefix $(DESTDIR)$(bindir)/fetchbench-,$(PLOT_TOOLS)) \
+	      $(addprefix $(DESTDIR)$(pkgdatadir)/,$(PLOT_TOOLS) $(PLOT_MODULES)) \
+	      $(DESTDIR)$(man1dir)/fetchbench.1 $(DESTDIR)$(completiondir)/fetchbench
+	if [ -d $(DESTDIR)$(pkgdatadir) ]; then rmdir $(DESTDIR)$(pkgdatadir); fi
 
 clean:
 	rm -rf build fetchbench

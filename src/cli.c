@@ -19,6 +19,7 @@
 #define MAX_BODY        (1ull << 32)
 #define MAX_CONNECTIONS 1000000u
 #define MAX_REPEAT      1000u
+#define MAX_WARMUP      1000u
 #define MAX_KEYS        10000000u
 #define MAX_DURATION_S  3600.0      /* a run's times are 32-bit µs: 71 minutes at most */
 #define MAX_RATE        10000000.0
@@ -31,7 +32,7 @@
 enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE,
        OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED, OPT_BETA, OPT_LOCK_TIMEOUT,
        OPT_LEASE, OPT_RETRY, OPT_FAIL_RATE, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER,
-       OPT_BACKEND_STATS, OPT_TRACE_TASKS };
+       OPT_BACKEND_STATS, OPT_TRACE_TASKS, OPT_WARMUP, OPT_CACERT, OPT_INSECURE };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -47,6 +48,9 @@ static const struct option longopts[] = {
     {"trace-tasks", required_argument, NULL, OPT_TRACE_TASKS},
     {"expect", required_argument, NULL, OPT_EXPECT},
     {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
     {"proc-sample-ms", required_argument, NULL, OPT_PROC_SAMPLE},
     {"keys", required_argument, NULL, OPT_KEYS},
     {"zipf", required_argument, NULL, OPT_ZIPF},
@@ -131,6 +135,10 @@ void cli_usage(FILE *f)
         "      --backend-stats URL  with --url (a proxy, say): the /stats of the\n"
         "                           fetchbench serve behind it, read before and after\n"
         "                           each run, so the report has the backend's counts\n"
+        "      --cacert FILE        for HTTPS targets with their own certificates:\n"
+        "                           trust the CAs in FILE (PEM) instead of the system's\n"
+        "      --insecure           for HTTPS targets with their own certificates:\n"
+        "                           do not verify the server's certificate or name\n"
         "  -d, --delay-ms MS        the embedded server's delay (default %d)\n"
         "  -c, --capacity K         the embedded server serves K at once (default: no limit)\n"
         "  -t, --timeout-ms MS      per-fetch timeout (default %d)\n"
@@ -146,6 +154,8 @@ void cli_usage(FILE *f)
         "      --repeat R           R runs of each mode, interleaved (a b a b); the\n"
         "                           report keeps every run and each mode's\n"
         "                           median/min/max\n"
+        "      --warmup W           W runs of each mode first (interleaved like\n"
+        "                           --repeat), not recorded in the report\n"
         "      --expect EXPR        a gate, repeatable: [MODE:]METRIC OP VALUE with OP\n"
         "                           one of == != <= >= < >, e.g. upstream_requests==1,\n"
         "                           'lock: p99_ms < 6000', errors==0; judged for each\n"
@@ -415,6 +425,19 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         case OPT_REPEAT:
             rc = number_u32("--repeat", optarg, 1, MAX_REPEAT, &cfg->repeat);
             break;
+        case OPT_WARMUP:
+            rc = number_u32("--warmup", optarg, 0, MAX_WARMUP, &cfg->warmup);
+            break;
+        case OPT_CACERT:
+            /* Now, not at the first handshake: a typo costs no run. */
+            if (*optarg == '\0' || access(optarg, R_OK) != 0)
+                rc = usage_error("--cacert: cannot read '%s': %s", optarg,
+                                 *optarg ? strerror(errno) : "empty file name");
+            cfg->cacert = optarg;
+            break;
+        case OPT_INSECURE:
+            cfg->insecure = 1;
+            break;
         case 'q':
             cfg->quiet = 1;
             break;
@@ -468,6 +491,8 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         return usage_error("--fail-rate, --reset-rate and --hang-rate: their sum %g is above 1",
                            cfg->faults.fail_rate + cfg->faults.reset_rate + cfg->faults.hang_rate);
     cfg->faults.seed = cfg->seed;
+    if (cfg->insecure && !cfg->quiet)
+        fputs("fetchbench: --insecure: HTTPS certificates and host names are not verified\n", stderr);
     cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);
     *exit_code = EXIT_OK;
     return 0;

@@ -38,6 +38,9 @@ struct fb_config {
     uint32_t proc_sample_ms;    /* /proc thread-count sampling period; 0 = off */
     int progress;               /* stderr is a terminal and not --quiet */
     uint32_t repeat;            /* runs of each mode, interleaved */
+    uint32_t warmup;            /* runs of each mode first, not recorded (0..1000) */
+    const char *cacert;         /* --cacert: CA bundle for HTTPS targets; NULL = the system's CAs */
+    int insecure;               /* --insecure: HTTPS peers are not verified */
     struct fb_expect *expects;  /* --expect, judged per mode on its median run */
     size_t nexpects;
 };

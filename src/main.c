@@ -83,6 +83,8 @@ static int attempt(struct fb_attempt *a, const struct fb_config *cfg, struct fb_
             fprintf(stderr, "fetchbench: %s (see --help)\n", err);
             return EXIT_USAGE;
         }
+        a->target.cacert = cfg->cacert;
+        a->target.insecure = cfg->insecure;
         /* Said once; the runs go on without server counts, and the exit
          * code says so. */
         if (cfg->backend_stats && target_stats_baseline(&a->target, err, sizeof(err)) < 0) {

@@ -631,6 +631,8 @@ struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
         .max_body = cfg->max_body,
         .reuse_connections = cfg->max_connections > 0,
         .max_inflight = o->fetch_cap,
+        .cacert = cfg->cacert,
+        .insecure = cfg->insecure,
     };
 
     /* Timers to the microsecond (timerfd), not epoll's rounded-up

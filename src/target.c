@@ -78,8 +78,10 @@ static void child_main(int fd, uint32_t capacity, const struct fb_faults *faults
     _exit(server_run(fd, (int)capacity, faults, TARGET_STOP_SIGNAL) == 0 ? 0 : 1);
 }
 
-/* GET url with a short timeout; returns the body (caller frees) or NULL. */
-static char *http_get(const char *url, long timeout_ms)
+/* GET url with a short timeout, trusting what t's transfers trust (an
+ * HTTPS --backend-stats behind an HTTPS --url); returns the body (caller
+ * frees) or NULL. */
+static char *http_get(const struct fb_target *t, const char *url, long timeout_ms)
 {
     struct buf {
         char *p;
@@ -98,6 +100,14 @@ static char *http_get(const char *url, long timeout_ms)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
+    if (t->cacert) {
+        curl_easy_setopt(e, CURLOPT_CAINFO, t->cacert);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    }
+    if (t->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     CURLcode rc = curl_easy_perform(e);
     curl_easy_cleanup(e);
     fclose(mem);
@@ -144,7 +154,7 @@ int target_start_embedded(struct fb_target *t, uint32_t delay_ms, uint32_t capac
 
     /* The socket listens already; wait until the server behind it answers. */
     for (int i = 0; i < 100; i++) {
-        char *body = http_get(t->control_url, 200);
+        char *body = http_get(t, t->control_url, 200);
         if (body) {
             free(body);
             return 0;
@@ -339,7 +349,7 @@ static uint64_t optional_number(const cJSON *obj, const char *key)
 
 int target_stats_baseline(struct fb_target *t, char *err, size_t errlen)
 {
-    char *body = http_get(t->control_url, 2000);
+    char *body = http_get(t, t->control_url, 2000);
     cJSON *doc = body ? cJSON_Parse(body) : NULL;
     int ok = doc != NULL;
 
@@ -376,7 +386,7 @@ void target_server_stats(const struct fb_target *t, uint64_t since_us, struct fb
     /* Only this run's part of the server's (bounded) log. */
     snprintf(url, sizeof(url), "%s%slog=1&since=%" PRIu64, t->control_url, strchr(t->control_url, '?') ? "&" : "?",
              since_us);
-    char *body = http_get(url, 2000);
+    char *body = http_get(t, url, 2000);
     cJSON *doc = body ? cJSON_Parse(body) : NULL;
     free(body);
     if (doc == NULL)

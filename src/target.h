@@ -21,6 +21,8 @@ struct fb_target {
                                  * outlives the run, its counts taken as deltas */
     char shown_stats[2048];     /* --backend-stats as outputs show it */
     uint64_t base_requests, base_failed, base_reset, base_hung; /* before the run */
+    const char *cacert;         /* HTTPS /stats: as the transfers' (xfer.h) */
+    int insecure;
 };
 
 /* The embedded server's /stats. */

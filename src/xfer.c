@@ -419,6 +419,21 @@ static void drain_finished(struct fb_xfer *x)
     admit_waiting(x);
 }
 
+/* --cacert and --insecure on easy handle e: --cacert replaces the
+ * system's CAs (its directory too), as its help says, rather than adding
+ * to them. */
+static void tls_options(CURL *e, const struct fb_xfer_opts *o)
+{
+    if (o->cacert) {
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    }
+    if (o->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 /* Names t's request (X-Queue-For: this client's nonce and t's number) and
  * reads the answer's queue headers. Without memory for the name, the
  * server's queue time is not believed and the request phase stays whole. */
@@ -449,6 +464,7 @@ static int admit(struct fb_xfer *x, struct fb_transfer *t)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->opts.timeout_ms);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    tls_options(e, &x->opts);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     /* The transfer, to time its socket; a socket's close may come after
      * its transfer is gone (a kept connection), so that one gets x. */

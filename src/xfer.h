@@ -20,6 +20,8 @@ struct fb_xfer_opts {
                                  * connection, new name resolution */
     unsigned max_inflight;      /* transfers in libcurl at once; the rest wait
                                  * in FIFO order (0 = no limit) */
+    const char *cacert;         /* HTTPS: trust only this PEM bundle; NULL = the system's */
+    int insecure;               /* HTTPS: verify neither certificate nor name */
 };
 
 struct fb_xfer_result {
