@@ -37,6 +37,7 @@ script -qec "stty cols 0; COLUMNS=50 $FETCHBENCH --tasks 5 --delay-ms 600 -o $SC
 progress_draws "$SCRATCH/cols" > "$SCRATCH/draws"
 expect_eq "COLUMNS=50" "$(head -1 "$SCRATCH/draws")" "[lock] 0/5 tasks done | 4 waiting | 1 upstream re"
 
+export LC_ALL=C.UTF-8 # the dash of an unknown time left (ASCII checked apart)
 # Plurals, waiters, the time left: unknown (–) until a task has finished,
 # then an estimate; one task and one request are singular. Arrivals every
 # 100 ms (--rate 10, seeded), each fetch 400 ms: tasks finish while others run.
