@@ -98,6 +98,14 @@ int expect_parse(const char *text, struct fb_expect *e, char *err, size_t errlen
     return -1;
 }
 
+static const char *op_text(enum fb_op op)
+{
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (ops[i].op == op)
+            return ops[i].text;
+    return "?";
+}
+
 static int holds(enum fb_op op, double a, double b)
 {
     switch (op) {
@@ -124,4 +132,16 @@ void expect_judge(const struct fb_expect *e, const char *mode, const struct fb_s
     if (!v->known)
         v->actual = 0;
     v->ok = v->known && holds(e->op, v->actual, e->value);
+}
+
+void expect_print(FILE *f, const struct fb_verdict *v, int utf8)
+{
+    const char *mark = v->ok ? (utf8 ? "✓" : "ok  ") : (utf8 ? "✗" : "FAIL");
+
+    /* The parsed form, not the text as typed: one spelling per gate. */
+    fprintf(f, "%s %s: %s %s %g ", mark, v->mode, v->e->metric, op_text(v->e->op), v->e->value);
+    if (v->known)
+        fprintf(f, "(got %g)\n", v->actual);
+    else
+        fprintf(f, "(no value for %s in this run)\n", v->e->metric);
 }

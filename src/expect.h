@@ -2,6 +2,7 @@
 #define FB_EXPECT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "summary.h"
 
@@ -38,5 +39,8 @@ int expect_applies(const struct fb_expect *e, const char *mode);
  * unknown value fails with v->known = 0. */
 void expect_judge(const struct fb_expect *e, const char *mode, const struct fb_summary *s,
                   struct fb_verdict *v);
+/* One line for v on f, k6's way: "✓ lock: upstream_requests == 1 (got 1)",
+ * "✗ ..." when it failed; "ok"/"FAIL" instead of the marks unless utf8. */
+void expect_print(FILE *f, const struct fb_verdict *v, int utf8);
 
 #endif

@@ -3,18 +3,21 @@
  * report, and owns the exit code. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "compare.h"
 #include "fdlimit.h"
 #include "outfile.h"
+#include "progress.h"
 #include "report.h"
 #include "reportcmd.h"
 #include "run.h"
@@ -158,9 +161,15 @@ static FILE *drop_trace(struct fb_outfile *o, int *failed)
     return NULL;
 }
 
-static void print_verdicts(const struct fb_verdict *v, size_t n)
+/* A line per verdict, held or not; with --quiet only the failed ones, in
+ * the words scripts grep for. */
+static void print_verdicts(const struct fb_verdict *v, size_t n, int quiet, int utf8)
 {
     for (size_t i = 0; i < n; i++) {
+        if (!quiet) {
+            expect_print(stderr, &v[i], utf8);
+            continue;
+        }
         if (v[i].ok)
             continue;
         if (v[i].known)
@@ -170,6 +179,102 @@ static void print_verdicts(const struct fb_verdict *v, size_t n)
             fprintf(stderr, "fetchbench: expectation failed: %s for %s (no value for %s)\n", v[i].e->text,
                     v[i].mode, v[i].e->metric);
     }
+}
+
+/* hyperfine's block for a mode's --repeat runs: mean ± σ and range of the
+ * wall time, then of the counts that tell strategies apart, each with the
+ * median the report keeps. */
+static void print_repeats(const char *mode, const struct fb_summary *runs, size_t n,
+                          const struct fb_summary *median, int utf8)
+{
+    static const struct {
+        const char *metric, *label;
+    } counts[] = {
+        {"upstream_requests", "upstream requests"}, {"server_requests", "server saw"},
+        {"cache_hits", "cache hits"}, {"stampede_max", "stampede max"}, {"errors", "errors"},
+    };
+    const char *pm = utf8 ? "±" : "+/-", *to = utf8 ? "…" : "...", *sigma = utf8 ? "σ" : "sd";
+    double mean, sd, lo, hi, med;
+
+    fprintf(stderr, "fetchbench: %s over %zu runs\n", mode, n);
+    if (summary_spread(runs, n, "wall_us", &mean, &sd, &lo, &hi) && metric_value(median, "wall_us", &med) == 0) {
+        double unit = mean >= 1e6 ? 1e6 : 1e3;
+        const char *u = unit == 1e6 ? "s" : "ms";
+        fprintf(stderr, "  Time (mean %s %s):   %8.3f %s %s %8.3f %s    median %.3f %s\n", pm, sigma, mean / unit, u,
+                pm, sd / unit, u, med / unit, u);
+        fprintf(stderr, "  Range (min %s max): %8.3f %s %s %8.3f %s\n", to, lo / unit, u, to, hi / unit, u);
+    }
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        if (summary_spread(runs, n, counts[i].metric, &mean, &sd, &lo, &hi) == 0
+            || metric_value(median, counts[i].metric, &med) < 0)
+            continue;
+        fprintf(stderr, "  %-18s %g %s %.3g  (%g %s %g)  median %g\n", counts[i].label, mean, pm, sd, lo, to, hi,
+                med);
+    }
+}
+
+/* The target answered like a fetchbench serve: its X-Queue-Us made the
+ * request phase split at in_service (timeline.c), on some task's fetch. */
+static int answered_like_serve(struct fb_run *run)
+{
+    const struct fb_run_totals *t = run_totals(run);
+    struct fb_task_view v;
+
+    for (uint32_t i = 0; i < t->ntasks; i++) {
+        if (run_task_view(run, i, &v) < 0)
+            return 0;
+        for (int k = 0; k < v.nspans; k++)
+            if (strcmp(run_state_name(run, v.spans[k].state), "in_service") == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Hints about a --url target, each said once, after the run that shows it. */
+static void print_hints(const struct fb_config *cfg, struct fb_attempt *a)
+{
+    static int told_resolver, told_serve;
+
+    if (cfg->quiet || cfg->url == NULL)
+        return;
+    if (!told_resolver && !a->target.host_resolved)
+        fprintf(stderr, "fetchbench: hint: libcurl resolves %s without a resolver thread, so threads_created "
+                        "will be 0\n", a->target.host);
+    told_resolver = 1;
+    if (!told_serve && cfg->backend_stats == NULL && answered_like_serve(a->rec.run)) {
+        const char *url = a->target.shown_url, *scheme = strstr(url, "://");
+        const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
+        int len = path ? (int)(path - url) : (int)strlen(url);
+        fprintf(stderr, "fetchbench: hint: the URL is a fetchbench serve: --backend-stats %.*s/stats gives the "
+                        "server's own counts\n", len, url);
+        told_serve = 1;
+    }
+}
+
+/* A terminal gets no JSON: the report goes to a new file in the current
+ * directory, fetchbench-YYYYMMDD-HHMMSS[-N].json. The name is taken now,
+ * by creating it empty (never an existing file), and the report replaces
+ * it atomically like any --output. Returns 0, or -1 with errno. */
+static int reserve_report_name(char *path, size_t n)
+{
+    char stamp[32];
+    struct tm tm;
+    time_t now = time(NULL);
+
+    if (localtime_r(&now, &tm) == NULL || strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm) == 0)
+        snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    for (unsigned i = 0; i < 1000; i++) {
+        if (i == 0)
+            snprintf(path, n, "fetchbench-%s.json", stamp);
+        else
+            snprintf(path, n, "fetchbench-%s-%u.json", stamp, i);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0)
+            return close(fd);
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1; /* errno is EEXIST */
 }
 
 static int run_main(int argc, char **argv)
@@ -182,8 +287,10 @@ static int run_main(int argc, char **argv)
     struct fb_verdict *verdicts = NULL;
     size_t nverdicts = 0;
     char err[512];
-    int code, guard_json = -1, guard_trace = -1;
+    int code, guard_json = -1, guard_trace = -1, guard_auto = -1, utf8 = progress_utf8();
     FILE *json = NULL, *trace = NULL;
+    char auto_path[64] = "";    /* the report's own file when stdout is a terminal */
+    int auto_reserved = 0;      /* auto_path is our empty placeholder, to remove on failure */
 
     memset(&a, 0, sizeof(a));
     memset(modes, 0, sizeof(modes));
@@ -222,6 +329,16 @@ static int run_main(int argc, char **argv)
                 cfg.duration_ms / 1e3, cfg.rate);
         goto out;
     }
+    if (cfg.output == NULL && isatty(STDOUT_FILENO)) {
+        if (reserve_report_name(auto_path, sizeof(auto_path)) < 0) {
+            fprintf(stderr, "fetchbench: stdout is a terminal and no report file could be made in the current "
+                            "directory (%s): %s; use --output FILE or a pipe\n", auto_path, strerror(errno));
+            goto out;
+        }
+        auto_reserved = 1;
+        json_path = auto_path;
+        guard_auto = sig_guard_path(auto_path);
+    }
     if (outfile_open(&json_out, json_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench: --output: %s\n", err);
         goto out;
@@ -258,6 +375,32 @@ static int run_main(int argc, char **argv)
 
     int failed_runs = 0, throttle_told = 0, wrote_head = 0, trace_failed = 0;
     unsigned nran = 0;
+    /* Warm-up: the same runs, interleaved the same way, thrown away (a
+     * cold page cache, CPU frequency, the server's first accept). A signal
+     * ends it; the first recorded run then starts cancelled, so the report
+     * says interrupted. */
+    if (cfg.warmup && !cfg.quiet)
+        fprintf(stderr, "fetchbench: warm-up: %" PRIu32 " run%s of each mode, not recorded\n", cfg.warmup,
+                cfg.warmup == 1 ? "" : "s");
+    for (uint32_t round = 0; round < cfg.warmup && !sig_pending(); round++) {
+        for (size_t m = 0; m < cfg.nmodes && !sig_pending(); m++) {
+            struct fb_run_opts o = {
+                .cfg = &cfg,
+                .strategy = cfg.modes[m],
+                .workload = &wl,
+                .fetch_cap = fetch_cap,
+                .repeat = round,
+            };
+            int rc = attempt(&a, &cfg, &o);
+            if (rc == 0)
+                print_hints(&cfg, &a);
+            attempt_free(&a);
+            if (rc != 0) {
+                code = rc;
+                goto out_curl;
+            }
+        }
+    }
     /* Every mode once per round, rounds --repeat times: a b a b. A signal
      * between two runs ends the series: the report keeps the runs done so
      * far. One before the first run still makes a (cancelled) run. */
@@ -306,6 +449,7 @@ static int run_main(int argc, char **argv)
                         "ulimit -n)\n", fd_limit, fetch_cap, t->waited_for_slot);
                 throttle_told = 1;
             }
+            print_hints(&cfg, &a);
             if (!cfg.quiet)
                 report_print_run(stderr, r);
             if (t->overran)
@@ -325,13 +469,17 @@ done:
             if (expect_applies(&cfg.expects[i], modes[m].mode))
                 expect_judge(&cfg.expects[i], modes[m].mode, &med, &verdicts[nverdicts++]);
         if (modes[m].n > 1 && !cfg.quiet)
-            fprintf(stderr, "fetchbench: %s over %zu runs: wall median %.3f s (%.3f .. %.3f), "
-                    "upstream requests median %" PRIu64 "\n", modes[m].mode, modes[m].n, med.wall_us / 1e6,
-                    min.wall_us / 1e6, max.wall_us / 1e6, med.upstream_requests);
+            print_repeats(modes[m].mode, modes[m].runs, modes[m].n, &med, utf8);
     }
     if (write_part(&json_out, report_end(modes, cfg.nmodes, verdicts, nverdicts, (int)cfg.repeat)) < 0
         || commit(&json_out) < 0)
         goto write_failed;
+    if (auto_reserved) {
+        /* It holds the report now: no longer ours to remove. */
+        sig_forget(guard_auto);
+        guard_auto = -1;
+        auto_reserved = 0;
+    }
     if (trace && (write_part(&trace_out, trace_end()) < 0 || commit(&trace_out) < 0))
         trace = drop_trace(&trace_out, &trace_failed);
     uint64_t aggregated;
@@ -341,7 +489,10 @@ done:
         fprintf(stderr, "fetchbench: the trace has at most %u task tracks per run (--trace-tasks): %" PRIu64
                 " tasks of %u run%s are in its \"tasks in STATE\" counters instead\n", cfg.trace_tasks, aggregated,
                 capped_runs, capped_runs == 1 ? "" : "s");
-    print_verdicts(verdicts, nverdicts);
+    print_verdicts(verdicts, nverdicts, cfg.quiet, utf8);
+    /* Said even with --quiet: the name was not the user's. */
+    if (auto_path[0])
+        fprintf(stderr, "fetchbench: report written to %s\n", auto_path);
     size_t unmet = 0;
     for (size_t i = 0; i < nverdicts; i++)
         unmet += !verdicts[i].ok;
@@ -370,6 +521,9 @@ out:
     outfile_abort(&trace_out);
     sig_forget(guard_json);
     sig_forget(guard_trace);
+    if (auto_reserved)
+        unlink(auto_path); /* the empty name taken for a report that never came */
+    sig_forget(guard_auto);
     for (size_t m = 0; m < CONFIG_MAX_MODES; m++)
         free(modes[m].runs);
     free(verdicts);

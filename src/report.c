@@ -164,6 +164,7 @@ static cJSON *config_json(const struct fb_report_head *h)
         cJSON_AddItemToArray(modes, cJSON_CreateString(c->modes[i]->name));
     cJSON_AddItemToObject(o, "modes", modes);
     cJSON_AddNumberToObject(o, "repeat", c->repeat);
+    cJSON_AddNumberToObject(o, "warmup", c->warmup);
     cJSON_AddStringToObject(o, "url", t->shown_url);
     if (c->backend_stats)
         cJSON_AddStringToObject(o, "backend_stats", t->shown_stats);

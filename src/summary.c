@@ -596,3 +596,32 @@ void summary_aggregate(const struct fb_summary *runs, size_t n, struct fb_summar
         }
     free(vals);
 }
+
+size_t summary_spread(const struct fb_summary *runs, size_t n, const char *metric, double *mean, double *sd,
+                      double *min, double *max)
+{
+    double sum = 0, lo = 0, hi = 0, v;
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (metric_value(&runs[i], metric, &v) < 0)
+            continue;
+        lo = k == 0 || v < lo ? v : lo;
+        hi = k == 0 || v > hi ? v : hi;
+        sum += v;
+        k++;
+    }
+    if (k == 0)
+        return 0;
+    double m = sum / (double)k, squares = 0;
+    /* Two passes: the one-pass formula loses the spread of large, close
+     * values (microseconds of runs that differ by a few). */
+    for (size_t i = 0; i < n; i++)
+        if (metric_value(&runs[i], metric, &v) == 0)
+            squares += (v - m) * (v - m);
+    *mean = m;
+    *sd = k > 1 ? sqrt(squares / (double)(k - 1)) : 0;
+    *min = lo;
+    *max = hi;
+    return k;
+}

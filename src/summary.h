@@ -89,4 +89,10 @@ int summary_from_json(const struct cJSON *obj, struct fb_summary *s, char *err, 
 void summary_aggregate(const struct fb_summary *runs, size_t n, struct fb_summary *median,
                        struct fb_summary *min, struct fb_summary *max);
 
+/* hyperfine's figures of one metric over the runs that have it: the mean,
+ * the sample standard deviation (0 for one run), the minimum and maximum.
+ * Returns how many runs had it (0: the outputs are untouched). */
+size_t summary_spread(const struct fb_summary *runs, size_t n, const char *metric, double *mean, double *sd,
+                      double *min, double *max);
+
 #endif

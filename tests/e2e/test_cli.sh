@@ -34,6 +34,35 @@ bad --output ""
 
 expect_exit 0 fb --help > "$SCRATCH/help"
 grep -q "Exit codes" "$SCRATCH/help" || fail "--help does not document exit codes"
+# Each subcommand, a line each, and where their options are.
+grep -q "^Subcommands (fetchbench SUBCOMMAND --help for their options):$" "$SCRATCH/help" || fail "no subcommands"
+for sub in serve compare report; do
+    grep -q "^  $sub " "$SCRATCH/help" || fail "--help does not list $sub"
+done
+for sub in serve compare; do
+    expect_exit 0 fb $sub --help > "$SCRATCH/subhelp"
+    grep -qi "^usage: fetchbench $sub " "$SCRATCH/subhelp" || fail "$sub --help: $(head -3 "$SCRATCH/subhelp")"
+done
+for flag in --cacert --insecure --warmup; do
+    grep -q -- "^      $flag " "$SCRATCH/help" || fail "--help lacks $flag"
+done
+expect_eq "TLS options' purpose" "$(grep -c 'for HTTPS targets with their own certificates' "$SCRATCH/help")" 2
+
+# --cacert must name a readable file, checked before any run; --insecure
+# warns once (not with --quiet); --warmup 0..1000.
+bad --cacert "$SCRATCH/no-such.pem";  grep -q -- "--cacert: cannot read '$SCRATCH/no-such.pem'" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+bad --cacert ""
+bad --warmup -1
+bad --warmup 1001
+bad --warmup
+echo "not checked until a handshake" > "$SCRATCH/ca.pem"
+fb --cacert "$SCRATCH/ca.pem" --tasks 1 --delay-ms 0 --quiet > "$SCRATCH/ca.json"
+validate "$SCRATCH/ca.json" fetchbench/2
+fb --insecure --tasks 1 --delay-ms 0 > /dev/null 2> "$SCRATCH/err"
+expect_eq "--insecure warning" "$(grep -c 'insecure' "$SCRATCH/err")" 1
+grep -qx "fetchbench: --insecure: HTTPS certificates and host names are not verified" "$SCRATCH/err" || fail "$(cat "$SCRATCH/err")"
+fb --insecure --quiet --tasks 1 --delay-ms 0 > /dev/null 2> "$SCRATCH/err"
+expect_eq "--insecure --quiet" "$(cat "$SCRATCH/err")" ""
 expect_exit 0 fb --version > "$SCRATCH/version"
 grep -q "^fetchbench [0-9]" "$SCRATCH/version" || fail "--version: $(cat "$SCRATCH/version")"
 

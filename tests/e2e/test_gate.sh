@@ -14,7 +14,10 @@ validate "$SCRATCH/bad.json" fetchbench/2
 expect_eq "failed verdict" "$(jqv "$SCRATCH/bad.json" '.expectations[0].ok')" false
 expect_eq "actual value" "$(jqv "$SCRATCH/bad.json" '.expectations[0].actual')" 5
 expect_eq "its mode" "$(jqv "$SCRATCH/bad.json" '.expectations[0].mode')" nolock
-grep -q "expectation failed: upstream_requests==1 for nolock (actual 5)" "$SCRATCH/err" || fail "not listed: $(cat "$SCRATCH/err")"
+grep -qx "✗ nolock: upstream_requests == 1 (got 5)" "$SCRATCH/err" || fail "not listed: $(cat "$SCRATCH/err")"
+# --quiet keeps the failures, in the words scripts grep for, and nothing else.
+expect_exit 3 fb --tasks 5 --delay-ms 20 --mode nolock --quiet --expect upstream_requests==1 > /dev/null 2> "$SCRATCH/err"
+expect_eq "quiet failure" "$(cat "$SCRATCH/err")" "fetchbench: expectation failed: upstream_requests==1 for nolock (actual 5)"
 expect_exit 2 fb --expect 'nosuch==1' --tasks 1 > /dev/null 2>&1
 expect_exit 2 fb --expect 'wall_ms<abc' --tasks 1 > /dev/null 2>&1
 
@@ -48,8 +51,43 @@ expect_exit 0 fb --tasks 5 --delay-ms 20 --mode lock,nolock --quiet --expect 'p5
 expect_exit 3 fb --tasks 5 --delay-ms 20 --mode nolock --expect 'counters.lock_handoffs>=0' \
     > "$SCRATCH/nocounter.json" 2> "$SCRATCH/err"
 expect_eq "no value" "$(jqv "$SCRATCH/nocounter.json" '.expectations[0].actual')" null
-grep -q "expectation failed: counters.lock_handoffs>=0 for nolock (no value for counters.lock_handoffs)" "$SCRATCH/err" \
+grep -qx "✗ nolock: counters.lock_handoffs >= 0 (no value for counters.lock_handoffs in this run)" "$SCRATCH/err" \
     || fail "not listed: $(cat "$SCRATCH/err")"
+
+# A line per verdict, held (✓) or not (✗), in the mode's order and the
+# expectations' (k6's thresholds); spaces inside an expression, the
+# percentiles (all tasks' and the waiters'), the newer counters. ASCII marks
+# when the locale is not UTF-8. --quiet: held ones are not listed.
+set -- --tasks 5 --delay-ms 20 --mode lock,nolock --expect 'wall_ms < 60000' --expect 'p99_ms<60000' \
+    --expect 'lock: waiter_p99_ms < 60000' --expect 'lock:stampede_max==1' --expect 'nolock: stampede_max == 5' \
+    --expect 'lock:waiters==4' --expect 'lock:outcomes.cache_hit==4' --expect 'lock: counters.lock_handoffs == 4' \
+    --expect 'upstream_requests==1'
+expect_exit 3 env LC_ALL=C.UTF-8 $TEST_PREFIX "$FETCHBENCH" "$@" > "$SCRATCH/marks.json" 2> "$SCRATCH/err"
+grep -E '^(✓|✗) ' "$SCRATCH/err" | sed -E 's/\(got [0-9.e+]+\)$/(got N)/' > "$SCRATCH/marks"
+cat > "$SCRATCH/marks.want" <<'WANT'
+✓ lock: wall_ms < 60000 (got N)
+✓ lock: p99_ms < 60000 (got N)
+✓ lock: waiter_p99_ms < 60000 (got N)
+✓ lock: stampede_max == 1 (got N)
+✓ lock: waiters == 4 (got N)
+✓ lock: outcomes.cache_hit == 4 (got N)
+✓ lock: counters.lock_handoffs == 4 (got N)
+✓ lock: upstream_requests == 1 (got N)
+✓ nolock: wall_ms < 60000 (got N)
+✓ nolock: p99_ms < 60000 (got N)
+✓ nolock: stampede_max == 5 (got N)
+✗ nolock: upstream_requests == 1 (got N)
+WANT
+diff "$SCRATCH/marks.want" "$SCRATCH/marks" >&3 || fail "verdict lines differ"
+grep -qx "✓ lock: counters.lock_handoffs == 4 (got 4)" "$SCRATCH/err" || fail "actual value: $(cat "$SCRATCH/err")"
+expect_eq "verdicts in the JSON" "$(jqv "$SCRATCH/marks.json" '[.expectations[].ok | tostring] | join(",")')" \
+    "true,true,true,true,true,true,true,true,true,true,true,false"
+expect_exit 3 env LC_ALL=C $TEST_PREFIX "$FETCHBENCH" "$@" > /dev/null 2> "$SCRATCH/err"
+grep -qx "ok   lock: stampede_max == 1 (got 1)" "$SCRATCH/err" || fail "no ASCII ok: $(cat "$SCRATCH/err")"
+grep -qx "FAIL nolock: upstream_requests == 1 (got 5)" "$SCRATCH/err" || fail "no ASCII FAIL: $(cat "$SCRATCH/err")"
+! grep -q "✓\|✗" "$SCRATCH/err" || fail "UTF-8 marks in the C locale"
+expect_exit 3 env LC_ALL=C.UTF-8 $TEST_PREFIX "$FETCHBENCH" "$@" --quiet > /dev/null 2> "$SCRATCH/err"
+expect_eq "--quiet" "$(cat "$SCRATCH/err")" "fetchbench: expectation failed: upstream_requests==1 for nolock (actual 5)"
 
 # --repeat keeps every run and each mode's median.
 fb --tasks 4 --delay-ms 20 --repeat 3 --quiet > "$SCRATCH/rep.json"
