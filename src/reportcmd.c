@@ -189,8 +189,9 @@ static int parse_format(const char *s, enum format *f)
 
 static void usage(FILE *f)
 {
-    fputs("Usage: fetchbench report [FILE...] [--format text|markdown|csv|jsonl]\n"
+    fputs("Usage: fetchbench report [FILE...] [--format FORMAT]\n"
           "Shows saved reports (fetchbench/1 or /2); FILE '-' or none reads stdin.\n"
+          "  --format FORMAT  text (the default), markdown, csv or jsonl:\n"
           "  text      a block per run: counts, errors by stage, outcomes, counters,\n"
           "            latency percentiles and histogram; per mode with repeats the\n"
           "            mean +/- sd, median and range; each mode against the slowest;\n"

@@ -77,11 +77,12 @@ awk 'length > 80' page.txt > long.txt
 # The options and subcommands, read from --help here by another rule than
 # the generator's: a long option at the start of an indented line or in a
 # [--option] of a synopsis; a subcommand after "fetchbench" in Usage or
-# listed at the start of an indented line.
+# listed at the start of an indented line (not the Usage's second line,
+# "fetchbench SUBCOMMAND").
 help_options() { sed -n 's/^ \{1,8\}\(-[A-Za-z], \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p'; }
 bracket_options() { grep -o '\[--[a-z][a-z0-9-]*' | tr -d '['; }
 subs=$("$BIN" --help | sed -n -e 's/^\(Usage: \| *\)fetchbench \([a-z][a-z]*\) .*/\2/p' \
-                         -e 's/^ \{1,8\}\([a-z][a-z]*\)\( .*\)\{0,1\}$/\1/p' | sort -u)
+                         -e 's/^ \{1,8\}\([a-z][a-z]*\)\( .*\)\{0,1\}$/\1/p' | grep -vx fetchbench | sort -u)
 [ -n "$subs" ] || fail "no subcommand in --help's Usage"
 for o in $("$BIN" --help | help_options); do
     grep -q -- "^ *\(-[A-Za-z], \)\{0,1\}$o\b" page.txt || fail "man page: $o of --help is not an item"
