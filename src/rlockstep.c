@@ -54,7 +54,6 @@ static void unlock_then_finish(struct fb_env *env, struct rlock_state *s, struct
     struct fb_store_reply r;
     uint32_t me = task_id(env, t);
 
-    task_hold(env, t, STATE_NONE);
     s->outcome[me] = (uint8_t)outcome;
     s->error[me] = error;
     t->pc = AWAIT_UNLOCK;
@@ -62,6 +61,7 @@ static void unlock_then_finish(struct fb_env *env, struct rlock_state *s, struct
         return;
     if (r.how == STORE_HOW_LOST)
         env_count(env, RL_LEASES_LOST, 1);
+    task_hold(env, t, STATE_NONE);
     task_finish(env, t, outcome, error);
 }
 
@@ -184,6 +184,8 @@ void rlockstep_step(struct fb_env *env, struct rlock_state *s, struct fb_task *t
     case AWAIT_UNLOCK:
         if (reply && reply->how == STORE_HOW_LOST)
             env_count(env, RL_LEASES_LOST, 1);
+        /* Held until the store said it was let go. */
+        task_hold(env, t, STATE_NONE);
         task_finish(env, t, s->outcome[me], s->error[me]);
         return;
     case AWAIT_FETCH_UNLOCKED:

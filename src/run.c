@@ -178,9 +178,16 @@ void task_waited_on_entry(struct fb_env *env, struct fb_task *t, const struct fb
 /* A store answers later: from the loop, the task steps now; from inside a
  * step (an unlock handing the lock on), on a later tick. A lock handed
  * over is recorded here, at the release, for every strategy alike. */
+static void count_get(struct fb_env *env, const struct fb_store_reply *r);
+
 static void on_store_answer(void *ctx, struct fb_task *t, const struct fb_store_reply *r)
 {
     struct fb_env *env = ctx;
+
+    if (r->op == STORE_GET) { /* a store across the network answers every get later */
+        env->now = env->in_step ? env->now : now_rel(env);
+        count_get(env, r);
+    }
 
     /* Inside a step, the releaser's: its clock is the release's time. */
     if (r->op == STORE_LOCK && r->status == STORE_OK && r->granted_by)
