@@ -731,11 +731,15 @@ static const struct fb_store_ops redis_ops = {
     .free = redis_free,
 };
 
-/* This invocation's id when none is given: the keys of two invocations
- * never meet unless they name one run id. */
+/* The run id when none is given: FETCHBENCH_RUN_ID (until --run-id), else
+ * this invocation's own: the keys of two invocations never meet unless they
+ * name one run id. */
 static const char *default_run_id(void)
 {
     static char id[48];
+    const char *env = getenv("FETCHBENCH_RUN_ID");
+    if (env && *env && strlen(env) < sizeof(id) && strspn(env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(env))
+        return env;
     if (id[0] == '\0')
         snprintf(id, sizeof(id), "%ld-%ld", (long)getpid(), (long)time(NULL));
     return id;
