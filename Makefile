@@ -4,7 +4,7 @@
 
 VERSION   := 0.1.0
 CC        ?= cc
-PKGS      := libevent libcurl libcjson
+PKGS      := libevent libcurl libcjson hiredis
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wshadow \
              -Wpointer-arith -Wmissing-prototypes -Wno-unused-parameter

@@ -11,6 +11,7 @@
 #include "strategy.h"
 #include "parse.h"
 #include "stdfds.h"
+#include "store_redis.h"
 
 #define MAX_TASKS       100000000u
 #define MAX_DELAY_MS    600000u
@@ -33,6 +34,7 @@ enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEA
        OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED, OPT_BETA, OPT_LOCK_TIMEOUT,
        OPT_LEASE, OPT_RETRY, OPT_FAIL_RATE, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER,
        OPT_BACKEND_STATS, OPT_TRACE_TASKS, OPT_WARMUP, OPT_CACERT, OPT_INSECURE };
+enum { OPT_STORE = 512 };
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -62,6 +64,7 @@ static const struct option longopts[] = {
     {"lock-timeout-ms", required_argument, NULL, OPT_LOCK_TIMEOUT},
     {"lease-ms", required_argument, NULL, OPT_LEASE},
     {"retry-ms", required_argument, NULL, OPT_RETRY},
+    {"store", required_argument, NULL, OPT_STORE},
     {"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
     {"fail-first", required_argument, NULL, OPT_FAIL_FIRST},
     {"reset-rate", required_argument, NULL, OPT_RESET_RATE},
@@ -127,6 +130,10 @@ void cli_usage(FILE *f)
         "      --lease-ms L         lease: at most one lease per key per L (default %d)\n"
         "      --retry-ms R         lease: a task told to wait asks again after R\n"
         "                           (default %d, the poll of nginx's cache lock)\n"
+        "      --store S            the cache and its locks: mem (in-process, default),\n"
+        "                           redis (a redis-server of its own on loopback) or\n"
+        "                           redis://HOST:PORT[/DB] (shared: rlock's lease is\n"
+        "                           --lease-ms)\n"
         "\n"
         "Failures the embedded server injects (seeded by --seed: every run meets\n"
         "the same faults in the same order). A failing request queues and takes\n"
@@ -388,6 +395,15 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         case OPT_BACKEND_STATS:
             cfg->backend_stats = optarg;
             break;
+        case OPT_STORE: {
+            struct fb_redis_addr addr;
+            char why[300];
+            cfg->store = optarg;
+            if (strcmp(optarg, "mem") != 0 && strcmp(optarg, "redis") != 0
+                && redis_addr_parse(optarg, &addr, why, sizeof(why)) < 0)
+                rc = usage_error("%s", why);
+            break;
+        }
         case 'u':
             cfg->url = optarg;
             break;

@@ -23,6 +23,8 @@ struct fb_config {
     uint32_t duration_ms;       /* 0 = `tasks` arrivals */
     uint32_t ttl_ms;            /* 0 = entries never expire */
     const char *url;            /* NULL: start the embedded server */
+    const char *store;          /* --store: NULL or "mem": in-process; "redis":
+                                 * the embedded redis-server; redis://HOST:PORT[/DB] */
     const char *backend_stats;  /* with url: a fetchbench serve's /stats behind it */
     uint32_t delay_ms;          /* the embedded server's delay */
     uint32_t capacity;          /* the embedded server's; 0 = unlimited */

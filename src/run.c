@@ -10,7 +10,9 @@
 #include "procsample.h"
 #include "progress.h"
 #include "runq.h"
+#include "redisd.h"
 #include "sig.h"
+#include "store_redis.h"
 #include "threads.h"
 #include "xfer.h"
 
@@ -176,9 +178,16 @@ void task_waited_on_entry(struct fb_env *env, struct fb_task *t, const struct fb
 /* A store answers later: from the loop, the task steps now; from inside a
  * step (an unlock handing the lock on), on a later tick. A lock handed
  * over is recorded here, at the release, for every strategy alike. */
+static void count_get(struct fb_env *env, const struct fb_store_reply *r);
+
 static void on_store_answer(void *ctx, struct fb_task *t, const struct fb_store_reply *r)
 {
     struct fb_env *env = ctx;
+
+    if (r->op == STORE_GET) { /* a store across the network answers every get later */
+        env->now = env->in_step ? env->now : now_rel(env);
+        count_get(env, r);
+    }
 
     /* Inside a step, the releaser's: its clock is the release's time. */
     if (r->op == STORE_LOCK && r->status == STORE_OK && r->granted_by)
@@ -609,6 +618,37 @@ static void cancel_unfinished(struct fb_env *env)
 
 /* ------------------------------------------------------------ life cycle */
 
+/* The store --store chose: the in-process one, or Redis (the embedded
+ * redis-server for "redis", started on first use). -1 with err set. */
+static int open_store(struct fb_env *env, char *err, size_t errlen)
+{
+    const struct fb_config *cfg = env->o.cfg;
+    struct fb_redis_addr addr;
+
+    if (cfg->store == NULL || strcmp(cfg->store, "mem") == 0) {
+        if (store_mem_open(&env->store, env->o.workload->opts.keys, on_store_answer, env) == 0)
+            return 0;
+        snprintf(err, errlen, "out of memory setting up the store");
+        return -1;
+    }
+    if (strcmp(cfg->store, "redis") == 0) {
+        memset(&addr, 0, sizeof(addr));
+        strcpy(addr.host, "127.0.0.1");
+        if (redisd_ensure(&addr.port, err, errlen) < 0)
+            return -1;
+    } else if (redis_addr_parse(cfg->store, &addr, err, errlen) < 0) {
+        return -1;
+    }
+    struct fb_store_redis_opts ro = {
+        .addr = &addr,
+        .run_id = NULL,
+        .lease_us = cfg->params.lease_us,
+        .t0_us = &env->totals.t0_us,
+        .base = env->base,
+    };
+    return store_redis_open(&env->store, &ro, on_store_answer, env, err, errlen);
+}
+
 struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
 {
     struct fb_run *run = calloc(1, sizeof(*run));
@@ -643,9 +683,12 @@ struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
     if (ec)
         event_config_free(ec);
     if (env->base == NULL || runq_init(&env->runq, env->base, on_resume, env) < 0
-        || xfer_init(&env->xfer, env->base, &xo, on_fetched, env) < 0
-        || store_mem_open(&env->store, nkeys, on_store_answer, env) < 0)
+        || xfer_init(&env->xfer, env->base, &xo, on_fetched, env) < 0)
         goto oom;
+    if (open_store(env, err, errlen) < 0) {
+        run_free(run);
+        return NULL;
+    }
     env->xfer.sent = on_sent;
     env->arrive = evtimer_new(env->base, on_arrive, env);
     env->wake_timer = evtimer_new(env->base, on_deadline, env);

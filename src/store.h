@@ -39,7 +39,28 @@ struct fb_store_reply {
     size_t len;
     uint64_t granted_by;        /* lock answered later: the token of the holder
                                  * whose release handed it over; 0 = unknown */
+    uint8_t how;                /* enum fb_store_how: how a lock was got, or
+                                 * an unlock that found its lease gone */
+    uint32_t attempts;          /* lock: tries it took (stores that retry) */
 };
+
+/* What a store that retries locks says about one (the in-process store says
+ * STORE_HOW_NONE): the distributed strategies count these. */
+enum fb_store_how {
+    STORE_HOW_NONE,
+    STORE_HOW_AT_ONCE,          /* lock: free on the first try */
+    STORE_HOW_NOTIFIED,         /* lock: got on a retry woken by the holder's release */
+    STORE_HOW_RECHECK,          /* lock: got on a timed re-check (lost message, dead holder) */
+    STORE_HOW_LOST,             /* unlock: the key held another token or none:
+                                 * the lease expired under a live holder */
+};
+
+/* A value that begins with these bytes is a stored error (rsingleflight):
+ * stores that expire entries keep it at most STORE_ERROR_TTL_MS, whatever
+ * the run's TTL. */
+#define STORE_ERROR_MARK "\0fb-error\0"
+#define STORE_ERROR_MARK_LEN 10
+#define STORE_ERROR_TTL_MS 300
 
 /* The lock that is not a key's: one for the whole cache (asyncio.Lock). */
 #define STORE_LOCK_GLOBAL UINT32_MAX

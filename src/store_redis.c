@@ -1,0 +1,795 @@
+/* The Redis store: the cache and its locks in a Redis shared by every
+ * process of an experiment, driven by hiredis's asynchronous API on the
+ * run's own loop (its libevent adapter): no blocking call once the run
+ * starts, no thread. hiredis 0.14 has no command timeouts, so a watchdog
+ * timer of ours gives up on a connection that stops answering; a context in
+ * SUBSCRIBE mode takes no other command, so lock waiters listen on a second
+ * one; redisAsyncConnect would resolve a host name with a blocking lookup,
+ * so the host is resolved at open, before the run, and connected by address.
+ *
+ * Every answer comes later, from the loop (a reply, a notification, a timer
+ * or the next tick for a command that could not be sent), never from inside
+ * the operation. A task that has finished takes no answer (an unlock a
+ * strategy did not wait for). */
+#include "store_redis.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "task.h"
+
+/* A command unanswered this long: the connection is given up (the run goes
+ * on without the store). Loopback answers in µs; a Redis busy enough to
+ * take a second is as good as gone for a benchmark of 100 ms fetches. */
+#define WATCHDOG_MS 100
+#define STALL_MS 1000
+/* Lock waiters re-check at most this far apart (jittered down to half),
+ * and at least lease/4 apart: a lost notification or a dead holder delays
+ * a waiter by at most this past the lease. */
+#define RECHECK_MAX_MS 200
+#define RECHECK_MIN_MS 10
+
+/* The value's header (little-endian): magic, the writer's store instance,
+ * then the writer's metadata. Times in it are µs from the WRITER's run
+ * start: meaningful to that run only. Another process (or another run of
+ * this one) reads them as unknown: who stored it (stored_by 0), and when
+ * it was stored from the TTL it was given minus the PTTL left (no clock is
+ * shared); its expiry always comes from Redis's own PTTL. */
+#define HDR_MAGIC 0x31544246u /* "FBT1" */
+#define HDR_LEN 28
+
+static const char GET_SCRIPT[] =
+    "local v = redis.call('GET', KEYS[1]) if not v then return nil end "
+    "return {v, redis.call('PTTL', KEYS[1])}";
+/* Only the owner's token deletes: a holder whose lease expired must not
+ * free the lock of the task that took it over. The waiters are told either
+ * way (a lock with no holder is free). */
+static const char UNLOCK_SCRIPT[] =
+    "local r = 0 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) r = 1 end "
+    "redis.call('PUBLISH', KEYS[2], '') return r";
+
+struct rstore;
+
+/* One operation in flight or waiting (hiredis's privdata). */
+struct rop {
+    struct rstore *s;
+    struct fb_task *owner;
+    struct rop *prev, *next;    /* s->waiting (locks not yet got) or s->failed */
+    struct event *recheck;      /* lock waiters */
+    uint64_t token;
+    uint32_t lock;              /* key, or STORE_LOCK_GLOBAL */
+    uint32_t lease_ms, attempts;
+    uint8_t op;
+    uint8_t how;                /* what started the try in flight */
+    uint8_t inflight;           /* a command of it is out */
+    uint8_t waiting;            /* on s->waiting */
+    uint8_t cancelled;          /* withdrawn while a try was out */
+    uint8_t renotify;           /* a release was told while a try was out */
+};
+
+struct rstore {
+    redisAsyncContext *ac, *sub;
+    struct event_base *base;
+    struct event *flush, *watchdog;
+    struct rop *waiting, *failed;
+    fb_store_answer_fn *answer;
+    void *ctx;
+    const uint64_t *t0_us;
+    char prefix[160];
+    uint64_t nonce, rng;
+    uint32_t lease_ms;
+    uint32_t outstanding;       /* commands sent on ac, not answered */
+    uint64_t progress_us;       /* the last answer, or the first command since */
+    int closing;
+};
+
+static char last_prefix[160];
+
+const char *store_redis_prefix(void) { return last_prefix; }
+
+/* ------------------------------------------------------------ addresses */
+
+int redis_addr_parse(const char *url, struct fb_redis_addr *a, char *err, size_t errlen)
+{
+    const char *p = url + 8, *at, *colon, *slash;
+    char *end;
+
+    memset(a, 0, sizeof(*a));
+    if (strncmp(url, "redis://", 8) != 0)
+        goto bad;
+    slash = strchr(p, '/');
+    at = strchr(p, '@');
+    if (at && (!slash || at < slash)) {
+        const char *c = memchr(p, ':', (size_t)(at - p));
+        size_t ul = c ? (size_t)(c - p) : 0, pl = c ? (size_t)(at - c - 1) : (size_t)(at - p);
+        if (ul >= sizeof(a->user) || pl >= sizeof(a->password))
+            goto bad;
+        memcpy(a->user, p, ul);
+        memcpy(a->password, c ? c + 1 : p, pl);
+        p = at + 1;
+    }
+    colon = strrchr(p, ':');
+    if (colon == NULL || colon == p || (slash && colon > slash) || (size_t)(colon - p) >= sizeof(a->host))
+        goto bad;
+    memcpy(a->host, p, (size_t)(colon - p));
+    long port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || port < 1 || port > 65535 || (*end && *end != '/'))
+        goto bad;
+    a->port = (int)port;
+    if (*end == '/' && end[1]) {
+        const char *d = end + 1;
+        long db = strtol(d, &end, 10);
+        if (end == d || *end || db < 0 || db > 1000000)
+            goto bad;
+        a->db = (int)db;
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "--store: expected mem, redis or redis://[[USER]:PASSWORD@]HOST:PORT[/DB], got '%s'",
+             url);
+    return -1;
+}
+
+void redis_addr_describe(const struct fb_redis_addr *a, char *buf, size_t len)
+{
+    snprintf(buf, len, "redis://%s:%d/%d", a->host, a->port, a->db);
+}
+
+/* The first IPv4 or IPv6 address of host, numeric, in out. */
+static int resolve(const char *host, char *out, size_t len)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int ok = -1;
+
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+        return -1;
+    for (struct addrinfo *r = res; r && ok < 0; r = r->ai_next) {
+        const void *in = r->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)r->ai_addr)->sin_addr
+                         : r->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)r->ai_addr)->sin6_addr
+                                                    : NULL;
+        if (in && inet_ntop(r->ai_family, in, out, (socklen_t)len))
+            ok = 0;
+    }
+    freeaddrinfo(res);
+    return ok;
+}
+
+/* ------------------------------------------------------------ answers */
+
+static uint32_t now_rel(const struct rstore *s)
+{
+    uint64_t now = clock_now_us(), t0 = *s->t0_us;
+    return now > t0 ? (uint32_t)(now - t0 > UINT32_MAX - 1 ? UINT32_MAX - 1 : now - t0) : 0;
+}
+
+static void reply_to(struct rstore *s, struct fb_task *owner, struct fb_store_reply *r)
+{
+    if (!s->closing && owner && owner->outcome == OUTCOME_PENDING)
+        s->answer(s->ctx, owner, r);
+}
+
+static void answer_status(struct rop *o, uint8_t status, uint8_t how)
+{
+    struct fb_store_reply r = {.op = o->op, .status = status, .how = how, .attempts = o->attempts};
+    reply_to(o->s, o->owner, &r);
+}
+
+static void list_add(struct rop **head, struct rop *o)
+{
+    o->prev = NULL;
+    o->next = *head;
+    if (*head)
+        (*head)->prev = o;
+    *head = o;
+}
+
+static void list_del(struct rop **head, struct rop *o)
+{
+    if (o->prev)
+        o->prev->next = o->next;
+    else if (*head == o)
+        *head = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    o->prev = o->next = NULL;
+}
+
+static void rop_free(struct rop *o)
+{
+    if (o->recheck)
+        event_free(o->recheck);
+    free(o);
+}
+
+/* o could not be sent: its error is answered on the next tick. */
+static void fail_later(struct rstore *s, struct rop *o)
+{
+    o->inflight = 0;
+    list_add(&s->failed, o);
+    event_active(s->flush, EV_TIMEOUT, 0);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct rstore *s = arg;
+    while (s->failed) {
+        struct rop *o = s->failed;
+        list_del(&s->failed, o);
+        answer_status(o, STORE_ERROR, STORE_HOW_NONE);
+        rop_free(o);
+    }
+}
+
+/* Sends a command on the command context for o; -1 when it is gone. */
+static int send_argv(struct rstore *s, redisCallbackFn *fn, struct rop *o, int argc, const char **argv,
+                     const size_t *lens)
+{
+    if (s->ac == NULL || redisAsyncCommandArgv(s->ac, fn, o, argc, argv, lens) != REDIS_OK)
+        return -1;
+    if (s->outstanding++ == 0)
+        s->progress_us = clock_now_us();
+    o->inflight = 1;
+    return 0;
+}
+
+/* A reply (or NULL: the connection went, or the store is closing) came. */
+static void answered(struct rstore *s, struct rop *o)
+{
+    o->inflight = 0;
+    if (s->outstanding)
+        s->outstanding--;
+    s->progress_us = clock_now_us();
+}
+
+/* ------------------------------------------------------------ keys */
+
+static void key_name(const struct rstore *s, char *buf, size_t len, const char *kind, uint32_t id)
+{
+    if (id == STORE_LOCK_GLOBAL)
+        snprintf(buf, len, "%s%s:global", s->prefix, kind);
+    else
+        snprintf(buf, len, "%s%s:%" PRIu32, s->prefix, kind, id);
+}
+
+/* Unique across processes and runs: the pid comes first (a test kills the
+ * holder it names), then the task's token, then this store's instance. */
+static void token_str(const struct rstore *s, uint64_t token, char *buf, size_t len)
+{
+    snprintf(buf, len, "%ld:%" PRIu64 ":%016" PRIx64, (long)getpid(), token, s->nonce);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ------------------------------------------------------------ get */
+
+static void on_get(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rop *o = priv;
+    struct rstore *s = o->s;
+    redisReply *r = rep;
+    struct fb_store_reply out = {.op = STORE_GET, .status = STORE_ERROR};
+
+    answered(s, o);
+    if (r && r->type == REDIS_REPLY_NIL) {
+        out.status = STORE_MISS;
+    } else if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING
+               && r->element[0]->len >= HDR_LEN && get32((unsigned char *)r->element[0]->str) == HDR_MAGIC) {
+        const unsigned char *h = (const unsigned char *)r->element[0]->str;
+        long long pttl = r->element[1]->type == REDIS_REPLY_INTEGER ? r->element[1]->integer : -1;
+        uint64_t writer = (uint64_t)get32(h + 4) | (uint64_t)get32(h + 8) << 32;
+        uint32_t now = now_rel(s), ttl_ms = get32(h + 24);
+        out.status = STORE_OK;
+        out.value = r->element[0]->str + HDR_LEN;
+        out.len = r->element[0]->len - HDR_LEN;
+        out.meta.compute_us = get32(h + 16);
+        if (pttl == -2) {
+            out.status = STORE_MISS; /* expired between GET and PTTL: cannot happen in a script */
+        } else if (pttl < 0) {
+            out.meta.expires_us = UINT32_MAX;
+        } else {
+            uint64_t e = (uint64_t)now + (uint64_t)pttl * 1000;
+            out.meta.expires_us = e >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)e;
+        }
+        if (writer == s->nonce) {
+            out.meta.stored_us = get32(h + 12);
+            out.meta.stored_by = get32(h + 20);
+        } else {
+            uint64_t age = ttl_ms && pttl >= 0 && pttl <= ttl_ms ? (uint64_t)(ttl_ms - pttl) * 1000 : 0;
+            out.meta.stored_us = age < now ? now - (uint32_t)age : 0;
+        }
+    }
+    reply_to(s, o->owner, &out);
+    rop_free(o);
+}
+
+static struct rop *rop_new(struct rstore *s, struct fb_task *owner, uint8_t op)
+{
+    struct rop *o = calloc(1, sizeof(*o));
+    if (o) {
+        o->s = s;
+        o->owner = owner;
+        o->op = op;
+    }
+    return o;
+}
+
+/* Out of memory for the operation itself: the answer still has to come
+ * later, and there is nothing to hang it on but a static one-off. */
+static int oom_now(struct fb_store_reply *now, uint8_t op)
+{
+    memset(now, 0, sizeof(*now));
+    now->op = op;
+    now->status = STORE_ERROR;
+    return 1;
+}
+
+static int redis_get(void *impl, uint32_t key, struct fb_task *owner, struct fb_store_reply *now)
+{
+    struct rstore *s = impl;
+    struct rop *o = rop_new(s, owner, STORE_GET);
+    char k[200];
+    if (o == NULL)
+        return oom_now(now, STORE_GET);
+    key_name(s, k, sizeof(k), "k", key);
+    const char *argv[] = {"EVAL", GET_SCRIPT, "1", k};
+    if (send_argv(s, on_get, o, 4, argv, NULL) < 0)
+        fail_later(s, o);
+    return 0;
+}
+
+/* ------------------------------------------------------------ set */
+
+static void on_done(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rop *o = priv;
+    redisReply *r = rep;
+    answered(o->s, o);
+    int ok = r && r->type != REDIS_REPLY_ERROR;
+    uint8_t how = STORE_HOW_NONE;
+    if (ok && o->op == STORE_UNLOCK && r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+        how = STORE_HOW_LOST;
+    answer_status(o, ok ? STORE_OK : STORE_ERROR, how);
+    rop_free(o);
+}
+
+static int redis_set(void *impl, uint32_t key, char *value, size_t len, const struct fb_entry_meta *meta,
+                     struct fb_task *owner, struct fb_store_reply *now)
+{
+    struct rstore *s = impl;
+    struct rop *o = rop_new(s, owner, STORE_SET);
+    unsigned char *blob = malloc(HDR_LEN + len);
+    char k[200], px[24];
+    uint32_t ttl_ms = 0;
+
+    if (o == NULL || blob == NULL) {
+        free(o);
+        free(blob);
+        free(value);
+        return oom_now(now, STORE_SET);
+    }
+    if (meta->expires_us != UINT32_MAX)
+        ttl_ms = meta->expires_us > meta->stored_us ? (meta->expires_us - meta->stored_us + 999) / 1000 : 1;
+    if (len >= STORE_ERROR_MARK_LEN && memcmp(value, STORE_ERROR_MARK, STORE_ERROR_MARK_LEN) == 0
+        && (ttl_ms == 0 || ttl_ms > STORE_ERROR_TTL_MS))
+        ttl_ms = STORE_ERROR_TTL_MS;
+    put32(blob, HDR_MAGIC);
+    put32(blob + 4, (uint32_t)s->nonce);
+    put32(blob + 8, (uint32_t)(s->nonce >> 32));
+    put32(blob + 12, meta->stored_us);
+    put32(blob + 16, meta->compute_us);
+    put32(blob + 20, meta->stored_by);
+    put32(blob + 24, ttl_ms);
+    if (len)
+        memcpy(blob + HDR_LEN, value, len);
+    free(value);
+    key_name(s, k, sizeof(k), "k", key);
+    snprintf(px, sizeof(px), "%" PRIu32, ttl_ms);
+    const char *argv[] = {"SET", k, (const char *)blob, "PX", px};
+    size_t lens[] = {3, strlen(k), HDR_LEN + len, 2, strlen(px)};
+    if (send_argv(s, on_done, o, ttl_ms ? 5 : 3, argv, lens) < 0)
+        fail_later(s, o);
+    free(blob); /* hiredis formatted its own copy */
+    return 0;
+}
+
+/* ------------------------------------------------------------ locks */
+
+static void try_lock(struct rstore *s, struct rop *o, uint8_t how);
+
+static void arm_recheck(struct rstore *s, struct rop *o)
+{
+    uint32_t max = o->lease_ms / 4;
+    max = max > RECHECK_MAX_MS ? RECHECK_MAX_MS : max < RECHECK_MIN_MS ? RECHECK_MIN_MS : max;
+    /* xorshift: jitter so that waiters do not re-check in step. */
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    uint32_t ms = max / 2 + (uint32_t)(s->rng % (max / 2 + 1));
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(o->recheck, &tv);
+}
+
+static void on_recheck(evutil_socket_t fd, short what, void *arg)
+{
+    struct rop *o = arg;
+    if (!o->inflight)
+        try_lock(o->s, o, STORE_HOW_RECHECK);
+}
+
+/* o got the lock after it was withdrawn: give it back at once. */
+static void release_orphan(struct rstore *s, struct rop *o)
+{
+    struct rop *u = rop_new(s, NULL, STORE_UNLOCK);
+    char k[200], ch[200], tok[64];
+    if (u == NULL)
+        return; /* its lease frees it */
+    key_name(s, k, sizeof(k), "lock", o->lock);
+    key_name(s, ch, sizeof(ch), "ch", o->lock);
+    token_str(s, o->token, tok, sizeof(tok));
+    const char *argv[] = {"EVAL", UNLOCK_SCRIPT, "2", k, ch, tok};
+    if (send_argv(s, on_done, u, 6, argv, NULL) < 0)
+        rop_free(u);
+}
+
+static void on_lock(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rop *o = priv;
+    struct rstore *s = o->s;
+    redisReply *r = rep;
+
+    answered(s, o);
+    if (o->cancelled || s->closing) {
+        if (!s->closing && r && r->type == REDIS_REPLY_STATUS)
+            release_orphan(s, o);
+        rop_free(o);
+        return;
+    }
+    if (r && r->type == REDIS_REPLY_NIL) { /* busy: wait for a release */
+        if (!o->waiting) {
+            o->waiting = 1;
+            list_add(&s->waiting, o);
+        }
+        if (o->renotify) {
+            o->renotify = 0;
+            try_lock(s, o, STORE_HOW_NOTIFIED);
+        } else {
+            arm_recheck(s, o);
+        }
+        return;
+    }
+    if (o->waiting)
+        list_del(&s->waiting, o);
+    int got = r && r->type == REDIS_REPLY_STATUS;
+    answer_status(o, got ? STORE_OK : STORE_ERROR, got ? (o->attempts == 1 ? STORE_HOW_AT_ONCE : o->how)
+                                                       : STORE_HOW_NONE);
+    rop_free(o);
+}
+
+static void try_lock(struct rstore *s, struct rop *o, uint8_t how)
+{
+    char k[200], tok[64], px[24];
+
+    if (o->recheck)
+        evtimer_del(o->recheck);
+    key_name(s, k, sizeof(k), "lock", o->lock);
+    token_str(s, o->token, tok, sizeof(tok));
+    snprintf(px, sizeof(px), "%" PRIu32, o->lease_ms);
+    o->how = how;
+    o->attempts++;
+    const char *argv[] = {"SET", k, tok, "NX", "PX", px};
+    if (send_argv(s, on_lock, o, 6, argv, NULL) < 0) {
+        if (o->waiting) {
+            o->waiting = 0;
+            list_del(&s->waiting, o);
+        }
+        fail_later(s, o);
+    }
+}
+
+static int redis_lock(void *impl, uint32_t lock, uint64_t token, uint32_t lease_us, struct fb_task *owner,
+                      struct fb_store_reply *now)
+{
+    struct rstore *s = impl;
+    struct rop *o = rop_new(s, owner, STORE_LOCK);
+    if (o == NULL || (o->recheck = evtimer_new(s->base, on_recheck, o)) == NULL) {
+        free(o);
+        return oom_now(now, STORE_LOCK);
+    }
+    o->lock = lock;
+    o->token = token;
+    o->lease_ms = lease_us ? (lease_us + 999) / 1000 : s->lease_ms;
+    try_lock(s, o, STORE_HOW_AT_ONCE);
+    return 0;
+}
+
+static int redis_unlock(void *impl, uint32_t lock, uint64_t token, struct fb_task *owner, struct fb_store_reply *now)
+{
+    struct rstore *s = impl;
+    struct rop *o = rop_new(s, owner, STORE_UNLOCK);
+    char k[200], ch[200], tok[64];
+    if (o == NULL)
+        return oom_now(now, STORE_UNLOCK);
+    o->lock = lock;
+    key_name(s, k, sizeof(k), "lock", lock);
+    key_name(s, ch, sizeof(ch), "ch", lock);
+    token_str(s, token, tok, sizeof(tok));
+    const char *argv[] = {"EVAL", UNLOCK_SCRIPT, "2", k, ch, tok};
+    if (send_argv(s, on_done, o, 6, argv, NULL) < 0)
+        fail_later(s, o);
+    return 0;
+}
+
+static int redis_cancel(void *impl, struct fb_task *owner)
+{
+    struct rstore *s = impl;
+    for (struct rop *o = s->waiting; o; o = o->next) {
+        if (o->owner != owner || o->cancelled)
+            continue;
+        list_del(&s->waiting, o);
+        o->waiting = 0;
+        if (o->inflight) {
+            o->cancelled = 1; /* its reply frees it (and gives back a lock got) */
+            evtimer_del(o->recheck);
+        } else {
+            rop_free(o);
+        }
+        return 1;
+    }
+    for (struct rop *o = s->failed; o; o = o->next)
+        if (o->owner == owner && o->op == STORE_LOCK) {
+            list_del(&s->failed, o);
+            rop_free(o);
+            return 1;
+        }
+    return 0;
+}
+
+/* ------------------------------------------------------------ connections */
+
+/* A release was published on prefix + "ch:<lock>": that lock's waiters try
+ * again now. Every process of the run hears every release (one pattern
+ * subscription, no bookkeeping per key); a waiter of another key ignores it. */
+static void on_message(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rstore *s = priv;
+    redisReply *r = rep;
+    if (r == NULL || s->closing || r->type != REDIS_REPLY_ARRAY || r->elements != 4
+        || r->element[2]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "pmessage") != 0)
+        return;
+    const char *ch = r->element[2]->str, *id = strrchr(ch, ':');
+    if (id == NULL)
+        return;
+    uint32_t lock = strcmp(id + 1, "global") == 0 ? STORE_LOCK_GLOBAL : (uint32_t)strtoul(id + 1, NULL, 10);
+    struct rop *next;
+    for (struct rop *o = s->waiting; o; o = next) {
+        next = o->next; /* a failed send takes o off the list */
+        if (o->lock != lock)
+            continue;
+        if (o->inflight)
+            o->renotify = 1;
+        else
+            try_lock(s, o, STORE_HOW_NOTIFIED);
+    }
+}
+
+/* The command connection is gone (Redis died, or the watchdog gave up): the
+ * waiters are told now; later operations fail on the next tick. */
+static void fail_waiters(struct rstore *s)
+{
+    while (s->waiting) {
+        struct rop *o = s->waiting;
+        list_del(&s->waiting, o);
+        o->waiting = 0;
+        if (o->inflight) {
+            o->cancelled = 1; /* hiredis still holds it: its NULL reply frees it */
+            answer_status(o, STORE_ERROR, STORE_HOW_NONE);
+        } else {
+            answer_status(o, STORE_ERROR, STORE_HOW_NONE);
+            rop_free(o);
+        }
+    }
+}
+
+static void on_disconnect(const redisAsyncContext *c, int status)
+{
+    struct rstore *s = c->data;
+    if (c == s->ac) {
+        s->ac = NULL;
+        s->outstanding = 0;
+        if (!s->closing)
+            fail_waiters(s);
+    } else if (c == s->sub) {
+        s->sub = NULL; /* waiters go on re-checking */
+    }
+}
+
+static void on_connect(const redisAsyncContext *c, int status)
+{
+    if (status != REDIS_OK)
+        on_disconnect(c, status);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    struct rstore *s = arg;
+    if (s->ac && s->outstanding && clock_now_us() - s->progress_us > STALL_MS * 1000u) {
+        redisAsyncContext *ac = s->ac;
+        redisAsyncFree(ac); /* calls back every pending command with NULL */
+    }
+}
+
+static redisAsyncContext *connect_async(struct rstore *s, const char *ip, const struct fb_redis_addr *a)
+{
+    redisAsyncContext *c = redisAsyncConnect(ip, a->port);
+    if (c == NULL || c->err || redisLibeventAttach(c, s->base) != REDIS_OK) {
+        if (c)
+            redisAsyncFree(c);
+        return NULL;
+    }
+    c->data = s;
+    redisAsyncSetConnectCallback(c, on_connect);
+    redisAsyncSetDisconnectCallback(c, on_disconnect);
+    if (a->password[0]) {
+        if (a->user[0])
+            redisAsyncCommand(c, NULL, NULL, "AUTH %s %s", a->user, a->password);
+        else
+            redisAsyncCommand(c, NULL, NULL, "AUTH %s", a->password);
+    }
+    return c;
+}
+
+/* Before the run: is Redis there, and do the credentials and DB work? */
+static int check_reachable(const char *ip, const struct fb_redis_addr *a, char *err, size_t errlen)
+{
+    char where[300];
+    redis_addr_describe(a, where, sizeof(where));
+    redisContext *c = redisConnectWithTimeout(ip, a->port, (struct timeval){1, 0});
+    if (c == NULL || c->err) {
+        snprintf(err, errlen, "--store %s: cannot reach Redis: %s", where, c ? c->errstr : "out of memory");
+        if (c)
+            redisFree(c);
+        return -1;
+    }
+    redisSetTimeout(c, (struct timeval){2, 0});
+    redisReply *r = NULL;
+    if (a->password[0])
+        r = a->user[0] ? redisCommand(c, "AUTH %s %s", a->user, a->password) : redisCommand(c, "AUTH %s", a->password);
+    if (r == NULL || r->type != REDIS_REPLY_ERROR) {
+        freeReplyObject(r);
+        r = redisCommand(c, "SELECT %d", a->db);
+    }
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "--store %s: Redis refused: %s", where,
+                 r ? r->str : c->err ? c->errstr : "no answer");
+        freeReplyObject(r);
+        redisFree(c);
+        return -1;
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return 0;
+}
+
+static void redis_free(void *impl)
+{
+    struct rstore *s = impl;
+    if (s == NULL)
+        return;
+    s->closing = 1; /* the callbacks below only free */
+    while (s->waiting) {
+        struct rop *o = s->waiting;
+        list_del(&s->waiting, o);
+        o->waiting = 0;
+        if (o->inflight)
+            o->cancelled = 1;
+        else
+            rop_free(o);
+    }
+    while (s->failed) {
+        struct rop *o = s->failed;
+        list_del(&s->failed, o);
+        rop_free(o);
+    }
+    if (s->ac)
+        redisAsyncFree(s->ac);
+    if (s->sub)
+        redisAsyncFree(s->sub);
+    if (s->flush)
+        event_free(s->flush);
+    if (s->watchdog)
+        event_free(s->watchdog);
+    free(s);
+}
+
+static const struct fb_store_ops redis_ops = {
+    .name = "redis",
+    .get = redis_get,
+    .set = redis_set,
+    .lock = redis_lock,
+    .unlock = redis_unlock,
+    .cancel = redis_cancel,
+    .free = redis_free,
+};
+
+/* The run id when none is given: FETCHBENCH_RUN_ID (until --run-id), else
+ * this invocation's own: the keys of two invocations never meet unless they
+ * name one run id. */
+static const char *default_run_id(void)
+{
+    static char id[48];
+    const char *env = getenv("FETCHBENCH_RUN_ID");
+    if (env && *env && strlen(env) < sizeof(id) && strspn(env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(env))
+        return env;
+    if (id[0] == '\0')
+        snprintf(id, sizeof(id), "%ld-%ld", (long)getpid(), (long)time(NULL));
+    return id;
+}
+
+int store_redis_open(struct fb_store *st, const struct fb_store_redis_opts *o, fb_store_answer_fn *answer,
+                     void *ctx, char *err, size_t errlen)
+{
+    /* The runs of one invocation each get their own keys (a run starts with
+     * a cold cache, as with the in-process store); two invocations with one
+     * run id and the same modes number their runs alike and so share. */
+    static unsigned runs;
+    char ip[INET6_ADDRSTRLEN];
+    struct rstore *s;
+
+    if (resolve(o->addr->host, ip, sizeof(ip)) < 0) {
+        snprintf(err, errlen, "--store redis://%s:%d: cannot resolve '%s'", o->addr->host, o->addr->port,
+                 o->addr->host);
+        return -1;
+    }
+    if (check_reachable(ip, o->addr, err, errlen) < 0)
+        return -1;
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        goto oom;
+    s->base = o->base;
+    s->answer = answer;
+    s->ctx = ctx;
+    s->t0_us = o->t0_us;
+    s->lease_ms = o->lease_us ? (o->lease_us + 999) / 1000 : 10000;
+    s->nonce = ((uint64_t)getpid() << 32) ^ clock_now_us() ^ ((uint64_t)(uintptr_t)s << 16);
+    s->rng = s->nonce | 1;
+    snprintf(s->prefix, sizeof(s->prefix), "fb:%s:%u:", o->run_id ? o->run_id : default_run_id(), ++runs);
+    snprintf(last_prefix, sizeof(last_prefix), "%s", s->prefix);
+    s->flush = event_new(s->base, -1, 0, on_flush, s);
+    s->watchdog = event_new(s->base, -1, EV_PERSIST, on_watchdog, s);
+    if (s->flush == NULL || s->watchdog == NULL)
+        goto oom;
+    if ((s->ac = connect_async(s, ip, o->addr)) == NULL || (s->sub = connect_async(s, ip, o->addr)) == NULL)
+        goto oom;
+    if (o->addr->db)
+        redisAsyncCommand(s->ac, NULL, NULL, "SELECT %d", o->addr->db);
+    /* Channels are not per database: the prefix keeps runs apart. */
+    redisAsyncCommand(s->sub, on_message, s, "PSUBSCRIBE %sch:*", s->prefix);
+    struct timeval every = {0, WATCHDOG_MS * 1000};
+    evtimer_add(s->watchdog, &every);
+    st->ops = &redis_ops;
+    st->impl = s;
+    return 0;
+oom:
+    redis_free(s);
+    snprintf(err, errlen, "--store: out of memory connecting to Redis");
+    return -1;
+}

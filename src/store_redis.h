@@ -1,0 +1,45 @@
+#ifndef FB_STORE_REDIS_H
+#define FB_STORE_REDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct event_base;
+
+/* Where a Redis is: redis://[[USER]:PASSWORD@]HOST:PORT[/DB]. */
+struct fb_redis_addr {
+    char host[256];
+    int port;
+    int db;
+    char user[128], password[128]; /* "" when absent */
+};
+
+/* Parses a --store redis://... address into a; 0, or -1 with a one-line
+ * reason in err. */
+int redis_addr_parse(const char *url, struct fb_redis_addr *a, char *err, size_t errlen);
+/* The address for the report: "redis://HOST:PORT/DB", credentials left out. */
+void redis_addr_describe(const struct fb_redis_addr *a, char *buf, size_t len);
+
+struct fb_store_redis_opts {
+    const struct fb_redis_addr *addr;
+    const char *run_id;         /* the keys' prefix is fb:<run_id>:<run>: ; NULL:
+                                 * this invocation's own (pid and start time) */
+    uint32_t lease_us;          /* a lock's lease when the caller gives none */
+    const uint64_t *t0_us;      /* the run's start (absolute monotonic µs), read
+                                 * at each answer: set once the run starts */
+    struct event_base *base;    /* the run's loop: every command and timer on it */
+};
+
+/* Opens the Redis store of one run: resolves the host and checks that Redis
+ * answers PING (blocking, before the run starts), then connects two
+ * asynchronous contexts on base (commands, and pub/sub for lock waiters).
+ * 0, or -1 with a one-line reason in err (an unreachable Redis says so). */
+int store_redis_open(struct fb_store *s, const struct fb_store_redis_opts *o, fb_store_answer_fn *answer,
+                     void *ctx, char *err, size_t errlen);
+
+/* The prefix the last opened store put on its keys (tests, messages). */
+const char *store_redis_prefix(void);
+
+#endif

@@ -1,0 +1,154 @@
+#!/bin/sh
+# --store redis: the cache and its locks in a real redis-server on loopback
+# (the embedded one, or one this test starts in the scratch directory, in
+# the foreground, without persistence, stopped on exit). Every strategy
+# gives the same upstream counts as on the in-process store; rlock and
+# rsingleflight coordinate separate invocations through it; a Redis down at
+# start, killed mid-run, or a lock holder killed never hangs a run.
+. "$(dirname "$0")/lib.sh"
+
+command -v redis-server >/dev/null || fail "redis-server is not installed (scripts/setup)"
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_redis: a redis-server of the test's own; sets RPORT, RPID, RURL.
+start_redis() {
+    RPORT=$(free_port)
+    mkdir -p "$SCRATCH/redis"
+    redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$SCRATCH/redis" \
+        --logfile "$SCRATCH/redis/log" --daemonize no &
+    RPID=$!
+    cleanup_hooks="$cleanup_hooks kill -9 $RPID 2>/dev/null || true;"
+    i=0
+    until redis-cli -p "$RPORT" PING 2>/dev/null | grep -q PONG; do
+        i=$((i + 1)); [ $i -lt 200 ] || fail "redis-server did not start: $(cat "$SCRATCH/redis/log")"; sleep 0.05
+    done
+    RURL="redis://127.0.0.1:$RPORT"
+}
+rcli() { redis-cli -p "$RPORT" "$@"; }
+outcomes() { jqv "$1" '[.runs[0].tasks[].outcome] | group_by(.) | map("\(.[0])=\(length)") | join(",")'; }
+
+# 1. Every strategy: the same upstream requests on the embedded Redis as in
+# process, for 20 tasks on one key.
+for m in nolock lock keylock singleflight stale lease xfetch rlock rsingleflight; do
+    fb --mode "$m" --tasks 20 --keys 1 --delay-ms 150 --quiet > "$SCRATCH/mem-$m.json"
+    fb --mode "$m" --tasks 20 --keys 1 --delay-ms 150 --store redis --quiet > "$SCRATCH/redis-$m.json"
+    validate "$SCRATCH/redis-$m.json"
+    expect_eq "$m: upstream on redis as on mem" "$(jqv "$SCRATCH/redis-$m.json" '.runs[0].summary.upstream_requests')" \
+        "$(jqv "$SCRATCH/mem-$m.json" '.runs[0].summary.upstream_requests')"
+done
+for m in lock keylock singleflight rlock rsingleflight; do
+    expect_eq "$m on redis: one fetch" "$(jqv "$SCRATCH/redis-$m.json" '.runs[0].summary.upstream_requests')" 1
+done
+expect_eq "nolock on redis: a stampede" "$(jqv "$SCRATCH/redis-nolock.json" '.runs[0].summary.upstream_requests')" 20
+# The embedded redis-server is gone with the run.
+pgrep -x redis-server -P $$ >/dev/null && fail "an embedded redis-server outlived its run"
+
+# 2. An address: keys under the run's prefix; rlock and rsingleflight.
+start_redis
+fb --mode rlock --tasks 20 --keys 1 --delay-ms 150 --store "$RURL" --quiet > "$SCRATCH/rlock.json"
+validate "$SCRATCH/rlock.json"
+expect_eq "rlock: outcomes" "$(outcomes "$SCRATCH/rlock.json")" "cache_hit=19,fetched=1"
+expect_eq "rlock: the waiters were woken by the release" \
+    "$(jqv "$SCRATCH/rlock.json" '.runs[0].summary.counters.woken_by_notification > 0')" true
+rcli --scan > "$SCRATCH/keys"
+grep -q '^fb:[^:]*:1:k:0$' "$SCRATCH/keys" || fail "no value under fb:<run-id>:1:k:0: $(cat "$SCRATCH/keys")"
+grep -v '^fb:' "$SCRATCH/keys" && fail "a key without the run prefix"
+fb --mode rsingleflight --tasks 20 --keys 1 --delay-ms 150 --store "$RURL/0" --quiet > "$SCRATCH/rsf.json"
+validate "$SCRATCH/rsf.json"
+expect_eq "rsingleflight: outcomes" "$(outcomes "$SCRATCH/rsf.json")" "fetched=1,shared=19"
+# A failed fetch is shared, not retried by each waiter.
+fb --mode rsingleflight --tasks 20 --keys 1 --delay-ms 150 --fail-rate 1 --store "$RURL" --quiet \
+    > "$SCRATCH/rsf-err.json" || true
+validate "$SCRATCH/rsf-err.json"
+expect_eq "rsingleflight: one failed fetch, shared" "$(outcomes "$SCRATCH/rsf-err.json")" "error=1,shared_error=19"
+
+# 3. Two invocations, one Redis, one backend, one run id: one request.
+fb serve --port 0 > "$SCRATCH/url" 2> "$SCRATCH/serve.err" &
+serve=$!
+cleanup_hooks="$cleanup_hooks kill $serve 2>/dev/null || true;"
+i=0
+until [ -s "$SCRATCH/url" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "fetchbench serve did not start"; sleep 0.05
+done
+base=$(head -1 "$SCRATCH/url")
+stats() { curl -s "${base}stats" | jq .requests; }
+before=$(stats)
+for p in a b; do
+    FETCHBENCH_RUN_ID=shared-$$ fb --mode rlock --tasks 20 --keys 1 --store "$RURL" --quiet \
+        --url "${base}delay/400/url/{key}" > "$SCRATCH/two-$p.json" &
+    eval "pid_$p=\$!"
+done
+wait "$pid_a" || fail "invocation a failed"
+wait "$pid_b" || fail "invocation b failed"
+expect_eq "two invocations: the backend saw" "$(( $(stats) - before ))" 1
+expect_eq "two invocations: hits" "$(jq -s '[.[].runs[0].tasks[] | select(.outcome == "cache_hit")] | length' \
+    "$SCRATCH/two-a.json" "$SCRATCH/two-b.json")" 39
+
+# 4. Redis down at start: one line, exit 1, no report.
+down=$(free_port)
+set +e
+fb --store "redis://127.0.0.1:$down" --tasks 2 --quiet -o "$SCRATCH/down.json" 2> "$SCRATCH/down.err"
+rc=$?
+set -e
+expect_eq "redis down: exit" "$rc" 1
+expect_eq "redis down: one line" "$(wc -l < "$SCRATCH/down.err")" 1
+grep -q "cannot reach Redis" "$SCRATCH/down.err" || fail "redis down: $(cat "$SCRATCH/down.err")"
+[ -e "$SCRATCH/down.json" ] && fail "redis down: a report was left"
+
+# 5. A lock holder killed: its lease runs out and a waiter of another
+# invocation takes over with one more request; nobody hangs.
+before=$(stats)
+FETCHBENCH_RUN_ID=holder-$$ fb --mode rlock --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+    --url "${base}delay/3000/url/{key}" > /dev/null 2>&1 &
+holder=$!
+i=0
+until lock=$(rcli --scan --pattern "fb:holder-$$:*:lock:*") && [ -n "$lock" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "the holder never took the lock"; sleep 0.05
+done
+token=$(rcli GET "$lock")
+expect_eq "the lock's token names the holder's process" "$(ps -o comm= -p "${token%%:*}")" \
+    "$(basename "$FETCHBENCH" | cut -c1-15)"
+FETCHBENCH_RUN_ID=holder-$$ fb --mode rlock --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+    --url "${base}delay/100/url/{key}" > "$SCRATCH/taker.json" &
+taker=$!
+sleep 0.3
+kill -9 "${token%%:*}"
+wait "$holder" 2>/dev/null || true
+start=$(date +%s)
+wait "$taker" || fail "the taker failed"
+[ $(( $(date +%s) - start )) -lt 10 ] || fail "the taker hung"
+validate "$SCRATCH/taker.json"
+expect_eq "taker: outcomes" "$(outcomes "$SCRATCH/taker.json")" "cache_hit=4,fetched=1"
+expect_eq "taker: waited past the lease" "$(jqv "$SCRATCH/taker.json" '.runs[0].summary.counters.woken_by_recheck >= 1')" true
+expect_eq "backend: the holder's request and one more" "$(( $(stats) - before ))" 2
+
+# 6. Redis killed mid-run: every task still ends with an outcome.
+fb --mode rlock --tasks 60 --keys 6 --rate 60 --delay-ms 100 --store "$RURL" --quiet \
+    > "$SCRATCH/killed.json" &
+run=$!
+sleep 0.4
+kill -9 "$RPID"
+wait "$run" || fail "the run failed when Redis died"
+validate "$SCRATCH/killed.json"
+expect_eq "redis killed: no task left without an outcome" \
+    "$(jqv "$SCRATCH/killed.json" '[.runs[0].tasks[] | select(.outcome == "cancelled")] | length')" 0
+expect_eq "redis killed: fetched without the store" \
+    "$(jqv "$SCRATCH/killed.json" '.runs[0].summary.counters.store_errors > 0')" true
+
+# Measured, not asserted: round trips per cache hit, and hit throughput
+# against redis-benchmark on the same server.
+if [ -n "${FB_REDIS_MEASURE:-}" ]; then
+    start_redis
+    rcli CONFIG RESETSTAT > /dev/null
+    fb --mode rlock --tasks 200 --keys 1 --rate 400 --delay-ms 20 --store "$RURL" --quiet > "$SCRATCH/m.json"
+    calls=$(rcli INFO commandstats | tr -d '\r' | sed -n 's/^cmdstat_\([a-z]*\):calls=\([0-9]*\).*/\1=\2/p' | tr '\n' ' ')
+    echo "measure: 200 tasks, $(jqv "$SCRATCH/m.json" '.runs[0].summary.cache_hits') hits: $calls"
+    fb --mode nolock --tasks 100000 --keys 1 --rate 1000000 --delay-ms 0 --store "$RURL" --quiet \
+        > "$SCRATCH/t.json"
+    echo "measure: fetchbench hits/s: $(jqv "$SCRATCH/t.json" '.runs[0].summary.cache_hits / (.runs[0].summary.wall_us / 1e6) | floor')"
+    echo "measure: $(redis-benchmark -p "$RPORT" -t get -P 16 -n 100000 -q | tr '\r' '\n' | grep 'GET:' | tail -1)"
+fi
+echo "test_redis: ok"
