@@ -137,8 +137,10 @@ int fleet_durations(const cJSON *run, uint32_t **v, size_t *n, size_t *cap)
         const cJSON *spans = cJSON_GetObjectItemCaseSensitive(t, "spans");
         double s = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "start_us"));
         double e = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "end_us"));
-        if (cJSON_GetArraySize(spans) == 0 || !(e >= s))
-            continue; /* had not arrived */
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(t, "outcome");
+        int cancelled = cJSON_IsString(o) && strcmp(o->valuestring, "cancelled") == 0;
+        if ((cJSON_GetArraySize(spans) == 0 && cancelled) || !(e >= s))
+            continue; /* had not arrived: cut by an interrupt */
         if (*n == *cap) {
             size_t c = *cap ? *cap * 2 : 1024;
             uint32_t *nv = realloc(*v, c * sizeof(**v));

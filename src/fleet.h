@@ -41,7 +41,7 @@ void fleet_sum(const struct fb_summary *runs, size_t n, uint32_t *durations, siz
                int64_t server_requests, struct fb_summary *out);
 
 /* Appends the durations (end_us - start_us) of a run object's tasks that
- * arrived (those with spans) to *v; -1 out of memory. */
+ * arrived (all but those cancelled with no span) to *v; -1 out of memory. */
 int fleet_durations(const struct cJSON *run, uint32_t **v, size_t *n, size_t *cap);
 
 /* One round's "fleet.groups" entry; per[i] is client clients[i]'s run
