@@ -81,6 +81,23 @@ expect_eq "every client's run, interrupted" \
     "$(jqv "$d/r.json" '[.runs[] | "\(.client):\(.interrupted)"] | join(",")')" "0:true,1:true,2:true"
 expect_eq "nothing lost" "$(jqv "$d/r.json" .fleet.lost_clients)" 0
 
+# SIGINT to the parent alone (kill, not a terminal): it passes the signal
+# on to its clients, which still hand their runs back.
+d="$SCRATCH/parent"; mkdir -p "$d"
+$TEST_PREFIX "$FETCHBENCH" --processes 2 --tasks 10 --delay-ms 20000 --quiet -o "$d/r.json" &
+pid=$!
+i=0
+until [ "$(children_of $pid 2>/dev/null | wc -l)" -ge 3 ]; do
+    i=$((i + 1)); [ $i -lt 200 ] || fail "the clients did not start"; sleep 0.05
+done
+sleep 0.5
+kill -INT $pid
+set +e; wait $pid; rc=$?; set -e
+expect_eq "exit code after the parent's SIGINT" "$rc" 130
+validate "$d/r.json"
+expect_eq "both clients' runs, interrupted" \
+    "$(jqv "$d/r.json" '[.runs[] | "\(.client):\(.interrupted)"] | join(",")')" "0:true,1:true"
+
 # A client killed outright: the others' runs, said on stderr and in the
 # report, exit 1; no later round starts.
 d="$SCRATCH/kill"; mkdir -p "$d"
