@@ -473,10 +473,9 @@ int fleet_run(const struct fb_config *cfg, FILE *json, unsigned fetch_cap, uint6
             res->ngroups++;
             res->lost += (int)nlost;
             if (!cfg->quiet) {
-                fprintf(stderr, "fetchbench: mode %s, %zu process%s x %" PRId64 " tasks%s: wall %.3f s (the "
+                fprintf(stderr, "fetchbench: mode %s, %zu process%s, %" PRId64 " tasks in all: wall %.3f s (the "
                         "slowest) | upstream requests %" PRIu64 " | server saw ", cfg->modes[m]->name, n,
-                        n == 1 ? "" : "es", n ? agg.tasks / (int64_t)n : 0, agg.wall_us ? "" : "",
-                        agg.wall_us / 1e6, agg.upstream_requests);
+                        n == 1 ? "" : "es", agg.tasks, agg.wall_us / 1e6, agg.upstream_requests);
                 if (agg.server_requests >= 0)
                     fprintf(stderr, "%" PRId64, agg.server_requests);
                 else
