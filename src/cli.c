@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "strategy.h"
@@ -33,8 +34,10 @@
 enum { OPT_MAX_BODY = 256, OPT_MAX_CONNECTIONS, OPT_TRACE, OPT_EXPECT, OPT_REPEAT, OPT_PROC_SAMPLE,
        OPT_KEYS, OPT_ZIPF, OPT_RATE, OPT_DURATION, OPT_TTL, OPT_SEED, OPT_BETA, OPT_LOCK_TIMEOUT,
        OPT_LEASE, OPT_RETRY, OPT_FAIL_RATE, OPT_FAIL_FIRST, OPT_RESET_RATE, OPT_HANG_RATE, OPT_JITTER,
-       OPT_BACKEND_STATS, OPT_TRACE_TASKS, OPT_WARMUP, OPT_CACERT, OPT_INSECURE };
-enum { OPT_STORE = 512 };
+       OPT_BACKEND_STATS, OPT_TRACE_TASKS, OPT_WARMUP, OPT_CACERT, OPT_INSECURE,
+       OPT_PROCESSES, OPT_RUN_ID, OPT_STORE };
+
+#define RUN_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 static const struct option longopts[] = {
     {"tasks", required_argument, NULL, 'n'},
@@ -53,6 +56,8 @@ static const struct option longopts[] = {
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"processes", required_argument, NULL, OPT_PROCESSES},
+    {"run-id", required_argument, NULL, OPT_RUN_ID},
     {"proc-sample-ms", required_argument, NULL, OPT_PROC_SAMPLE},
     {"keys", required_argument, NULL, OPT_KEYS},
     {"zipf", required_argument, NULL, OPT_ZIPF},
@@ -96,6 +101,8 @@ void cli_usage(FILE *f)
         "                           threshold; exit 1 on a regression\n"
         "  report FILE...           the human summary of saved reports (text,\n"
         "                           markdown, csv, jsonl)\n"
+        "  merge A.json B.json...   one report from the reports of one experiment\n"
+        "                           (one --run-id, the same workload)\n"
         "\n"
         "  -n, --tasks N            tasks (arrivals; default %d)\n"
         "  -m, --mode A[,B...]      strategies, run in turn on the same workload\n"
@@ -172,10 +179,18 @@ void cli_usage(FILE *f)
         "                           median/min/max\n"
         "      --warmup W           W runs of each mode first (interleaved like\n"
         "                           --repeat), not recorded in the report\n"
+        "      --processes P        P client processes (1 to %d), each its own loop and\n"
+        "                           the N tasks with the seed plus its index, against\n"
+        "                           one server; one report with every process's runs\n"
+        "                           (client 0..P-1) and a fleet summary per run\n"
+        "      --run-id ID          the experiment's id ([A-Za-z0-9_.-], at most 64);\n"
+        "                           invocations with one id merge (fetchbench merge);\n"
+        "                           default: made from the time and the process id\n"
         "      --expect EXPR        a gate, repeatable: [MODE:]METRIC OP VALUE with OP\n"
         "                           one of == != <= >= < >, e.g. upstream_requests==1,\n"
         "                           'lock: p99_ms < 6000', errors==0; judged for each\n"
-        "                           mode (or MODE) on the median of its runs; a\n"
+        "                           mode (or MODE) on the median of its runs (with\n"
+        "                           --processes, of its fleet summaries); a\n"
         "                           line each on stderr: held or failed\n"
         "      --proc-sample-ms MS  also sample the thread count from /proc every MS\n"
         "                           (a cross-check of the exact record; 0 = off;\n"
@@ -196,7 +211,7 @@ void cli_usage(FILE *f)
         "tasks that waited for another), wait_ms wait_ms.STATE outcomes.OUTCOME\n"
         "counters.COUNTER.\n",
         CONFIG_DEFAULT_DELAY_MS, CONFIG_DEFAULT_TIMEOUT_MS, CONFIG_DEFAULT_MAX_BODY, CONFIG_DEFAULT_TRACE_TASKS,
-        CONFIG_DEFAULT_PROC_SAMPLE_MS);
+        CONFIG_MAX_PROCESSES, CONFIG_DEFAULT_PROC_SAMPLE_MS);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -306,6 +321,7 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
     cfg->repeat = 1;
     cfg->trace_tasks = CONFIG_DEFAULT_TRACE_TASKS;
+    cfg->processes = 1;
     cfg->proc_sample_ms = CONFIG_DEFAULT_PROC_SAMPLE_MS;
     cfg->params.beta = CONFIG_DEFAULT_BETA;
     cfg->params.lock_timeout_us = CONFIG_DEFAULT_LOCK_TIMEOUT_MS * 1000u;
@@ -467,6 +483,17 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         case OPT_INSECURE:
             cfg->insecure = 1;
             break;
+        case OPT_PROCESSES:
+            rc = number_u32("--processes", optarg, 1, CONFIG_MAX_PROCESSES, &cfg->processes);
+            break;
+        case OPT_RUN_ID:
+            /* It prefixes shared keys and names files: a closed alphabet. */
+            if (*optarg == '\0' || strlen(optarg) > CONFIG_RUN_ID_MAX
+                || strspn(optarg, RUN_ID_CHARS) != strlen(optarg))
+                rc = usage_error("--run-id: expected 1 to %d of A-Z a-z 0-9 _ . -, got '%s'", CONFIG_RUN_ID_MAX,
+                                 optarg);
+            cfg->run_id = optarg;
+            break;
         case 'q':
             cfg->quiet = 1;
             break;
@@ -520,6 +547,15 @@ int cli_parse(int argc, char **argv, struct fb_config *cfg, int *exit_code)
         return usage_error("--fail-rate, --reset-rate and --hang-rate: their sum %g is above 1",
                            cfg->faults.fail_rate + cfg->faults.reset_rate + cfg->faults.hang_rate);
     cfg->faults.seed = cfg->seed;
+    if (cfg->processes > 1 && cfg->trace)
+        return usage_error("--trace: one process's view; not with --processes above 1");
+    if (cfg->run_id == NULL) {
+        /* Unique per invocation on a host: the time and our pid. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(cfg->run_id_own, sizeof(cfg->run_id_own), "%lld-%ld", (long long)ts.tv_sec, (long)getpid());
+        cfg->run_id = cfg->run_id_own;
+    }
     if (cfg->insecure && !cfg->quiet)
         fputs("fetchbench: --insecure: HTTPS certificates and host names are not verified\n", stderr);
     cfg->progress = !cfg->quiet && isatty(STDERR_FILENO);

@@ -9,6 +9,8 @@
 #include "strategy.h"
 
 #define CONFIG_MAX_MODES 16
+#define CONFIG_MAX_PROCESSES 64
+#define CONFIG_RUN_ID_MAX 64
 
 /* What the command line asked for; filled by cli_parse, read-only after. */
 struct fb_config {
@@ -43,6 +45,9 @@ struct fb_config {
     uint32_t warmup;            /* runs of each mode first, not recorded (0..1000) */
     const char *cacert;         /* --cacert: CA bundle for HTTPS targets; NULL = the system's CAs */
     int insecure;               /* --insecure: HTTPS peers are not verified */
+    uint32_t processes;         /* --processes: client processes, 1..CONFIG_MAX_PROCESSES */
+    const char *run_id;         /* --run-id, or run_id_own */
+    char run_id_own[CONFIG_RUN_ID_MAX + 1]; /* the one made per invocation */
     struct fb_expect *expects;  /* --expect, judged per mode on its median run */
     size_t nexpects;
 };

@@ -1,6 +1,7 @@
 /* fetchbench: why concurrent code on one event loop still needs a lock.
  * main wires the pieces together: command line -> target -> run(s) ->
  * report, and owns the exit code. */
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,11 @@
 #include "cli.h"
 #include "compare.h"
 #include "fdlimit.h"
+#include "fleet.h"
+#include "merge.h"
 #include "outfile.h"
 #include "progress.h"
+#include "redisd.h"
 #include "report.h"
 #include "reportcmd.h"
 #include "run.h"
@@ -291,6 +295,7 @@ static int run_main(int argc, char **argv)
     FILE *json = NULL, *trace = NULL;
     char auto_path[64] = "";    /* the report's own file when stdout is a terminal */
     int auto_reserved = 0;      /* auto_path is our empty placeholder, to remove on failure */
+    cJSON *fleet = NULL;        /* --processes: the report's "fleet" member, until written */
 
     memset(&a, 0, sizeof(a));
     memset(modes, 0, sizeof(modes));
@@ -364,6 +369,16 @@ static int run_main(int argc, char **argv)
         goto out;
     }
     raise_fd_limit(cfg.quiet);
+    /* The embedded redis-server, one for the whole invocation: started
+     * before the report's head (which names it) and before a fleet's
+     * clients fork (so that they share it). */
+    if (cfg.store && strcmp(cfg.store, "redis") == 0) {
+        int port;
+        if (redisd_ensure(&port, err, sizeof(err)) < 0) {
+            fprintf(stderr, "fetchbench: %s\n", err);
+            goto out_curl;
+        }
+    }
 
     /* --max-connections above what the descriptors allow would fail its
      * connects with EMFILE: the fetches beyond the budget queue instead. */
@@ -373,8 +388,27 @@ static int run_main(int argc, char **argv)
     if (fd_bound)
         fetch_cap = budget;
 
-    int failed_runs = 0, throttle_told = 0, wrote_head = 0, trace_failed = 0;
+    int failed_runs = 0, throttle_told = 0, wrote_head = 0, trace_failed = 0, lost = 0;
     unsigned nran = 0;
+
+    /* --processes P: the same rounds, each made by P client processes
+     * (fleet.c); then the same verdicts and tail, judged on the fleet. */
+    if (cfg.processes > 1) {
+        struct fb_fleet_result fr;
+        if ((json = stream_of(&json_out)) == NULL)
+            goto write_failed;
+        int rc = fleet_run(&cfg, json, fetch_cap, fd_limit, modes, &fr);
+        fleet = fr.fleet;
+        wrote_head = fr.wrote_head;
+        nran = fr.ngroups;
+        failed_runs = fr.failed_runs;
+        lost = fr.lost;
+        if (rc != 0 && !wrote_head) {
+            code = rc;
+            goto out_curl;
+        }
+        goto done;
+    }
     /* Warm-up: the same runs, interleaved the same way, thrown away (a
      * cold page cache, CPU frequency, the server's first accept). A signal
      * ends it; the first recorded run then starts cancelled, so the report
@@ -390,6 +424,7 @@ static int run_main(int argc, char **argv)
                 .workload = &wl,
                 .fetch_cap = fetch_cap,
                 .repeat = round,
+                .warmup = 1,
             };
             int rc = attempt(&a, &cfg, &o);
             if (rc == 0)
@@ -471,9 +506,13 @@ done:
         if (modes[m].n > 1 && !cfg.quiet)
             print_repeats(modes[m].mode, modes[m].runs, modes[m].n, &med, utf8);
     }
-    if (write_part(&json_out, report_end(modes, cfg.nmodes, verdicts, nverdicts, (int)cfg.repeat)) < 0
-        || commit(&json_out) < 0)
+    int rc_end = report_end_fleet(modes, cfg.nmodes, verdicts, nverdicts, (int)cfg.repeat, fleet);
+    fleet = NULL; /* the report's now */
+    if (write_part(&json_out, rc_end) < 0 || commit(&json_out) < 0)
         goto write_failed;
+    if (lost)
+        fprintf(stderr, "fetchbench: %d client process%s lost: the report has the others' runs (fleet.groups[].lost)\n",
+                lost, lost == 1 ? "" : "es");
     if (auto_reserved) {
         /* It holds the report now: no longer ours to remove. */
         sig_forget(guard_auto);
@@ -500,7 +539,7 @@ done:
     /* Whenever the signal came, even after the report was complete. */
     if (sig_pending())
         code = 128 + sig_pending();
-    else if (failed_runs || trace_failed || backend_stats_failed || nran < cfg.repeat * cfg.nmodes)
+    else if (failed_runs || trace_failed || backend_stats_failed || lost || nran < cfg.repeat * cfg.nmodes)
         code = EXIT_RUN_FAILED; /* tasks failed, the trace, --backend-stats, or a later run could not start */
     else if (unmet)
         code = EXIT_EXPECTATION;
@@ -513,6 +552,7 @@ write_failed:
     outfile_abort(&trace_out);
     code = EXIT_RUN_FAILED;
 out_curl:
+    cJSON_Delete(fleet);
     attempt_free(&a);
     curl_global_cleanup();
 out:
@@ -549,6 +589,8 @@ int main(int argc, char **argv)
         return compare_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "report") == 0)
         return report_cmd_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
     /* Before anything that could be interrupted: a signal at any moment from
      * here on ends in a report marked interrupted (sig.h). */
     if (sig_init() < 0) {

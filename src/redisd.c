@@ -140,6 +140,11 @@ int redisd_ensure(int *port, char *err, size_t errlen)
     return 0;
 }
 
+int redisd_port(void)
+{
+    return child > 0 ? child_port : 0;
+}
+
 void redisd_stop(void)
 {
     int status;

@@ -12,6 +12,8 @@
 /* Starts it unless it runs; its port in *port. 0, or -1 with a one-line
  * reason in err. */
 int redisd_ensure(int *port, char *err, size_t errlen);
+/* Its port while it runs, else 0. */
+int redisd_port(void);
 /* Stops it (SIGTERM, then SIGKILL after 2 s) if it runs. */
 void redisd_stop(void);
 

@@ -4,11 +4,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "jsonw.h"
 #include "procsample.h"
 #include "run.h"
+#include "store_redis.h"
 #include "sig.h"
 #include "strategy.h"
 #include "target.h"
@@ -170,6 +172,9 @@ static cJSON *config_json(const struct fb_report_head *h)
         cJSON_AddStringToObject(o, "backend_stats", t->shown_stats);
     else
         cJSON_AddNullToObject(o, "backend_stats");
+    char store[320];
+    store_describe(c->store, store, sizeof(store));
+    cJSON_AddStringToObject(o, "store", store);
     if (t->embedded) {
         cJSON_AddNumberToObject(o, "delay_ms", c->delay_ms);
         if (c->capacity)
@@ -195,6 +200,15 @@ static cJSON *config_json(const struct fb_report_head *h)
     cJSON_AddBoolToObject(o, "host_resolved", t->host_resolved);
     cJSON_AddBoolToObject(o, "embedded_server", t->embedded);
     cJSON_AddItemToObject(o, "workload", workload_json(c));
+    cJSON_AddNumberToObject(o, "processes", c->processes ? c->processes : 1);
+    cJSON_AddStringToObject(o, "run_id", c->run_id ? c->run_id : "");
+    /* The machine that ran the clients: merge compares them before it
+     * trusts start_monotonic_us across reports. */
+    char hostname[256];
+    if (gethostname(hostname, sizeof(hostname)) != 0)
+        snprintf(hostname, sizeof(hostname), "unknown");
+    hostname[sizeof(hostname) - 1] = '\0';
+    cJSON_AddStringToObject(o, "hostname", hostname);
     cJSON *params = cJSON_AddObjectToObject(o, "params");
     if (params) {
         cJSON_AddNumberToObject(params, "beta", c->params.beta);
@@ -495,6 +509,10 @@ static void quote(struct quoted *q, const char *prefix, const char *name, const 
 
 /* One task per line: the hot path at a million tasks, formatted in place
  * with one buffer check per task. */
+/* A fleet's tasks name their process ("client"); one process's report
+ * stays as it was. */
+static int tag_client = -1;
+
 static int write_task(const struct fb_task_view *v, const struct quoted *states, const struct quoted *outcome)
 {
     /* Fixed text about 90 bytes, digits 5 x 10, each span at most its name
@@ -504,6 +522,10 @@ static int write_task(const struct fb_task_view *v, const struct quoted *states,
 
     p = PUT(p, "{\"id\":");
     p = jw_put_u32(p, v->id);
+    if (tag_client >= 0) {
+        p = PUT(p, ",\"client\":");
+        p = jw_put_u32(p, (uint32_t)tag_client);
+    }
     p = PUT(p, ",\"key\":");
     p = jw_put_u32(p, v->key);
     p = PUT(p, ",\"arrival_us\":");
@@ -597,6 +619,7 @@ int report_run(struct fb_run_record *r)
     const struct fb_run_totals *t = run_totals(r->run);
     int rc = 0;
 
+    tag_client = o->cfg->processes > 1 ? (int)o->client : -1;
     jw_str(&w, first_run ? "\n {\"mode\": \"" : ",\n {\"mode\": \"");
     first_run = 0;
     jw_str(&w, o->strategy->name);
@@ -617,6 +640,21 @@ int report_run(struct fb_run_record *r)
      * leaves the earlier ones written. */
     rc |= jw_flush(&w);
     return rc ? -1 : 0;
+}
+
+int report_run_alone(FILE *f, struct fb_run_record *r)
+{
+    jw_init(&w, f);
+    first_run = 1;
+    return report_run(r);
+}
+
+int report_run_text(const char *text)
+{
+    jw_str(&w, first_run ? "" : ",");
+    first_run = 0;
+    jw_str(&w, text);
+    return jw_flush(&w);
 }
 
 static cJSON *repeats_json(const struct fb_mode_runs *modes, size_t nmodes)
@@ -665,9 +703,17 @@ static cJSON *expectations_json(const struct fb_verdict *v, size_t n)
 int report_end(const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
                size_t nverdicts, int repeat)
 {
+    return report_end_fleet(modes, nmodes, verdicts, nverdicts, repeat, NULL);
+}
+
+int report_end_fleet(const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
+                     size_t nverdicts, int repeat, struct cJSON *fleet)
+{
     int rc = 0;
 
     jw_str(&w, "\n ]");
+    if (fleet)
+        rc |= put_object(",\n \"fleet\": ", fleet);
     if (repeat > 1)
         rc |= put_object(",\n \"repeats\": ", repeats_json(modes, nmodes));
     if (nverdicts)

@@ -12,6 +12,7 @@ struct fb_run;
 struct fb_config;
 struct fb_target;
 struct fb_server_stats;
+struct cJSON;
 
 /* One run and what was gathered about it after it ended. */
 struct fb_run_record {
@@ -57,6 +58,16 @@ int report_begin(FILE *f, const struct fb_report_head *h);
 int report_run(struct fb_run_record *r);
 int report_end(const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
                size_t nverdicts, int repeat);
+
+/* A fleet's pieces. report_run_alone writes one run object alone into f
+ * (a client process's part); report_run_text appends such an object,
+ * read back as text, to the report report_begin started; report_end_fleet
+ * is report_end with the "fleet" member (docs/report-v2.md) before the
+ * tail, taking ownership of it (NULL: none). 0, or -1 as above. */
+int report_run_alone(FILE *f, struct fb_run_record *r);
+int report_run_text(const char *text);
+int report_end_fleet(const struct fb_mode_runs *modes, size_t nmodes, const struct fb_verdict *verdicts,
+                     size_t nverdicts, int repeat, struct cJSON *fleet);
 
 /* A few human lines about one run: what ran, how long, what it cost. */
 void report_print_run(FILE *f, const struct fb_run_record *r);

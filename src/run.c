@@ -2,6 +2,7 @@
 
 #include <event2/event.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -639,9 +640,15 @@ static int open_store(struct fb_env *env, char *err, size_t errlen)
     } else if (redis_addr_parse(cfg->store, &addr, err, errlen) < 0) {
         return -1;
     }
+    /* The run's keys: the experiment's run id, then which run of it, so two
+     * invocations (or a fleet's clients) with one --run-id share a run's
+     * keys, and no run, warm-up or not, meets another's cache. */
+    char scope[160];
+    snprintf(scope, sizeof(scope), "%s:%s%" PRIu32 ":%s", cfg->run_id ? cfg->run_id : "run",
+             env->o.warmup ? "w" : "r", env->o.repeat, env->o.strategy->name);
     struct fb_store_redis_opts ro = {
         .addr = &addr,
-        .run_id = NULL,
+        .run_id = scope,
         .lease_us = cfg->params.lease_us,
         .t0_us = &env->totals.t0_us,
         .base = env->base,

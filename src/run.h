@@ -26,6 +26,9 @@ struct fb_run_opts {
     unsigned fetch_cap;         /* most fetches in libcurl at once; 0 = no limit */
     uint32_t client;            /* the process that runs it (fleets) */
     uint32_t repeat;            /* its index among its strategy's runs */
+    int warmup;                 /* a warm-up run (not recorded): a shared
+                                 * store keeps its keys apart from the
+                                 * recorded runs' */
 };
 
 /* What a run counted; progress reads it while the run goes. */

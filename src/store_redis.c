@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "redisd.h"
 #include "task.h"
 
 /* A command unanswered this long: the connection is given up (the run goes
@@ -144,6 +145,21 @@ bad:
 void redis_addr_describe(const struct fb_redis_addr *a, char *buf, size_t len)
 {
     snprintf(buf, len, "redis://%s:%d/%d", a->host, a->port, a->db);
+}
+
+void store_describe(const char *store, char *buf, size_t len)
+{
+    struct fb_redis_addr a;
+    char err[256];
+
+    if (store == NULL || strcmp(store, "mem") == 0)
+        snprintf(buf, len, "mem");
+    else if (strcmp(store, "redis") == 0)
+        snprintf(buf, len, "redis://127.0.0.1:%d/0", redisd_port());
+    else if (redis_addr_parse(store, &a, err, sizeof(err)) == 0)
+        redis_addr_describe(&a, buf, len);
+    else
+        snprintf(buf, len, "mem"); /* cli_parse refused it already */
 }
 
 /* The first IPv4 or IPv6 address of host, numeric, in out. */
@@ -731,27 +747,9 @@ static const struct fb_store_ops redis_ops = {
     .free = redis_free,
 };
 
-/* The run id when none is given: FETCHBENCH_RUN_ID (until --run-id), else
- * this invocation's own: the keys of two invocations never meet unless they
- * name one run id. */
-static const char *default_run_id(void)
-{
-    static char id[48];
-    const char *env = getenv("FETCHBENCH_RUN_ID");
-    if (env && *env && strlen(env) < sizeof(id) && strspn(env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(env))
-        return env;
-    if (id[0] == '\0')
-        snprintf(id, sizeof(id), "%ld-%ld", (long)getpid(), (long)time(NULL));
-    return id;
-}
-
 int store_redis_open(struct fb_store *st, const struct fb_store_redis_opts *o, fb_store_answer_fn *answer,
                      void *ctx, char *err, size_t errlen)
 {
-    /* The runs of one invocation each get their own keys (a run starts with
-     * a cold cache, as with the in-process store); two invocations with one
-     * run id and the same modes number their runs alike and so share. */
-    static unsigned runs;
     char ip[INET6_ADDRSTRLEN];
     struct rstore *s;
 
@@ -771,7 +769,7 @@ int store_redis_open(struct fb_store *st, const struct fb_store_redis_opts *o, f
     s->lease_ms = o->lease_us ? (o->lease_us + 999) / 1000 : 10000;
     s->nonce = ((uint64_t)getpid() << 32) ^ clock_now_us() ^ ((uint64_t)(uintptr_t)s << 16);
     s->rng = s->nonce | 1;
-    snprintf(s->prefix, sizeof(s->prefix), "fb:%s:%u:", o->run_id ? o->run_id : default_run_id(), ++runs);
+    snprintf(s->prefix, sizeof(s->prefix), "fb:%s:", o->run_id);
     snprintf(last_prefix, sizeof(last_prefix), "%s", s->prefix);
     s->flush = event_new(s->base, -1, 0, on_flush, s);
     s->watchdog = event_new(s->base, -1, EV_PERSIST, on_watchdog, s);

@@ -24,8 +24,8 @@ void redis_addr_describe(const struct fb_redis_addr *a, char *buf, size_t len);
 
 struct fb_store_redis_opts {
     const struct fb_redis_addr *addr;
-    const char *run_id;         /* the keys' prefix is fb:<run_id>:<run>: ; NULL:
-                                 * this invocation's own (pid and start time) */
+    const char *run_id;         /* the keys' prefix is fb:<run_id>: (the caller
+                                 * makes it name one run of one experiment) */
     uint32_t lease_us;          /* a lock's lease when the caller gives none */
     const uint64_t *t0_us;      /* the run's start (absolute monotonic µs), read
                                  * at each answer: set once the run starts */
@@ -39,6 +39,10 @@ struct fb_store_redis_opts {
 int store_redis_open(struct fb_store *s, const struct fb_store_redis_opts *o, fb_store_answer_fn *answer,
                      void *ctx, char *err, size_t errlen);
 
+/* What --store named, for the report: "mem", or the Redis as
+ * redis://HOST:PORT/DB without credentials ("redis": the embedded one's
+ * loopback address, once it runs). */
+void store_describe(const char *store, char *buf, size_t len);
 /* The prefix the last opened store put on its keys (tests, messages). */
 const char *store_redis_prefix(void);
 

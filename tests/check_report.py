@@ -164,7 +164,7 @@ def check_summary(doc, totals):
 
 # ---- fetchbench/2 (docs/report-v2.md) -------------------------------------
 
-V2_KEYS = ("schema", "tool", "config", "vocabulary", "runs", "repeats", "expectations",
+V2_KEYS = ("schema", "tool", "config", "vocabulary", "runs", "fleet", "repeats", "expectations",
            "interrupted")
 # permille, so rank ceil(p * n / 100) is integer arithmetic (99.9 is not a double)
 PERCENTILES = (("p50", 500), ("p90", 900), ("p99", 990), ("p99_9", 999))
@@ -261,6 +261,12 @@ class V2:
         self.ref_keys = None    # run 0's keys and arrivals: every run plans the same
         self.ref_arrivals = None
         self.runs = []          # (mode, summary, interrupted) of each run read
+        # a fleet (--processes, merge): runs come in groups of one (mode,
+        # repeat), one run per client; each client plans its own workload
+        self.fleet = cfg.get("processes", 1) > 1
+        self.refs = {}          # client -> (keys, arrivals) of its first run
+        self.run_ids = []       # (mode, repeat, client) of each run read
+        self.run_lat = []       # each run's durations of arrived tasks
 
     # -- one run --------------------------------------------------------
     def run(self, ri, run):
@@ -271,18 +277,35 @@ class V2:
             raise Violation(f"{who}: mode {mode!r} is not in config.modes {self.modes}")
         want_mode = self.modes[ri % len(self.modes)]
         want_repeat = ri // len(self.modes)
-        if mode != want_mode or run["repeat"] != want_repeat:
+        client = run["client"]
+        if self.fleet:
+            pass    # the order is checked against fleet.groups in finish()
+        elif client != 0:
+            raise Violation(f"{who}: client {client}, but config.processes is 1 (no fleet)")
+        elif mode != want_mode or run["repeat"] != want_repeat:
             raise Violation(f"{who}: is repeat {run['repeat']} of {mode}, but runs interleave "
                             f"the modes: run {ri} should be repeat {want_repeat} of {want_mode}")
-        if self.runs and self.runs[-1][2]:
+        same_group = self.run_ids and self.run_ids[-1][:2] == (mode, run["repeat"])
+        if self.runs and self.runs[-1][2] and not (self.fleet and same_group):
             raise Violation(f"{who}: follows run {ri - 1}, which was interrupted")
         s = run["summary"]
         interrupted = run["interrupted"]
         wall = s["wall_us"]
         tasks = run["tasks"]
+        # every client plays its own workload (seed + client) the same way
+        # in each of its runs
+        self.ref_keys, self.ref_arrivals = self.refs.get(client, (None, None))
+        for t in tasks:
+            if self.fleet and t.get("client") != client:
+                raise Violation(f"{who}: task {t['id']} has client {t.get('client')}, but its run's "
+                                f"client is {client}")
+            if not self.fleet and "client" in t:
+                raise Violation(f"{who}: task {t['id']} names a client outside a fleet")
         self._tasks(who, tasks, s, run, interrupted, wall)
+        self.refs[client] = (self.ref_keys, self.ref_arrivals)
         self._counts(who, run, s)
         self.runs.append((mode, s, interrupted))
+        self.run_ids.append((mode, run["repeat"], client))
 
     def _links(self, who, linked, spans_of):
         """waited_on: names another task of the run, a kind of vocabulary.links,
@@ -474,6 +497,7 @@ class V2:
         self._errors(who, s, errors)
         self._keys(who, run, s, key_tasks)
         self._latency(who, s, latencies)
+        self.run_lat.append(latencies)
         self._waiters(who, s, waiters_sure, waiters_maybe)
         self._waits(who, s, waits)
 
@@ -635,17 +659,102 @@ class V2:
         for ri, (mode, _, run_interrupted) in enumerate(self.runs):
             if run_interrupted and not interrupted:
                 raise Violation(f"run {ri} ({mode}) is interrupted, but the report is not")
-        if not interrupted and nruns != planned:
-            raise Violation(f"{nruns} runs, but config asks for {planned} "
-                            f"({len(self.modes)} modes x repeat {self.cfg['repeat']})")
-        if nruns > planned:
-            raise Violation(f"{nruns} runs, but config asks for {planned}")
+        fleet = doc.get("fleet")
+        if fleet is not None:
+            self._fleet(fleet, interrupted, planned)
+        elif self.fleet:
+            raise Violation(f"config.processes is {self.cfg['processes']}, but there is no fleet")
+        else:
+            if not interrupted and nruns != planned:
+                raise Violation(f"{nruns} runs, but config asks for {planned} "
+                                f"({len(self.modes)} modes x repeat {self.cfg['repeat']})")
+            if nruns > planned:
+                raise Violation(f"{nruns} runs, but config asks for {planned}")
         self._repeats(doc.get("repeats"))
         self._expectations(doc.get("expectations"), doc.get("repeats"))
 
+    def _fleet(self, fleet, interrupted, planned):
+        """fleet.groups: one per (mode, repeat) in the interleaved order, each
+        naming the clients whose runs follow in runs, its per_client lines
+        those runs' figures, its summary their aggregate (docs/report-v2.md)."""
+        if not self.fleet:
+            raise Violation("fleet is present, but config.processes is 1")
+        if fleet["processes"] != self.cfg["processes"]:
+            raise Violation(f"fleet.processes is {fleet['processes']}, but config.processes is "
+                            f"{self.cfg['processes']}")
+        groups = fleet["groups"]
+        ri = 0
+        lost = 0
+        for k, g in enumerate(groups):
+            who = f"fleet.groups[{k}] ({g['mode']})"
+            want = (self.modes[k % len(self.modes)], k // len(self.modes))
+            if (g["mode"], g["repeat"]) != want:
+                raise Violation(f"{who}: is repeat {g['repeat']} of {g['mode']}, but groups "
+                                f"interleave the modes: group {k} should be repeat {want[1]} of {want[0]}")
+            if g["clients"] != sorted(set(g["clients"])):
+                raise Violation(f"{who}: clients {g['clients']} are not distinct and ascending")
+            if set(g["clients"]) & set(g["lost"]):
+                raise Violation(f"{who}: a client both ran and was lost")
+            if len(g["clients"]) + len(g["lost"]) > fleet["processes"]:
+                raise Violation(f"{who}: more clients than fleet.processes")
+            lost += len(g["lost"])
+            runs = list(range(ri, ri + len(g["clients"])))
+            ri += len(g["clients"])
+            got = [self.run_ids[i] for i in runs if i < len(self.run_ids)]
+            if got != [(g["mode"], g["repeat"], c) for c in g["clients"]]:
+                raise Violation(f"{who}: names clients {g['clients']}, but the runs there are {got}")
+            sums = [self.runs[i][1] for i in runs]
+            pcs = g["per_client"]
+            if [p["client"] for p in pcs] != g["clients"]:
+                raise Violation(f"{who}: per_client does not list its clients in order")
+            for p, s, i in zip(pcs, sums, runs):
+                for f, v in (("tasks", s["tasks"]), ("upstream_requests", s["upstream_requests"]),
+                             ("cache_hits", s["cache_hits"]), ("errors", s["errors"]["total"]),
+                             ("wall_us", s["wall_us"]), ("interrupted", self.runs[i][2])):
+                    if not _same_number(p[f], v):
+                        raise Violation(f"{who}: per_client {p['client']}: {f} is {p[f]}, but its run "
+                                        f"says {v}")
+            agg = g["summary"]
+            for f in ("tasks", "upstream_requests", "cache_hits", "cache_misses", "threads_created",
+                      "peak_threads", "peak_connections", "waiters", ("wait_us", "total"),
+                      ("errors", "total")):
+                get = (lambda x, f=f: x[f[0]][f[1]]) if isinstance(f, tuple) else (lambda x, f=f: x[f])
+                want_v = sum(get(s) for s in sums)
+                if get(agg) != want_v:
+                    raise Violation(f"{who}: summary.{f} is {get(agg)}, but its runs add up to {want_v}")
+            for fam in ("outcomes", "counters"):
+                for name, v in agg[fam].items():
+                    want_v = sum(s[fam].get(name, 0) for s in sums)
+                    if v != want_v:
+                        raise Violation(f"{who}: summary.{fam}.{name} is {v}, but its runs add up "
+                                        f"to {want_v}")
+            for f in ():
+                want_v = 0
+                if agg[f] != want_v:
+                    raise Violation(f"{who}: summary.{f} is {agg[f]}, but its runs add up to {want_v}")
+            for f in ("wall_us", "stampede_max"):
+                want_v = max((s[f] for s in sums), default=0)
+                if agg[f] != want_v:
+                    raise Violation(f"{who}: summary.{f} is {agg[f]}, but its slowest run gives {want_v}")
+            durations = [d for i in runs for d in self.run_lat[i]]
+            self._latency(f"{who}", agg, durations)
+            if g["interrupted"] != any(self.runs[i][2] for i in runs):
+                raise Violation(f"{who}: interrupted is {g['interrupted']}, but its runs say otherwise")
+        if ri != len(self.runs):
+            raise Violation(f"{len(self.runs)} runs, but fleet.groups name {ri}")
+        if fleet["lost_clients"] != lost:
+            raise Violation(f"fleet.lost_clients is {fleet['lost_clients']}, but the groups lost {lost}")
+        if not interrupted and not lost and len(groups) != planned:
+            raise Violation(f"{len(groups)} fleet groups, but config asks for {planned} "
+                            f"({len(self.modes)} modes x repeat {self.cfg['repeat']})")
+        if len(groups) > planned:
+            raise Violation(f"{len(groups)} fleet groups, but config asks for {planned}")
+        # what repeats and expectations judge: each round's aggregate
+        self.judged_runs = [(g["mode"], g["summary"], g["interrupted"]) for g in groups]
+
     def _by_mode(self):
         out = {}
-        for mode, s, _ in self.runs:
+        for mode, s, _ in getattr(self, "judged_runs", self.runs):
             out.setdefault(mode, []).append(s)
         return out
 

@@ -54,7 +54,7 @@ expect_eq "rlock: outcomes" "$(outcomes "$SCRATCH/rlock.json")" "cache_hit=19,fe
 expect_eq "rlock: the waiters were woken by the release" \
     "$(jqv "$SCRATCH/rlock.json" '.runs[0].summary.counters.woken_by_notification > 0')" true
 rcli --scan > "$SCRATCH/keys"
-grep -q '^fb:[^:]*:1:k:0$' "$SCRATCH/keys" || fail "no value under fb:<run-id>:1:k:0: $(cat "$SCRATCH/keys")"
+grep -q '^fb:[^:]*:r0:[a-z]*:k:0$' "$SCRATCH/keys" || fail "no value under fb:<run-id>:r0:<mode>:k:0: $(cat "$SCRATCH/keys")"
 grep -v '^fb:' "$SCRATCH/keys" && fail "a key without the run prefix"
 fb --mode rsingleflight --tasks 20 --keys 1 --delay-ms 150 --store "$RURL/0" --quiet > "$SCRATCH/rsf.json"
 validate "$SCRATCH/rsf.json"
@@ -77,7 +77,7 @@ base=$(head -1 "$SCRATCH/url")
 stats() { curl -s "${base}stats" | jq .requests; }
 before=$(stats)
 for p in a b; do
-    FETCHBENCH_RUN_ID=shared-$$ fb --mode rlock --tasks 20 --keys 1 --store "$RURL" --quiet \
+    fb --run-id shared-$$ --mode rlock --tasks 20 --keys 1 --store "$RURL" --quiet \
         --url "${base}delay/400/url/{key}" > "$SCRATCH/two-$p.json" &
     eval "pid_$p=\$!"
 done
@@ -101,7 +101,7 @@ grep -q "cannot reach Redis" "$SCRATCH/down.err" || fail "redis down: $(cat "$SC
 # 5. A lock holder killed: its lease runs out and a waiter of another
 # invocation takes over with one more request; nobody hangs.
 before=$(stats)
-FETCHBENCH_RUN_ID=holder-$$ fb --mode rlock --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+fb --run-id holder-$$ --mode rlock --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
     --url "${base}delay/3000/url/{key}" > /dev/null 2>&1 &
 holder=$!
 i=0
@@ -111,7 +111,7 @@ done
 token=$(rcli GET "$lock")
 expect_eq "the lock's token names the holder's process" "$(ps -o comm= -p "${token%%:*}")" \
     "$(basename "$FETCHBENCH" | cut -c1-15)"
-FETCHBENCH_RUN_ID=holder-$$ fb --mode rlock --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+fb --run-id holder-$$ --mode rlock --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
     --url "${base}delay/100/url/{key}" > "$SCRATCH/taker.json" &
 taker=$!
 sleep 0.3
