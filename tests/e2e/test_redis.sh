@@ -138,6 +138,26 @@ expect_eq "redis killed: no task left without an outcome" \
 expect_eq "redis killed: fetched without the store" \
     "$(jqv "$SCRATCH/killed.json" '.runs[0].summary.counters.store_errors > 0')" true
 
+# A fleet: 4 client processes of 20 tasks each. An in-process lock protects
+# one process: the backend sees one request per process. The lock in Redis
+# protects the fleet: one request in all, every other task a hit (rlock) or
+# the leader's shared result (rsingleflight).
+FLEET_MODES=${FLEET_MODES:-rlock,rsingleflight}
+fb --processes 4 --tasks 20 --mode lock --delay-ms 200 --quiet > "$SCRATCH/fleet-mem.json"
+validate "$SCRATCH/fleet-mem.json"
+expect_eq "fleet of 4, in-process lock: the backend saw" \
+    "$(jqv "$SCRATCH/fleet-mem.json" '.fleet.groups[0].summary.server_requests')" 4
+fb --processes 4 --tasks 20 --mode "$FLEET_MODES" --store redis --delay-ms 200 --quiet > "$SCRATCH/fleet-redis.json"
+validate "$SCRATCH/fleet-redis.json"
+expect_eq "fleet of 4 on Redis: the backend saw, per mode" \
+    "$(jqv "$SCRATCH/fleet-redis.json" '[.fleet.groups[].summary.server_requests] | map(tostring) | join(",")')" "1,1"
+expect_eq "fleet of 4, rlock: hits" \
+    "$(jqv "$SCRATCH/fleet-redis.json" '.fleet.groups[0].summary.outcomes.cache_hit')" 79
+expect_eq "fleet of 4, rsingleflight: shared" \
+    "$(jqv "$SCRATCH/fleet-redis.json" '.fleet.groups[1].summary.outcomes.shared')" 79
+expect_eq "fleet of 4 on Redis: one embedded redis-server for all" \
+    "$(jqv "$SCRATCH/fleet-redis.json" '.config.store | test("^redis://127.0.0.1:[0-9]+/0$")')" true
+
 # Measured, not asserted: round trips per cache hit, and hit throughput
 # against redis-benchmark on the same server.
 if [ -n "${FB_REDIS_MEASURE:-}" ]; then
