@@ -118,4 +118,17 @@ expect_eq "the others' runs" "$(jqv "$d/r.json" '[.runs[] | "\(.mode):\(.client)
 expect_eq "the lost client named" "$(jqv "$d/r.json" '.fleet.groups[0].lost | join(",")')" 2
 expect_eq "lost_clients" "$(jqv "$d/r.json" .fleet.lost_clients)" 1
 grep -q "client 2 (pid $victim) died by signal 9" "$d/err" || fail "stderr does not name the lost client: $(cat "$d/err")"
+# plot-fleet: the requests the backend saw against the processes, a line per
+# mode, from a fleet report and a single-process one (P = 1).
+fb --tasks 20 --mode lock,nolock --delay-ms 100 --quiet > "$SCRATCH/one.json"
+PY=/usr/bin/python3
+$PY "$FB_ROOT/scripts/plot-fleet" "$SCRATCH/one.json" "$SCRATCH/f.json" -o "$SCRATCH/fleet.svg" \
+    || fail "plot-fleet failed"
+grep -q '>requests the backend saw<' "$SCRATCH/fleet.svg" || fail "fleet.svg: no requests panel"
+for m in 'lock (mem)' 'nolock (mem)'; do
+    grep -q ">$m<" "$SCRATCH/fleet.svg" || fail "fleet.svg: no line for $m"
+done
+echo '{"not": "a report"}' > "$SCRATCH/bad.json"
+expect_exit 2 $PY "$FB_ROOT/scripts/plot-fleet" "$SCRATCH/bad.json" -o "$SCRATCH/bad.svg"
+[ ! -e "$SCRATCH/bad.svg" ] || fail "plot-fleet left a file for a bad report"
 echo "test_fleet: ok"
