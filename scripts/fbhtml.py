@@ -21,7 +21,6 @@ import html
 import json
 import os
 import sys
-import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
@@ -232,21 +231,7 @@ def write_html(report, run_index, out_path, title=None):
     for an unusable run or path, OSError when it cannot write."""
     check_output(out_path)
     page = render(view_data(report.run(run_index), title)).encode("utf-8", "replace")
-    parent = os.path.dirname(out_path) or "."
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".", suffix=".html.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(page)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    fbplot.atomic_write(out_path, "html", lambda f: f.write(page))
 
 
 def check_output(path):

@@ -199,14 +199,20 @@ def output_format(path):
 
 
 def save(fig, path, fmt):
-    """Writes fig to a temporary file beside path, then renames it into
-    place: a failed run leaves no partial output."""
+    """Writes fig to path atomically (see atomic_write)."""
+    meta = {"Date": None} if fmt == "svg" else {"Software": None}
+    atomic_write(path, fmt, lambda f: fig.savefig(f, format=fmt, dpi=DPI, metadata=meta))
+
+
+def atomic_write(path, ext, write):
+    """Calls write(f) on a temporary file beside path, then renames it into
+    place with the mode a new file gets: a failed run leaves no partial
+    output."""
     parent = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".", suffix=f".{fmt}.tmp")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".", suffix=f".{ext}.tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            meta = {"Date": None} if fmt == "svg" else {"Software": None}
-            fig.savefig(f, format=fmt, dpi=DPI, metadata=meta)
+            write(f)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
