@@ -4,7 +4,7 @@
 # as deltas of a server that outlives the runs.
 . "$(dirname "$0")/lib.sh"
 
-fb serve --port 0 > "$SCRATCH/url" 2> "$SCRATCH/serve.err" &
+$TEST_PREFIX "$FETCHBENCH" serve --port 0 > "$SCRATCH/url" 2> "$SCRATCH/serve.err" &
 serve=$!
 trap 'kill $serve 2>/dev/null' EXIT
 i=0
@@ -27,7 +27,7 @@ expect_eq "the backend's own total" "$(curl -s "${base}stats" | jq .requests)" 2
 # The backend's queue, from its log: a capacity-2 backend queues 3 of 5
 # requests in each run; each run's peak is its own, not the backend's since
 # it started, and its answers split the request phase.
-fb serve --port 0 --capacity 2 > "$SCRATCH/url2" 2> "$SCRATCH/serve2.err" &
+$TEST_PREFIX "$FETCHBENCH" serve --port 0 --capacity 2 > "$SCRATCH/url2" 2> "$SCRATCH/serve2.err" &
 serve2=$!
 trap 'kill $serve $serve2 2>/dev/null' EXIT
 i=0

@@ -66,7 +66,7 @@ validate "$SCRATCH/rsf-err.json"
 expect_eq "rsingleflight: one failed fetch, shared" "$(outcomes "$SCRATCH/rsf-err.json")" "error=1,shared_error=19"
 
 # 3. Two invocations, one Redis, one backend, one run id: one request.
-fb serve --port 0 > "$SCRATCH/url" 2> "$SCRATCH/serve.err" &
+$TEST_PREFIX "$FETCHBENCH" serve --port 0 > "$SCRATCH/url" 2> "$SCRATCH/serve.err" &
 serve=$!
 cleanup_hooks="$cleanup_hooks kill $serve 2>/dev/null || true;"
 i=0
