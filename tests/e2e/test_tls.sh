@@ -27,7 +27,9 @@ sed 's/^subjectAltName=.*/subjectAltName=DNS:elsewhere.test/' server.ext > elsew
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
     -extfile elsewhere.ext -out elsewhere.pem 2>/dev/null || fail "openssl: no second certificate"
 
-# tls_server CERT NAME: serves with CERT in the background; prints its URL.
+# tls_server CERT NAME: serves with CERT in the background (in this shell,
+# so that the cleanup kills it: a command substitution's subshell would
+# lose the hook); its URL in NAME.out.
 tls_server() {
     /usr/bin/python3 "$FB_ROOT/tests/tls_server.py" "$1.pem" server.key > "$2.out" 2> "$2.err" &
     cleanup_hooks="$cleanup_hooks kill $! 2>/dev/null || true;"
@@ -36,10 +38,11 @@ tls_server() {
         i=$((i + 1)); [ $i -lt 200 ] || fail "tls_server did not start: $(cat "$2.err")"
         sleep 0.05
     done
-    cat "$2.out"
 }
-URL=$(tls_server server tls) || exit 1
-OTHER_NAME_URL=$(tls_server elsewhere elsewhere) || exit 1
+tls_server server tls
+tls_server elsewhere elsewhere
+URL=$(cat tls.out)
+OTHER_NAME_URL=$(cat elsewhere.out)
 PORT=${URL##*:}
 # The server's own count of /delay requests (handshakes that failed count none).
 served() { curl -sf --cacert ca.pem "$URL/stats" | jq -r .requests; }
