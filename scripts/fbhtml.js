@@ -131,12 +131,12 @@
       for (let j = succFirst[r]; j < succFirst[r + 1]; j++) related.add(succList[j]);
       // the chains it is part of: its predecessors back, its successors on
       for (let p = pred[r]; p >= 0 && !chain.has(p) && p !== r; p = pred[p]) chain.add(p);
-      const todo = [r];
-      while (todo.length) {
-        const q = todo.pop();
+      const unvisited = [r];
+      while (unvisited.length) {
+        const q = unvisited.pop();
         for (let j = succFirst[q]; j < succFirst[q + 1]; j++) {
           const s = succList[j];
-          if (s !== r && !chain.has(s)) { chain.add(s); todo.push(s); }
+          if (s !== r && !chain.has(s)) { chain.add(s); unvisited.push(s); }
         }
       }
     }
