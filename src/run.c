@@ -652,6 +652,7 @@ static int open_store(struct fb_env *env, char *err, size_t errlen)
         .lease_us = cfg->params.lease_us,
         .t0_us = &env->totals.t0_us,
         .base = env->base,
+        .entries_expire = env->ttl_us != UINT32_MAX,
     };
     return store_redis_open(&env->store, &ro, on_store_answer, env, err, errlen);
 }
@@ -683,9 +684,12 @@ struct fb_run *run_new(const struct fb_run_opts *o, char *err, size_t errlen)
     };
 
     /* Timers to the microsecond (timerfd), not epoll's rounded-up
-     * milliseconds: arrivals and sleeps are what is measured. */
+     * milliseconds: arrivals and sleeps are what is measured. The change
+     * list folds the add-then-delete of a write event that every flush of
+     * hiredis's buffer makes into one epoll_ctl per loop turn, or none. */
     struct event_config *ec = event_config_new();
-    if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+    if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) == 0
+        && event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
         env->base = event_base_new_with_config(ec);
     if (ec)
         event_config_free(ec);

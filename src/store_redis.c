@@ -15,7 +15,7 @@
 
 #include <arpa/inet.h>
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
+#include "redisloop.h"
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
@@ -34,6 +34,13 @@
  * on without the store). Loopback answers in µs; a Redis busy enough to
  * take a second is as good as gone for a benchmark of 100 ms fetches. */
 #define WATCHDOG_MS 100
+/* Commands on the wire at once; the rest wait, formatted, in order. A
+ * window keeps Redis's reply buffers and ours small and lets it work on one
+ * batch while we read the last, where 10^5 commands sent in one go would be
+ * formatted, then sent, then answered, each step waiting for the one before. */
+#ifndef PIPELINE_WINDOW
+#define PIPELINE_WINDOW 2048
+#endif
 #define STALL_MS 1000
 /* Lock waiters re-check at most this far apart (jittered down to half),
  * and at least lease/4 apart: a lost notification or a dead holder delays
@@ -50,9 +57,6 @@
 #define HDR_MAGIC 0x31544246u /* "FBT1" */
 #define HDR_LEN 28
 
-static const char GET_SCRIPT[] =
-    "local v = redis.call('GET', KEYS[1]) if not v then return nil end "
-    "return {v, redis.call('PTTL', KEYS[1])}";
 /* Only the owner's token deletes: a holder whose lease expired must not
  * free the lock of the task that took it over. The waiters are told either
  * way (a lock with no holder is free). */
@@ -71,16 +75,32 @@ struct rop {
     uint64_t token;
     uint32_t lock;              /* key, or STORE_LOCK_GLOBAL */
     uint32_t lease_ms, attempts;
+    int64_t pttl;               /* a read's PTTL answer, or PTTL_NOT_ASKED */
     uint8_t op;
     uint8_t how;                /* what started the try in flight */
     uint8_t inflight;           /* a command of it is out */
     uint8_t waiting;            /* on s->waiting */
     uint8_t cancelled;          /* withdrawn while a try was out */
     uint8_t renotify;           /* a release was told while a try was out */
+    uint8_t get_unsent;         /* a read's PTTL went out, its GET did not */
+};
+
+#define PTTL_NOT_ASKED INT64_MIN
+
+/* A command beyond the window, formatted, waiting its turn. */
+struct queued {
+    struct queued *next;
+    redisCallbackFn *fn;
+    struct rop *o;
+    size_t len;
+    char cmd[];
 };
 
 struct rstore {
     redisAsyncContext *ac, *sub;
+    struct queued *queue, *queue_tail;
+    uint32_t queued;            /* on the queue */
+    int pumping;
     struct event_base *base;
     struct event *flush, *watchdog;
     struct rop *waiting, *failed;
@@ -90,7 +110,8 @@ struct rstore {
     char prefix[160];
     uint64_t nonce, rng;
     uint32_t lease_ms;
-    uint32_t outstanding;       /* commands sent on ac, not answered */
+    int entries_expire;         /* reads ask PTTL too */
+    uint32_t outstanding;       /* commands sent on ac or queued, not answered */
     uint64_t progress_us;       /* the last answer, or the first command since */
     int closing;
 };
@@ -247,12 +268,100 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* Sends a command on the command context for o; -1 when it is gone. */
+/* RESP's array of bulk strings, into out (resp_size bytes). Ours, not
+ * hiredis's printf-based formatter: the hit path formats one per task. */
+static size_t resp_size(int argc, const size_t *lens)
+{
+    size_t n = 16;
+    for (int i = 0; i < argc; i++)
+        n += lens[i] + 24;
+    return n;
+}
+
+static char *put_count(char *p, char mark, size_t v)
+{
+    char digits[24];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    *p++ = mark;
+    while (n)
+        *p++ = digits[--n];
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+static size_t resp_format(char *out, int argc, const char **argv, const size_t *lens)
+{
+    char *p = put_count(out, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        p = put_count(p, '$', lens[i]);
+        memcpy(p, argv[i], lens[i]);
+        p += lens[i];
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    return (size_t)(p - out);
+}
+
+/* Sends the queue's head while the window has room. With the connection
+ * gone, each queued command is answered NULL, as hiredis answers the ones
+ * it holds, so every callback runs exactly once either way. */
+static void pump(struct rstore *s)
+{
+    if (s->pumping)
+        return;
+    s->pumping = 1;
+    while (s->queue && (s->ac == NULL || s->outstanding - s->queued < PIPELINE_WINDOW)) {
+        struct queued *q = s->queue;
+        s->queue = q->next;
+        if (s->queue == NULL)
+            s->queue_tail = NULL;
+        s->queued--;
+        if (s->ac == NULL || redisAsyncFormattedCommand(s->ac, q->fn, q->o, q->cmd, q->len) != REDIS_OK)
+            q->fn(s->ac, NULL, q->o);
+        free(q);
+    }
+    s->pumping = 0;
+}
+
+/* Sends (or queues) a command on the command context for o; -1 when the
+ * connection is gone or memory is out. */
 static int send_argv(struct rstore *s, redisCallbackFn *fn, struct rop *o, int argc, const char **argv,
                      const size_t *lens)
 {
-    if (s->ac == NULL || redisAsyncCommandArgv(s->ac, fn, o, argc, argv, lens) != REDIS_OK)
+    size_t len[8];
+    char small[512];
+
+    if (s->ac == NULL || argc > 8)
         return -1;
+    for (int i = 0; i < argc; i++)
+        len[i] = lens ? lens[i] : strlen(argv[i]);
+    size_t size = resp_size(argc, len);
+    if (s->queue || s->outstanding >= PIPELINE_WINDOW) {
+        struct queued *q = malloc(sizeof(*q) + size);
+        if (q == NULL)
+            return -1;
+        q->next = NULL;
+        q->fn = fn;
+        q->o = o;
+        q->len = resp_format(q->cmd, argc, argv, len);
+        if (s->queue_tail)
+            s->queue_tail->next = q;
+        else
+            s->queue = q;
+        s->queue_tail = q;
+        s->queued++;
+    } else {
+        char *buf = size <= sizeof(small) ? small : malloc(size);
+        int ok = buf && redisAsyncFormattedCommand(s->ac, fn, o, buf, resp_format(buf, argc, argv, len)) == REDIS_OK;
+        if (buf != small)
+            free(buf);
+        if (!ok)
+            return -1;
+    }
     if (s->outstanding++ == 0)
         s->progress_us = clock_now_us();
     o->inflight = 1;
@@ -266,6 +375,8 @@ static void answered(struct rstore *s, struct rop *o)
     if (s->outstanding)
         s->outstanding--;
     s->progress_us = clock_now_us();
+    if (s->queue)
+        pump(s);
 }
 
 /* ------------------------------------------------------------ keys */
@@ -298,6 +409,45 @@ static uint32_t get32(const unsigned char *p)
 
 /* ------------------------------------------------------------ get */
 
+/* A read is GET alone when the run stores without a TTL, so a hit is one
+ * command. When entries expire, PTTL goes out first in the same write: one
+ * round trip, two commands, and Redis's own clock says how long is left,
+ * which is right for a reader in another process. (A script doing both would
+ * be atomic, but Lua costs Redis 3 µs a call against 0.1 µs for GET, and the
+ * hit path is what fleets run all day.) The pair can split two ways, read
+ * below: the key expired after PTTL (GET says nil: a miss), or it was stored
+ * after PTTL (PTTL said -2, GET found a value: stored just now). */
+
+static void on_pttl(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rop *o = priv;
+    redisReply *r = rep;
+
+    answered(o->s, o);
+    o->pttl = r && r->type == REDIS_REPLY_INTEGER ? r->integer : PTTL_NOT_ASKED;
+    if (o->get_unsent) {
+        answer_status(o, STORE_ERROR, STORE_HOW_NONE);
+        rop_free(o);
+    }
+}
+
+/* When the entry expires on our clock (UINT32_MAX: never): from the PTTL
+ * Redis gave when it was asked, else from the TTL it was stored with,
+ * counted from since (its store when it is ours, else now: an upper bound,
+ * and Redis drops it at the true time anyway). */
+static uint32_t expiry(const struct rop *o, uint32_t ttl_ms, uint32_t since, uint32_t now)
+{
+    uint64_t e;
+
+    if (o->pttl >= 0)
+        e = (uint64_t)now + (uint64_t)o->pttl * 1000;
+    else if (o->pttl == -1 || ttl_ms == 0)
+        return UINT32_MAX; /* -1: stored again without a TTL */
+    else
+        e = (uint64_t)since + (uint64_t)ttl_ms * 1000; /* not asked, or -2: stored after PTTL */
+    return e >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)e;
+}
+
 static void on_get(redisAsyncContext *c, void *rep, void *priv)
 {
     struct rop *o = priv;
@@ -308,31 +458,26 @@ static void on_get(redisAsyncContext *c, void *rep, void *priv)
     answered(s, o);
     if (r && r->type == REDIS_REPLY_NIL) {
         out.status = STORE_MISS;
-    } else if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING
-               && r->element[0]->len >= HDR_LEN && get32((unsigned char *)r->element[0]->str) == HDR_MAGIC) {
-        const unsigned char *h = (const unsigned char *)r->element[0]->str;
-        long long pttl = r->element[1]->type == REDIS_REPLY_INTEGER ? r->element[1]->integer : -1;
+    } else if (r && r->type == REDIS_REPLY_STRING && r->len >= HDR_LEN
+               && get32((unsigned char *)r->str) == HDR_MAGIC) {
+        const unsigned char *h = (const unsigned char *)r->str;
         uint64_t writer = (uint64_t)get32(h + 4) | (uint64_t)get32(h + 8) << 32;
         uint32_t now = now_rel(s), ttl_ms = get32(h + 24);
         out.status = STORE_OK;
-        out.value = r->element[0]->str + HDR_LEN;
-        out.len = r->element[0]->len - HDR_LEN;
+        out.value = r->str + HDR_LEN;
+        out.len = r->len - HDR_LEN;
         out.meta.compute_us = get32(h + 16);
-        if (pttl == -2) {
-            out.status = STORE_MISS; /* expired between GET and PTTL: cannot happen in a script */
-        } else if (pttl < 0) {
-            out.meta.expires_us = UINT32_MAX;
-        } else {
-            uint64_t e = (uint64_t)now + (uint64_t)pttl * 1000;
-            out.meta.expires_us = e >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)e;
-        }
         if (writer == s->nonce) {
+            /* Our own entry: its times are on our clock. */
             out.meta.stored_us = get32(h + 12);
             out.meta.stored_by = get32(h + 20);
         } else {
-            uint64_t age = ttl_ms && pttl >= 0 && pttl <= ttl_ms ? (uint64_t)(ttl_ms - pttl) * 1000 : 0;
+            /* Another process's: no clock is shared, so its age is the TTL
+             * it was given minus the time Redis says is left. */
+            uint64_t age = ttl_ms && o->pttl >= 0 && o->pttl <= ttl_ms ? (uint64_t)(ttl_ms - o->pttl) * 1000 : 0;
             out.meta.stored_us = age < now ? now - (uint32_t)age : 0;
         }
+        out.meta.expires_us = expiry(o, ttl_ms, writer == s->nonce ? out.meta.stored_us : now, now);
     }
     reply_to(s, o->owner, &out);
     rop_free(o);
@@ -345,6 +490,7 @@ static struct rop *rop_new(struct rstore *s, struct fb_task *owner, uint8_t op)
         o->s = s;
         o->owner = owner;
         o->op = op;
+        o->pttl = PTTL_NOT_ASKED;
     }
     return o;
 }
@@ -367,9 +513,15 @@ static int redis_get(void *impl, uint32_t key, struct fb_task *owner, struct fb_
     if (o == NULL)
         return oom_now(now, STORE_GET);
     key_name(s, k, sizeof(k), "k", key);
-    const char *argv[] = {"EVAL", GET_SCRIPT, "1", k};
-    if (send_argv(s, on_get, o, 4, argv, NULL) < 0)
+    const char *pttl[] = {"PTTL", k}, *get[] = {"GET", k};
+    if (s->entries_expire && send_argv(s, on_pttl, o, 2, pttl, NULL) < 0) {
         fail_later(s, o);
+    } else if (send_argv(s, on_get, o, 2, get, NULL) < 0) {
+        if (s->entries_expire)
+            o->get_unsent = 1; /* on_pttl answers it */
+        else
+            fail_later(s, o);
+    }
     return 0;
 }
 
@@ -631,6 +783,7 @@ static void on_disconnect(const redisAsyncContext *c, int status)
     struct rstore *s = c->data;
     if (c == s->ac) {
         s->ac = NULL;
+        pump(s); /* the queued commands fail too */
         s->outstanding = 0;
         if (!s->closing)
             fail_waiters(s);
@@ -657,7 +810,7 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 static redisAsyncContext *connect_async(struct rstore *s, const char *ip, const struct fb_redis_addr *a)
 {
     redisAsyncContext *c = redisAsyncConnect(ip, a->port);
-    if (c == NULL || c->err || redisLibeventAttach(c, s->base) != REDIS_OK) {
+    if (c == NULL || c->err || redisloop_attach(c, s->base) < 0) {
         if (c)
             redisAsyncFree(c);
         return NULL;
@@ -728,6 +881,8 @@ static void redis_free(void *impl)
     }
     if (s->ac)
         redisAsyncFree(s->ac);
+    s->ac = NULL;
+    pump(s);
     if (s->sub)
         redisAsyncFree(s->sub);
     if (s->flush)
@@ -767,6 +922,7 @@ int store_redis_open(struct fb_store *st, const struct fb_store_redis_opts *o, f
     s->ctx = ctx;
     s->t0_us = o->t0_us;
     s->lease_ms = o->lease_us ? (o->lease_us + 999) / 1000 : 10000;
+    s->entries_expire = o->entries_expire;
     s->nonce = ((uint64_t)getpid() << 32) ^ clock_now_us() ^ ((uint64_t)(uintptr_t)s << 16);
     s->rng = s->nonce | 1;
     snprintf(s->prefix, sizeof(s->prefix), "fb:%s:", o->run_id);

@@ -30,6 +30,8 @@ struct fb_store_redis_opts {
     const uint64_t *t0_us;      /* the run's start (absolute monotonic µs), read
                                  * at each answer: set once the run starts */
     struct event_base *base;    /* the run's loop: every command and timer on it */
+    int entries_expire;         /* the run stores with a TTL: each read asks
+                                 * Redis for the time left (PTTL) beside GET */
 };
 
 /* Opens the Redis store of one run: resolves the host and checks that Redis
