@@ -112,7 +112,8 @@ struct rstore {
     uint32_t lease_ms;
     int entries_expire;         /* reads ask PTTL too */
     uint32_t outstanding;       /* commands sent on ac or queued, not answered */
-    uint64_t progress_us;       /* the last answer, or the first command since */
+    uint64_t answers;           /* replies so far: the watchdog's sign of life */
+    uint64_t answers_seen, quiet_since_us; /* the watchdog's last look */
     int closing;
 };
 
@@ -362,8 +363,7 @@ static int send_argv(struct rstore *s, redisCallbackFn *fn, struct rop *o, int a
         if (!ok)
             return -1;
     }
-    if (s->outstanding++ == 0)
-        s->progress_us = clock_now_us();
+    s->outstanding++;
     o->inflight = 1;
     return 0;
 }
@@ -374,7 +374,7 @@ static void answered(struct rstore *s, struct rop *o)
     o->inflight = 0;
     if (s->outstanding)
         s->outstanding--;
-    s->progress_us = clock_now_us();
+    s->answers++;
     if (s->queue)
         pump(s);
 }
@@ -798,10 +798,17 @@ static void on_connect(const redisAsyncContext *c, int status)
         on_disconnect(c, status);
 }
 
+/* A connection with commands out and no reply for STALL_MS is given up:
+ * hiredis 0.14 has no command timeouts. Counting replies, not timing each,
+ * keeps the clock off the hit path. */
 static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
     struct rstore *s = arg;
-    if (s->ac && s->outstanding && clock_now_us() - s->progress_us > STALL_MS * 1000u) {
+    uint64_t now = clock_now_us();
+    if (!s->outstanding || s->answers != s->answers_seen) {
+        s->answers_seen = s->answers;
+        s->quiet_since_us = now;
+    } else if (s->ac && now - s->quiet_since_us > STALL_MS * 1000u) {
         redisAsyncContext *ac = s->ac;
         redisAsyncFree(ac); /* calls back every pending command with NULL */
     }
