@@ -35,7 +35,8 @@ def pick(runs, **want):
 
 def summarize(name, sec):
     return {"overhead": sum_overhead, "peer": sum_peer, "engine": sum_engine,
-            "strategies": sum_strategies, "fetch": sum_fetch, "server": sum_server, "sweep": sum_sweep}[name](sec)
+            "strategies": sum_strategies, "fetch": sum_fetch, "server": sum_server, "sweep": sum_sweep,
+            "redis": sum_redis}[name](sec)
 
 
 def sum_overhead(sec):
@@ -187,6 +188,26 @@ def sum_fetch(sec):
     return rows
 
 
+def sum_redis(sec):
+    fb = {r["run"]: r for r in pick(sec["runs"], tool="fetchbench")}
+    rows = {"fetchbench": {"rps": spread(r.get("rps") for r in fb.values()), "runs": len(fb),
+                           "failed_runs": sum(r.get("rc") != 0 or r.get("rps") is None
+                                              for r in fb.values()),
+                           "commands_per_hit": spread(r.get("commands_per_hit") for r in fb.values()),
+                           "upstream_requests": sum(r.get("upstream_requests") or 0
+                                                    for r in fb.values()),
+                           "p50_us": spread((r.get("latency_us") or {}).get("p50")
+                                            for r in fb.values())}}
+    for variant in ("as typed", "same value"):
+        rb = {r["run"]: r for r in pick(sec["runs"], tool="redis-benchmark", variant=variant)}
+        rows[variant] = {"rps": spread(r.get("rps") for r in rb.values()), "runs": len(rb),
+                         "ratio": {"of_medians": ratio(med(rows["fetchbench"]["rps"]),
+                                                       med(spread(r.get("rps") for r in rb.values()))),
+                                   "pairs": spread(ratio(fb[i].get("rps"), rb[i].get("rps"))
+                                                   for i in fb if i in rb)}}
+    return rows
+
+
 def sum_server(sec):
     out = {}
     for variant in ("keep-alive", "close"):
@@ -249,6 +270,18 @@ def targets(doc):
                           r["of_medians"], ">=", 0.5,
                           f"{fmtx(r['of_medians'], 2)} (pairs {fmt_spread_x(r['pairs'], 2)})",
                           "≥ 0.5×"))
+    rd = secs.get("redis")
+    if rd:
+        c, r = rd["config"], rd["summary"]["as typed"]["ratio"]
+        out.append(target(f"cache hits through Redis from one process, {c['tasks']:,} tasks: "
+                          f"fetchbench hits/s ÷ `redis-benchmark -t get -P 16` GET/s",
+                          r["of_medians"], ">=", 0.5,
+                          f"{fmtx(r['of_medians'], 2)} (pairs {fmt_spread_x(r['pairs'], 2)})",
+                          "≥ 0.5×", f"with a {c['value_bytes']}-byte value for redis-benchmark too: "
+                          f"{fmtx(rd['summary']['same value']['ratio']['of_medians'], 2)}"))
+        cph = rd["summary"]["fetchbench"]["commands_per_hit"]
+        out.append(target("Redis commands per uncontended cache hit (one round trip each)",
+                          cph["max"] if cph else None, "<=", 2, fmt(cph, 2), "≤ 2"))
     se = secs.get("server")
     if se:
         h = se["summary"]["hold"]
@@ -476,6 +509,8 @@ def markdown(doc):
         out += md_server(secs["server"])
     if "sweep" in secs:
         out += md_sweep(secs["sweep"])
+    if "redis" in secs:
+        out += md_redis(secs["redis"])
     out += md_machine(doc)
     out += md_reproduce(doc)
     return "\n".join(out) + "\n"
@@ -795,6 +830,31 @@ def md_fetch(sec):
     out += [f"Per-pair fetchbench/wrk ratio: {fmt_spread_x(pr, 2)}. All three clients share "
             "the 2 cores with the server, so each figure is client + server throughput on "
             "this machine, not the server's limit.", ""]
+    return out
+
+
+def md_redis(sec):
+    c, s = sec["config"], sec["summary"]
+    out = ["## Cache hits through Redis", "",
+           f"`fetchbench --mode nolock --store redis://…` with {c['tasks']:,} tasks on one key "
+           "whose value an earlier invocation with the same `--run-id` stored, so every task "
+           f"is a hit ({c['value_bytes']}-byte entries), against `redis-benchmark -t get -P 16 "
+           f"-n {c['benchmark_requests']:,}` (50 connections) on the same redis-server "
+           f"{c.get('redis_version') or ''}, interleaved run by run. redis-benchmark as typed "
+           "reads a key nobody set, so each of its answers is a nil; the second row sets that key "
+           "to a value of our entries' size first. fetchbench's hits/s = cache_hits / "
+           "(summary.wall_us / 10^6), from one process and one connection.", "", meta_line(sec), ""]
+    fb = s["fetchbench"]
+    rows = [["fetchbench, one connection", fmt(fb["rps"], 0), "—", fmt(fb["commands_per_hit"], 2)]]
+    for variant in ("as typed", "same value"):
+        v = s[variant]
+        rows.append([f"redis-benchmark ({variant}), 50 connections", fmt(v["rps"], 0),
+                     f"{fmtx(v['ratio']['of_medians'], 2)} (pairs {fmt_spread_x(v['ratio']['pairs'], 2)})",
+                     "1"])
+    out += [table(["client", "GETs or hits /s", "fetchbench ÷ it", "commands a hit"], rows), ""]
+    out += [f"Fetches during the hit runs: {fb['upstream_requests']} (every task a hit). A hit's "
+            f"latency, p50 of the medians: {fmt(fb['p50_us'], 0)} µs — all {c['tasks']:,} "
+            "tasks start at once, so this is mostly time in the pipeline's queue.", ""]
     return out
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """run.py — fetchbench's benchmarks, against its peers, in one command.
 
-    /usr/bin/python3 bench/run.py [--only overhead,peer,engine,strategies,fetch,server,sweep]
+    /usr/bin/python3 bench/run.py [--only overhead,peer,engine,strategies,fetch,server,sweep,redis]
                                   [--runs 5] [--quick] [--out-dir DIR]
                                   [--fetchbench PATH] [--label LABEL]
 
@@ -27,6 +27,12 @@ Sections (all by default):
             Connection: close) and the most concurrent delayed requests it
             holds (bench/hold_conns.py, 10,000 connections).
   sweep     N = 10..100,000, both modes, against a capacity-8 server.
+  redis     cache hits through Redis from one process: nolock, 10^5 tasks on
+            one key filled first (an earlier invocation with the same
+            --run-id), against `redis-benchmark -t get -P 16` on the same
+            redis-server, interleaved run by run: as typed (its key absent,
+            so each answer is nil) and with its key holding a value of our
+            entry's size; Redis commands per hit from INFO commandstats.
 
 Before/after: overhead, peer, engine and strategies measure one binary (--fetchbench,
 or $FETCHBENCH) and are kept under builds[--label] in results.json, so two
@@ -51,6 +57,7 @@ import resource
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -65,7 +72,7 @@ sys.path.insert(0, BENCH)
 import report  # noqa: E402
 
 PYTHON = "/usr/bin/python3"  # Debian's: the one with aiohttp and matplotlib
-SECTIONS = ("overhead", "peer", "engine", "strategies", "fetch", "server", "sweep")
+SECTIONS = ("overhead", "peer", "engine", "strategies", "fetch", "server", "sweep", "redis")
 # Measured per build (before/after): they go under builds[LABEL]; the others
 # (the fetch path and the server) stay in the top-level sections.
 BUILD_SECTIONS = ("overhead", "peer", "engine", "strategies")
@@ -192,6 +199,51 @@ class Server:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class RedisServer:
+    """A redis-server of the harness's own: loopback, an ephemeral port, no
+    persistence, in DIR, stopped on exit."""
+
+    def __init__(self, dir):
+        self.dir = dir
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", dir, "--logfile", os.path.join(dir, "redis.log"),
+             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if self.cli("PING") == "PONG":
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("redis-server did not answer PING")
+
+    def cli(self, *args):
+        return capture(["redis-cli", "-p", str(self.port), *args])
+
+    def command_calls(self):
+        """INFO commandstats as {command: calls}."""
+        text = self.cli("INFO", "commandstats") or ""
+        return {m.group(1): int(m.group(2))
+                for m in re.finditer(r"^cmdstat_([a-z|]+):calls=(\d+)", text, re.M)}
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -642,6 +694,92 @@ class Bench:
             f"statuses {rec.get('statuses')}, errors {rec.get('errors')}")
         return rec
 
+    # -- Redis hit path
+
+    def redis(self):
+        n = 10_000 if self.quick else 100_000
+        bench_n = 200_000 if self.quick else 2_000_000
+        runs = []
+        tmp = tempfile.mkdtemp(prefix="fb-bench-redis-", dir=scratch_dir())
+        try:
+            with RedisServer(tmp) as rs:
+                store = f"redis://127.0.0.1:{rs.port}/0"
+                run_id = f"bench{os.getpid()}"
+                fill = os.path.join(tmp, "fill.json")
+                measure([self.fb, "-q", "--run-id", run_id, "--mode", "nolock", "--store", store,
+                         "--tasks", "1", "--delay-ms", "0", "-o", fill])
+                key = f"fb:{run_id}:r0:nolock:k:0"
+                size = int(rs.cli("STRLEN", key) or 0)
+                if size == 0:
+                    raise RuntimeError(f"the fill run stored nothing under {key}")
+                log(f"redis: redis-server on port {rs.port}; {n:,} hits of a {size}-byte entry; "
+                    f"redis-benchmark -t get -P 16 -n {bench_n:,}, as typed and with a "
+                    f"{size}-byte value; {self.runs} runs, interleaved")
+                for r in range(self.runs):
+                    runs.append(self.one_fb_hits(rs, store, run_id, n, r, tmp))
+                    rs.cli("DEL", "key:__rand_int__")
+                    runs.append(self.one_redis_benchmark(rs, bench_n, r, "as typed"))
+                    rs.cli("SET", "key:__rand_int__", "x" * size)
+                    runs.append(self.one_redis_benchmark(rs, bench_n, r, "same value"))
+                version = rs.cli("INFO", "server")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        m = re.search(r"redis_version:(\S+)", version or "")
+        config = {"tasks": n, "value_bytes": size, "benchmark_requests": bench_n, "runs": self.runs,
+                  "redis_version": m.group(1) if m else None,
+                  "commands": {
+                      "server": "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no",
+                      "fill": "fetchbench -q --run-id ID --mode nolock --store redis://127.0.0.1:PORT/0 "
+                              "--tasks 1 --delay-ms 0",
+                      "fetchbench": f"fetchbench -q --run-id ID --mode nolock --store "
+                                    f"redis://127.0.0.1:PORT/0 --tasks {n} --delay-ms 0 -o FILE",
+                      "as typed": f"redis-benchmark -p PORT -t get -P 16 -n {bench_n} --csv",
+                      "same value": f"redis-cli SET key:__rand_int__ <{size} bytes>; "
+                                    f"redis-benchmark -p PORT -t get -P 16 -n {bench_n} --csv"}}
+        return {"redis": {"config": config, "runs": runs}}
+
+    def one_fb_hits(self, rs, store, run_id, n, r, tmp):
+        path = os.path.join(tmp, f"hits-{r}.json")
+        before = rs.command_calls()
+        m = measure([self.fb, "-q", "--run-id", run_id, "--mode", "nolock", "--store", store,
+                     "--tasks", str(n), "--delay-ms", "0", "-o", path])
+        after = rs.command_calls()
+        calls = {k: after.get(k, 0) - before.get(k, 0) for k in after
+                 if after.get(k, 0) != before.get(k, 0)}
+        rec = {"tool": "fetchbench", "run": r, "tasks": n, "redis_calls": calls}
+        rec.update({k: v for k, v in m.items() if k != "stderr"})
+        try:
+            s = read_report(path)["runs"][0]["summary"]
+            rec.update(wall_us=s["wall_us"], cache_hits=s["cache_hits"],
+                       upstream_requests=s["upstream_requests"], latency_us=s["latency_us"],
+                       rps=s["cache_hits"] / (s["wall_us"] / 1e6),
+                       commands_per_hit=sum(v for k, v in calls.items()
+                                            if k not in ("select", "psubscribe", "info"))
+                       / max(s["cache_hits"], 1))
+        except (OSError, ValueError, KeyError, ZeroDivisionError) as e:
+            rec.update(rps=None, error=str(e), stderr=tail(m["stderr"]))
+        if os.path.exists(path):
+            os.unlink(path)
+        log(f"  fetchbench run {r + 1}/{self.runs}: {fmt_num(rec.get('rps'))} hits/s "
+            f"({rec.get('cache_hits')} hits, {rec.get('upstream_requests')} fetches, "
+            f"{rec.get('commands_per_hit', 0):.2f} commands a hit), rc {m['rc']}")
+        return rec
+
+    def one_redis_benchmark(self, rs, n, r, variant):
+        argv = ["redis-benchmark", "-p", str(rs.port), "-t", "get", "-P", "16", "-n", str(n), "--csv"]
+        with tempfile.TemporaryFile() as out:
+            m = measure(argv, stdout=out, timeout_s=600)
+            out.seek(0)
+            text = out.read().decode("utf-8", "replace")
+        rec = {"tool": "redis-benchmark", "variant": variant, "run": r}
+        rec.update({k: v for k, v in m.items() if k != "stderr"})
+        got = re.search(r'^"GET","([0-9.]+)"', text, re.M)
+        rec["rps"] = float(got.group(1)) if got else None
+        if rec["rps"] is None:
+            rec["output"] = tail(text + m["stderr"])
+        log(f"  redis-benchmark ({variant}) run {r + 1}/{self.runs}: {fmt_num(rec['rps'])} GET/s")
+        return rec
+
     # -- embedded server
 
     def server(self):
@@ -1027,7 +1165,7 @@ def main():
     steps = []
     if "overhead" in args.only or "peer" in args.only:
         steps.append(lambda: bench.tasks_loop("overhead" in args.only, "peer" in args.only))
-    for name in ("engine", "strategies", "fetch", "server", "sweep"):
+    for name in ("engine", "strategies", "fetch", "server", "sweep", "redis"):
         if name in args.only:
             steps.append(getattr(bench, name))
     failed = []

@@ -67,13 +67,23 @@ static const char UNLOCK_SCRIPT[] =
 struct rstore;
 
 /* One operation in flight or waiting (hiredis's privdata). */
+/* A place in the queue of commands waiting for the window: a formatted
+ * command (struct queued), or a read (struct rop itself, formatted when
+ * sent, so a task's read waiting its turn costs no memory of its own). */
+struct qentry {
+    struct qentry *next;
+    uint8_t is_read;
+};
+
 struct rop {
+    struct qentry q;            /* first: a queued read is its rop */
     struct rstore *s;
     struct fb_task *owner;
     struct rop *prev, *next;    /* s->waiting (locks not yet got) or s->failed */
     struct event *recheck;      /* lock waiters */
     uint64_t token;
     uint32_t lock;              /* key, or STORE_LOCK_GLOBAL */
+    uint32_t key;               /* a read's */
     uint32_t lease_ms, attempts;
     int64_t pttl;               /* a read's PTTL answer, or PTTL_NOT_ASKED */
     uint8_t op;
@@ -89,7 +99,7 @@ struct rop {
 
 /* A command beyond the window, formatted, waiting its turn. */
 struct queued {
-    struct queued *next;
+    struct qentry q;            /* first */
     redisCallbackFn *fn;
     struct rop *o;
     size_t len;
@@ -98,8 +108,8 @@ struct queued {
 
 struct rstore {
     redisAsyncContext *ac, *sub;
-    struct queued *queue, *queue_tail;
-    uint32_t queued;            /* on the queue */
+    struct qentry *queue, *queue_tail;
+    uint32_t queued;            /* commands on the queue */
     int pumping;
     struct event_base *base;
     struct event *flush, *watchdog;
@@ -108,6 +118,7 @@ struct rstore {
     void *ctx;
     const uint64_t *t0_us;
     char prefix[160];
+    size_t prefix_len;
     uint64_t nonce, rng;
     uint32_t lease_ms;
     int entries_expire;         /* reads ask PTTL too */
@@ -269,6 +280,19 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_decimal(char *p, uint64_t v)
+{
+    char digits[20];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
 /* RESP's array of bulk strings, into out (resp_size bytes). Ours, not
  * hiredis's printf-based formatter: the hit path formats one per task. */
 static size_t resp_size(int argc, const size_t *lens)
@@ -281,14 +305,8 @@ static size_t resp_size(int argc, const size_t *lens)
 
 static char *put_count(char *p, char mark, size_t v)
 {
-    char digits[24];
-    int n = 0;
-    do
-        digits[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
     *p++ = mark;
-    while (n)
-        *p++ = digits[--n];
+    p = put_decimal(p, v);
     *p++ = '\r';
     *p++ = '\n';
     return p;
@@ -307,6 +325,28 @@ static size_t resp_format(char *out, int argc, const char **argv, const size_t *
     return (size_t)(p - out);
 }
 
+static void enqueue(struct rstore *s, struct qentry *e, uint32_t commands)
+{
+    e->next = NULL;
+    if (s->queue_tail)
+        s->queue_tail->next = e;
+    else
+        s->queue = e;
+    s->queue_tail = e;
+    s->queued += commands;
+}
+
+static int window_full(const struct rstore *s)
+{
+    return s->queue != NULL || s->outstanding >= PIPELINE_WINDOW;
+}
+
+static uint32_t read_commands(const struct rstore *s) { return s->entries_expire ? 2 : 1; }
+
+static int send_read(struct rstore *s, struct rop *o);
+static void on_pttl(redisAsyncContext *c, void *rep, void *priv);
+static void on_get(redisAsyncContext *c, void *rep, void *priv);
+
 /* Sends the queue's head while the window has room. With the connection
  * gone, each queued command is answered NULL, as hiredis answers the ones
  * it holds, so every callback runs exactly once either way. */
@@ -316,14 +356,29 @@ static void pump(struct rstore *s)
         return;
     s->pumping = 1;
     while (s->queue && (s->ac == NULL || s->outstanding - s->queued < PIPELINE_WINDOW)) {
-        struct queued *q = s->queue;
-        s->queue = q->next;
+        struct qentry *e = s->queue;
+        s->queue = e->next;
         if (s->queue == NULL)
             s->queue_tail = NULL;
-        s->queued--;
-        if (s->ac == NULL || redisAsyncFormattedCommand(s->ac, q->fn, q->o, q->cmd, q->len) != REDIS_OK)
-            q->fn(s->ac, NULL, q->o);
-        free(q);
+        if (e->is_read) {
+            struct rop *o = (struct rop *)e;
+            uint32_t commands = read_commands(s);
+            s->queued -= commands;
+            int sent = s->ac ? send_read(s, o) : 0;
+            if (sent == 0) { /* each callback counts its command answered */
+                if (s->entries_expire)
+                    on_pttl(s->ac, NULL, o);
+                on_get(s->ac, NULL, o);
+            } else {
+                s->outstanding -= commands - (uint32_t)sent; /* a GET not sent: on_pttl answers */
+            }
+        } else {
+            struct queued *q = (struct queued *)e;
+            s->queued--;
+            if (s->ac == NULL || redisAsyncFormattedCommand(s->ac, q->fn, q->o, q->cmd, q->len) != REDIS_OK)
+                q->fn(s->ac, NULL, q->o);
+            free(q);
+        }
     }
     s->pumping = 0;
 }
@@ -341,20 +396,15 @@ static int send_argv(struct rstore *s, redisCallbackFn *fn, struct rop *o, int a
     for (int i = 0; i < argc; i++)
         len[i] = lens ? lens[i] : strlen(argv[i]);
     size_t size = resp_size(argc, len);
-    if (s->queue || s->outstanding >= PIPELINE_WINDOW) {
+    if (window_full(s)) {
         struct queued *q = malloc(sizeof(*q) + size);
         if (q == NULL)
             return -1;
-        q->next = NULL;
+        q->q.is_read = 0;
         q->fn = fn;
         q->o = o;
         q->len = resp_format(q->cmd, argc, argv, len);
-        if (s->queue_tail)
-            s->queue_tail->next = q;
-        else
-            s->queue = q;
-        s->queue_tail = q;
-        s->queued++;
+        enqueue(s, &q->q, 1);
     } else {
         char *buf = size <= sizeof(small) ? small : malloc(size);
         int ok = buf && redisAsyncFormattedCommand(s->ac, fn, o, buf, resp_format(buf, argc, argv, len)) == REDIS_OK;
@@ -381,12 +431,28 @@ static void answered(struct rstore *s, struct rop *o)
 
 /* ------------------------------------------------------------ keys */
 
+/* prefix + kind + ":" + id (or "global"); buf holds at least the prefix's
+ * 160 bytes + 40. Without printf: the hit path names a key per task. */
 static void key_name(const struct rstore *s, char *buf, size_t len, const char *kind, uint32_t id)
 {
-    if (id == STORE_LOCK_GLOBAL)
-        snprintf(buf, len, "%s%s:global", s->prefix, kind);
-    else
-        snprintf(buf, len, "%s%s:%" PRIu32, s->prefix, kind, id);
+    size_t k = strlen(kind);
+    char *p = buf;
+    if (s->prefix_len + k + 12 > len) {
+        snprintf(buf, len, "%s", s->prefix); /* cannot happen: the sizes are ours */
+        return;
+    }
+    memcpy(p, s->prefix, s->prefix_len);
+    p += s->prefix_len;
+    memcpy(p, kind, k);
+    p += k;
+    *p++ = ':';
+    if (id == STORE_LOCK_GLOBAL) {
+        memcpy(p, "global", 6);
+        p += 6;
+    } else {
+        p = put_decimal(p, id);
+    }
+    *p = '\0';
 }
 
 /* Unique across processes and runs: the pid comes first (a test kills the
@@ -462,7 +528,10 @@ static void on_get(redisAsyncContext *c, void *rep, void *priv)
                && get32((unsigned char *)r->str) == HDR_MAGIC) {
         const unsigned char *h = (const unsigned char *)r->str;
         uint64_t writer = (uint64_t)get32(h + 4) | (uint64_t)get32(h + 8) << 32;
-        uint32_t now = now_rel(s), ttl_ms = get32(h + 24);
+        uint32_t ttl_ms = get32(h + 24);
+        /* The clock only when a time is computed from it: not for a hit on
+         * our own entry without a PTTL. */
+        uint32_t now = writer != s->nonce || o->pttl >= 0 ? now_rel(s) : 0;
         out.status = STORE_OK;
         out.value = r->str + HDR_LEN;
         out.len = r->len - HDR_LEN;
@@ -505,23 +574,53 @@ static int oom_now(struct fb_store_reply *now, uint8_t op)
     return 1;
 }
 
+/* Sends o's read: PTTL first when entries expire, then GET. Returns how
+ * many went out (PTTL's alone: on_pttl answers the read). */
+static int send_read(struct rstore *s, struct rop *o)
+{
+    char k[200], cmd[300];
+    size_t lens[2] = {0, 0};
+    int sent = 0;
+
+    key_name(s, k, sizeof(k), "k", o->key);
+    lens[1] = strlen(k);
+    if (s->entries_expire) {
+        const char *pttl[] = {"PTTL", k};
+        lens[0] = 4;
+        if (redisAsyncFormattedCommand(s->ac, on_pttl, o, cmd, resp_format(cmd, 2, pttl, lens)) != REDIS_OK)
+            return 0;
+        sent = 1;
+    }
+    const char *get[] = {"GET", k};
+    lens[0] = 3;
+    if (redisAsyncFormattedCommand(s->ac, on_get, o, cmd, resp_format(cmd, 2, get, lens)) != REDIS_OK) {
+        o->get_unsent = sent;
+        return sent;
+    }
+    return sent + 1;
+}
+
 static int redis_get(void *impl, uint32_t key, struct fb_task *owner, struct fb_store_reply *now)
 {
     struct rstore *s = impl;
     struct rop *o = rop_new(s, owner, STORE_GET);
-    char k[200];
     if (o == NULL)
         return oom_now(now, STORE_GET);
-    key_name(s, k, sizeof(k), "k", key);
-    const char *pttl[] = {"PTTL", k}, *get[] = {"GET", k};
-    if (s->entries_expire && send_argv(s, on_pttl, o, 2, pttl, NULL) < 0) {
-        fail_later(s, o);
-    } else if (send_argv(s, on_get, o, 2, get, NULL) < 0) {
-        if (s->entries_expire)
-            o->get_unsent = 1; /* on_pttl answers it */
-        else
-            fail_later(s, o);
+    o->key = key;
+    if (s->ac == NULL)
+        goto failed;
+    uint32_t commands = read_commands(s);
+    if (window_full(s)) {
+        o->q.is_read = 1;
+        enqueue(s, &o->q, commands);
+    } else if ((commands = (uint32_t)send_read(s, o)) == 0) {
+        goto failed;
     }
+    s->outstanding += commands;
+    o->inflight = 1;
+    return 0;
+failed:
+    fail_later(s, o);
     return 0;
 }
 
@@ -933,6 +1032,7 @@ int store_redis_open(struct fb_store *st, const struct fb_store_redis_opts *o, f
     s->nonce = ((uint64_t)getpid() << 32) ^ clock_now_us() ^ ((uint64_t)(uintptr_t)s << 16);
     s->rng = s->nonce | 1;
     snprintf(s->prefix, sizeof(s->prefix), "fb:%s:", o->run_id);
+    s->prefix_len = strlen(s->prefix);
     snprintf(last_prefix, sizeof(last_prefix), "%s", s->prefix);
     s->flush = event_new(s->base, -1, 0, on_flush, s);
     s->watchdog = event_new(s->base, -1, EV_PERSIST, on_watchdog, s);
