@@ -53,6 +53,12 @@ validate "$SCRATCH/rlock.json"
 expect_eq "rlock: outcomes" "$(outcomes "$SCRATCH/rlock.json")" "cache_hit=19,fetched=1"
 expect_eq "rlock: the waiters were woken by the release" \
     "$(jqv "$SCRATCH/rlock.json" '.runs[0].summary.counters.woken_by_notification > 0')" true
+# No thundering herd: a release wakes one waiter of the lock per process,
+# not all of them. Each task tries once on arrival and once on its turn
+# (a re-check or two of the first waiter aside): about 2 per task, where
+# waking every waiter on each release costs about n^2/2 (229 for 20).
+attempts=$(jqv "$SCRATCH/rlock.json" '.runs[0].summary.counters.lock_attempts')
+[ "$attempts" -le 60 ] || fail "rlock: $attempts lock attempts for 20 tasks: a release woke every waiter"
 rcli --scan > "$SCRATCH/keys"
 grep -q '^fb:[^:]*:r0:[a-z]*:k:0$' "$SCRATCH/keys" || fail "no value under fb:<run-id>:r0:<mode>:k:0: $(cat "$SCRATCH/keys")"
 grep -v '^fb:' "$SCRATCH/keys" && fail "a key without the run prefix"
