@@ -515,9 +515,9 @@ static int tag_client = -1;
 
 static int write_task(const struct fb_task_view *v, const struct quoted *states, const struct quoted *outcome)
 {
-    /* Fixed text about 90 bytes, digits 5 x 10, each span at most its name
-     * plus 28. */
-    size_t need = 160 + sizeof(outcome->text) + (size_t)v->nspans * (sizeof(states->text) + 24);
+    /* Fixed text about 90 bytes, digits 5 x 10, a link and a lock record
+     * about 70 each, each span at most its name plus 28. */
+    size_t need = 320 + sizeof(outcome->text) + (size_t)v->nspans * (sizeof(states->text) + 24);
     char *p = jw_reserve(&w, need);
 
     p = PUT(p, "{\"id\":");
@@ -550,6 +550,16 @@ static int write_task(const struct fb_task_view *v, const struct quoted *states,
         p = PUT(p, "\",\"at_us\":");
         p = jw_put_u32(p, v->waited_on.at_us);
         *p++ = '}';
+    }
+    if (v->lock.woken_by != LOCK_WOKEN_NONE) {
+        p = PUT(p, ",\"lock\":{\"attempts\":");
+        p = jw_put_u32(p, v->lock.attempts);
+        p = PUT(p, ",\"woken_by\":\"");
+        const char *k = lock_woken_name(v->lock.woken_by);
+        size_t kl = strlen(k);
+        memcpy(p, k, kl);
+        p += kl;
+        p = v->lock.lease_expired ? PUT(p, "\",\"lease_expired\":true}") : PUT(p, "\",\"lease_expired\":false}");
     }
     jw_commit(&w, p);
     if (v->error && write_error(v->error) < 0)

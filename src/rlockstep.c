@@ -46,6 +46,37 @@ void rlockstep_teardown(struct rlock_state *s)
     s->error = NULL;
 }
 
+/* The lock's answer, counted for the run and recorded for t alike (the
+ * report checks that the one is the sum of the other). A store that does
+ * not retry says neither how nor how often: it answered at once, or later
+ * because the holder's release handed the lock over. */
+static void count_lock(struct fb_env *env, struct fb_task *t, const struct fb_store_reply *r, int later)
+{
+    uint32_t attempts = r->attempts ? r->attempts : 1;
+    enum fb_lock_woken woken = LOCK_WOKEN_STORE_ERROR;
+
+    env_count(env, RL_ATTEMPTS, attempts);
+    if (r->status != STORE_OK)
+        env_count(env, RL_STORE_ERRORS, 1);
+    else if (r->how == STORE_HOW_RECHECK)
+        woken = LOCK_WOKEN_RECHECK;
+    else if (r->how == STORE_HOW_NOTIFIED || (r->how == STORE_HOW_NONE && later))
+        woken = LOCK_WOKEN_NOTIFICATION;
+    else
+        woken = LOCK_WOKEN_AT_ONCE;
+    if (woken == LOCK_WOKEN_NOTIFICATION)
+        env_count(env, RL_NOTIFIED, 1);
+    else if (woken == LOCK_WOKEN_RECHECK)
+        env_count(env, RL_RECHECKED, 1);
+    task_lock_got(env, t, attempts, woken);
+}
+
+static void count_lease_lost(struct fb_env *env, struct fb_task *t)
+{
+    env_count(env, RL_LEASES_LOST, 1);
+    task_lease_expired(env, t);
+}
+
 /* Ends t's turn with the lock: unlocks and finishes with outcome when the
  * store has answered (a lease found gone is counted then). */
 static void unlock_then_finish(struct fb_env *env, struct rlock_state *s, struct fb_task *t, unsigned outcome,
@@ -60,7 +91,7 @@ static void unlock_then_finish(struct fb_env *env, struct rlock_state *s, struct
     if (!task_unlock(env, t, task_key(env, t), &r))
         return;
     if (r.how == STORE_HOW_LOST)
-        env_count(env, RL_LEASES_LOST, 1);
+        count_lease_lost(env, t);
     task_hold(env, t, STATE_NONE);
     task_finish(env, t, outcome, error);
 }
@@ -138,18 +169,13 @@ void rlockstep_step(struct fb_env *env, struct rlock_state *s, struct fb_task *t
         reply = &r;
         /* fall through */
     case AWAIT_LOCK:
-        env_count(env, RL_ATTEMPTS, reply->attempts ? reply->attempts : 1);
+        count_lock(env, t, reply, ev->why == WAKE_STORE && reply == ev->store);
         if (reply->status != STORE_OK) {
             /* The store is gone: fetch without it. */
-            env_count(env, RL_STORE_ERRORS, 1);
             t->pc = AWAIT_FETCH_UNLOCKED;
             task_fetch(env, t);
             return;
         }
-        if (reply->how == STORE_HOW_NOTIFIED)
-            env_count(env, RL_NOTIFIED, 1);
-        else if (reply->how == STORE_HOW_RECHECK)
-            env_count(env, RL_RECHECKED, 1);
         /* Waited: another task held it (a queue hand-off in one process). */
         s->outcome[me] = ev->why == WAKE_STORE && reply->how != STORE_HOW_AT_ONCE;
         task_hold(env, t, STATE_LOCK_HELD);
@@ -183,7 +209,7 @@ void rlockstep_step(struct fb_env *env, struct rlock_state *s, struct fb_task *t
         return;
     case AWAIT_UNLOCK:
         if (reply && reply->how == STORE_HOW_LOST)
-            env_count(env, RL_LEASES_LOST, 1);
+            count_lease_lost(env, t);
         /* Held until the store said it was let go. */
         task_hold(env, t, STATE_NONE);
         task_finish(env, t, s->outcome[me], s->error[me]);

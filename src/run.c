@@ -45,6 +45,15 @@ struct link {
     uint8_t kind;               /* enum fb_link_kind; LINK_NONE: none */
 };
 
+/* A task's wait for a store lock (its report's lock), in a side table of
+ * the run made on the first: 8 bytes a task, none in runs of strategies
+ * that take no lock in the store. */
+struct lockrec {
+    uint32_t attempts;
+    uint8_t woken_by;           /* enum fb_lock_woken; LOCK_WOKEN_NONE: none */
+    uint8_t lease_expired;
+};
+
 struct fb_env {
     struct fb_run_opts o;
     const struct fb_strategy *strategy;
@@ -79,6 +88,7 @@ struct fb_env {
     uint32_t *key_max_in_flight; /* [keys]: the most at once (the stampede) */
 
     struct link *links;         /* [tasks], or NULL: no link yet */
+    struct lockrec *locks;      /* [tasks], or NULL: no store lock asked yet */
     struct fb_task_error *errs;
     size_t nerrs, caperrs;
     struct fb_span *spanbuf;
@@ -167,6 +177,42 @@ void task_waited_on(struct fb_env *env, struct fb_task *t, uint32_t other, enum 
     if (env->links == NULL && (env->links = calloc(env->totals.ntasks, sizeof(*env->links))) == NULL)
         return; /* out of memory: the run goes on, unlinked */
     env->links[me] = (struct link){other, at_us, (uint8_t)kind};
+}
+
+static const char *const lock_woken_names[LOCK_WOKEN_COUNT] = {
+    [LOCK_WOKEN_NONE] = "none",
+    [LOCK_WOKEN_AT_ONCE] = "at_once",
+    [LOCK_WOKEN_NOTIFICATION] = "notification",
+    [LOCK_WOKEN_RECHECK] = "recheck",
+    [LOCK_WOKEN_STORE_ERROR] = "store_error",
+};
+
+const char *lock_woken_name(enum fb_lock_woken w)
+{
+    return (unsigned)w < LOCK_WOKEN_COUNT ? lock_woken_names[w] : "";
+}
+
+static struct lockrec *lockrec(struct fb_env *env, const struct fb_task *t)
+{
+    if (env->locks == NULL && (env->locks = calloc(env->totals.ntasks, sizeof(*env->locks))) == NULL)
+        return NULL; /* out of memory: the run goes on, unrecorded */
+    return &env->locks[task_id(env, t)];
+}
+
+void task_lock_got(struct fb_env *env, struct fb_task *t, uint32_t attempts, enum fb_lock_woken woken_by)
+{
+    struct lockrec *l = lockrec(env, t);
+    if (l == NULL || woken_by == LOCK_WOKEN_NONE || woken_by >= LOCK_WOKEN_COUNT)
+        return;
+    l->attempts += attempts;
+    l->woken_by = (uint8_t)woken_by;
+}
+
+void task_lease_expired(struct fb_env *env, struct fb_task *t)
+{
+    struct lockrec *l = lockrec(env, t);
+    if (l)
+        l->lease_expired = 1;
 }
 
 void task_waited_on_entry(struct fb_env *env, struct fb_task *t, const struct fb_store_reply *r,
@@ -815,6 +861,7 @@ void run_free(struct fb_run *run)
         free(env->errs[i].message);
     free(env->errs);
     free(env->links);
+    free(env->locks);
     free(env->heap);
     free(env->spanbuf);
     free(env->tasks);
@@ -885,6 +932,12 @@ int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v)
         v->waited_on.task = env->links[i].task;
         v->waited_on.at_us = env->links[i].at_us;
         v->waited_on.kind = env->links[i].kind;
+    }
+    memset(&v->lock, 0, sizeof(v->lock));
+    if (env->locks && env->locks[i].woken_by != LOCK_WOKEN_NONE) {
+        v->lock.attempts = env->locks[i].attempts;
+        v->lock.woken_by = env->locks[i].woken_by;
+        v->lock.lease_expired = env->locks[i].lease_expired;
     }
     return v->nspans < 0 ? -1 : 0;
 }

@@ -68,6 +68,11 @@ struct fb_task_view {
         uint32_t task, at_us;   /* the task it waited on; when that one let it go */
         uint8_t kind;           /* enum fb_link_kind; LINK_NONE: no link */
     } waited_on;                /* the last task it waited on and went on because of */
+    struct fb_lock_view {
+        uint32_t attempts;
+        uint8_t woken_by;       /* enum fb_lock_woken; LOCK_WOKEN_NONE: asked none */
+        uint8_t lease_expired;
+    } lock;                     /* its wait for a store lock */
 };
 
 /* Sets a run up. NULL on failure, with a one-line reason in err. */

@@ -42,9 +42,9 @@
 #define PIPELINE_WINDOW 2048
 #endif
 #define STALL_MS 1000
-/* Lock waiters re-check at most this far apart (jittered down to half),
- * and at least lease/4 apart: a lost notification or a dead holder delays
- * a waiter by at most this past the lease. */
+/* A lock's first waiter in this process re-checks at most this far apart
+ * (jittered down to half), and at least lease/4 apart: a lost notification
+ * or a dead holder delays it by at most this past the lease. */
 #define RECHECK_MAX_MS 200
 #define RECHECK_MIN_MS 10
 
@@ -79,8 +79,9 @@ struct rop {
     struct qentry q;            /* first: a queued read is its rop */
     struct rstore *s;
     struct fb_task *owner;
-    struct rop *prev, *next;    /* s->waiting (locks not yet got) or s->failed */
-    struct event *recheck;      /* lock waiters */
+    struct rop *prev, *next;    /* s->waiting (locks not yet got, oldest
+                                 * first) or s->failed */
+    struct event *recheck;      /* lock waiters: armed for a lock's first only */
     uint64_t token;
     uint32_t lock;              /* key, or STORE_LOCK_GLOBAL */
     uint32_t key;               /* a read's */
@@ -91,7 +92,8 @@ struct rop {
     uint8_t inflight;           /* a command of it is out */
     uint8_t waiting;            /* on s->waiting */
     uint8_t cancelled;          /* withdrawn while a try was out */
-    uint8_t renotify;           /* a release was told while a try was out */
+    uint8_t renotify;           /* a release was told while a try was out:
+                                 * the lock's first waiter tries again */
     uint8_t get_unsent;         /* a read's PTTL went out, its GET did not */
 };
 
@@ -113,7 +115,7 @@ struct rstore {
     int pumping;
     struct event_base *base;
     struct event *flush, *watchdog;
-    struct rop *waiting, *failed;
+    struct rop *waiting, *waiting_tail, *failed;
     fb_store_answer_fn *answer;
     void *ctx;
     const uint64_t *t0_us;
@@ -681,19 +683,75 @@ static int redis_set(void *impl, uint32_t key, char *value, size_t len, const st
 
 /* ------------------------------------------------------------ locks */
 
+/* A lock's waiters in this process take it in turn, oldest first: only the
+ * first of them tries when a release is published or its re-check fires;
+ * the others send nothing until it has gone (got the lock, failed or been
+ * withdrawn). A release thus costs one SET per process waiting on the lock,
+ * not one per waiter, most of which would answer nil: n waiters cost O(n)
+ * commands, not O(n^2). The one that gets it wakes the next by its own
+ * release. */
+
 static void try_lock(struct rstore *s, struct rop *o, uint8_t how);
+
+/* Joins the end of the waiting list: arrival order is turn order. */
+static void wait_add(struct rstore *s, struct rop *o)
+{
+    o->waiting = 1;
+    o->next = NULL;
+    o->prev = s->waiting_tail;
+    if (s->waiting_tail)
+        s->waiting_tail->next = o;
+    else
+        s->waiting = o;
+    s->waiting_tail = o;
+}
+
+static void wait_del(struct rstore *s, struct rop *o)
+{
+    if (s->waiting_tail == o)
+        s->waiting_tail = o->prev;
+    list_del(&s->waiting, o);
+    o->waiting = 0;
+}
+
+/* The oldest waiter of lock in this process, or NULL. A walk: the list
+ * holds only tasks waiting for a lock, and the first of a lock is met
+ * before any later one. */
+static struct rop *first_waiter(const struct rstore *s, uint32_t lock)
+{
+    for (struct rop *o = s->waiting; o; o = o->next)
+        if (o->lock == lock)
+            return o;
+    return NULL;
+}
 
 static void arm_recheck(struct rstore *s, struct rop *o)
 {
     uint32_t max = o->lease_ms / 4;
     max = max > RECHECK_MAX_MS ? RECHECK_MAX_MS : max < RECHECK_MIN_MS ? RECHECK_MIN_MS : max;
-    /* xorshift: jitter so that waiters do not re-check in step. */
+    /* xorshift: jitter so that processes do not re-check in step. */
     s->rng ^= s->rng << 13;
     s->rng ^= s->rng >> 7;
     s->rng ^= s->rng << 17;
     uint32_t ms = max / 2 + (uint32_t)(s->rng % (max / 2 + 1));
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(o->recheck, &tv);
+}
+
+/* A waiter of lock has left the list: the first one now takes over the
+ * re-checks, and tries at once when the one that left had a release told
+ * to it that it did not use. */
+static void pass_turn(struct rstore *s, uint32_t lock, int released)
+{
+    struct rop *o = first_waiter(s, lock);
+    if (o == NULL)
+        return;
+    if (o->inflight)
+        o->renotify |= (uint8_t)released; /* its reply decides */
+    else if (released)
+        try_lock(s, o, STORE_HOW_NOTIFIED);
+    else if (!evtimer_pending(o->recheck, NULL))
+        arm_recheck(s, o);
 }
 
 static void on_recheck(evutil_socket_t fd, short what, void *arg)
@@ -731,10 +789,10 @@ static void on_lock(redisAsyncContext *c, void *rep, void *priv)
         rop_free(o);
         return;
     }
-    if (r && r->type == REDIS_REPLY_NIL) { /* busy: wait for a release */
-        if (!o->waiting) {
-            o->waiting = 1;
-            list_add(&s->waiting, o);
+    if (r && r->type == REDIS_REPLY_NIL) { /* busy */
+        if (first_waiter(s, o->lock) != o) {
+            o->renotify = 0;
+            return; /* its turn comes when those before it have gone */
         }
         if (o->renotify) {
             o->renotify = 0;
@@ -744,20 +802,21 @@ static void on_lock(redisAsyncContext *c, void *rep, void *priv)
         }
         return;
     }
-    if (o->waiting)
-        list_del(&s->waiting, o);
     int got = r && r->type == REDIS_REPLY_STATUS;
+    uint32_t lock = o->lock;
+    int unused = !got && o->renotify;
+    wait_del(s, o);
     answer_status(o, got ? STORE_OK : STORE_ERROR, got ? (o->attempts == 1 ? STORE_HOW_AT_ONCE : o->how)
                                                        : STORE_HOW_NONE);
     rop_free(o);
+    pass_turn(s, lock, unused);
 }
 
 static void try_lock(struct rstore *s, struct rop *o, uint8_t how)
 {
     char k[200], tok[64], px[24];
 
-    if (o->recheck)
-        evtimer_del(o->recheck);
+    evtimer_del(o->recheck);
     key_name(s, k, sizeof(k), "lock", o->lock);
     token_str(s, o->token, tok, sizeof(tok));
     snprintf(px, sizeof(px), "%" PRIu32, o->lease_ms);
@@ -765,14 +824,17 @@ static void try_lock(struct rstore *s, struct rop *o, uint8_t how)
     o->attempts++;
     const char *argv[] = {"SET", k, tok, "NX", "PX", px};
     if (send_argv(s, on_lock, o, 6, argv, NULL) < 0) {
-        if (o->waiting) {
-            o->waiting = 0;
-            list_del(&s->waiting, o);
-        }
+        /* The next waiter only re-checks: trying it now would fail the
+         * same way, one nested call per waiter. */
+        wait_del(s, o);
         fail_later(s, o);
+        pass_turn(s, o->lock, 0);
     }
 }
 
+/* Every new waiter tries once at once (the lock may be free); it is on the
+ * list from the start, so a release told while that try is out is not
+ * lost when it turns out to be the first. */
 static int redis_lock(void *impl, uint32_t lock, uint64_t token, uint32_t lease_us, struct fb_task *owner,
                       struct fb_store_reply *now)
 {
@@ -785,6 +847,7 @@ static int redis_lock(void *impl, uint32_t lock, uint64_t token, uint32_t lease_
     o->lock = lock;
     o->token = token;
     o->lease_ms = lease_us ? (lease_us + 999) / 1000 : s->lease_ms;
+    wait_add(s, o);
     try_lock(s, o, STORE_HOW_AT_ONCE);
     return 0;
 }
@@ -812,14 +875,16 @@ static int redis_cancel(void *impl, struct fb_task *owner)
     for (struct rop *o = s->waiting; o; o = o->next) {
         if (o->owner != owner || o->cancelled)
             continue;
-        list_del(&s->waiting, o);
-        o->waiting = 0;
+        uint32_t lock = o->lock;
+        int unused = o->renotify;
+        wait_del(s, o);
         if (o->inflight) {
             o->cancelled = 1; /* its reply frees it (and gives back a lock got) */
             evtimer_del(o->recheck);
         } else {
             rop_free(o);
         }
+        pass_turn(s, lock, unused);
         return 1;
     }
     for (struct rop *o = s->failed; o; o = o->next)
@@ -833,9 +898,10 @@ static int redis_cancel(void *impl, struct fb_task *owner)
 
 /* ------------------------------------------------------------ connections */
 
-/* A release was published on prefix + "ch:<lock>": that lock's waiters try
- * again now. Every process of the run hears every release (one pattern
- * subscription, no bookkeeping per key); a waiter of another key ignores it. */
+/* A release was published on prefix + "ch:<lock>": that lock's first
+ * waiter here tries again now (or as soon as its try out is answered).
+ * Every process of the run hears every release (one pattern subscription,
+ * no bookkeeping per key). */
 static void on_message(redisAsyncContext *c, void *rep, void *priv)
 {
     struct rstore *s = priv;
@@ -847,16 +913,11 @@ static void on_message(redisAsyncContext *c, void *rep, void *priv)
     if (id == NULL)
         return;
     uint32_t lock = strcmp(id + 1, "global") == 0 ? STORE_LOCK_GLOBAL : (uint32_t)strtoul(id + 1, NULL, 10);
-    struct rop *next;
-    for (struct rop *o = s->waiting; o; o = next) {
-        next = o->next; /* a failed send takes o off the list */
-        if (o->lock != lock)
-            continue;
-        if (o->inflight)
-            o->renotify = 1;
-        else
-            try_lock(s, o, STORE_HOW_NOTIFIED);
-    }
+    struct rop *o = first_waiter(s, lock);
+    if (o && o->inflight)
+        o->renotify = 1;
+    else if (o)
+        try_lock(s, o, STORE_HOW_NOTIFIED);
 }
 
 /* The command connection is gone (Redis died, or the watchdog gave up): the
@@ -865,8 +926,7 @@ static void fail_waiters(struct rstore *s)
 {
     while (s->waiting) {
         struct rop *o = s->waiting;
-        list_del(&s->waiting, o);
-        o->waiting = 0;
+        wait_del(s, o);
         if (o->inflight) {
             o->cancelled = 1; /* hiredis still holds it: its NULL reply frees it */
             answer_status(o, STORE_ERROR, STORE_HOW_NONE);
@@ -973,8 +1033,7 @@ static void redis_free(void *impl)
     s->closing = 1; /* the callbacks below only free */
     while (s->waiting) {
         struct rop *o = s->waiting;
-        list_del(&s->waiting, o);
-        o->waiting = 0;
+        wait_del(s, o);
         if (o->inflight)
             o->cancelled = 1;
         else

@@ -147,6 +147,25 @@ void task_waited_on(struct fb_env *env, struct fb_task *t, uint32_t other, enum 
  * itself or the store does not know who did. */
 void task_waited_on_entry(struct fb_env *env, struct fb_task *t, const struct fb_store_reply *r,
                           enum fb_link_kind kind);
+/* How a task waiting for a lock in the store finally went on (the report's
+ * lock.woken_by). */
+enum fb_lock_woken {
+    LOCK_WOKEN_NONE,            /* asked no store lock: no record */
+    LOCK_WOKEN_AT_ONCE,         /* free on its first try */
+    LOCK_WOKEN_NOTIFICATION,    /* got on a try woken by the holder's release
+                                 * (or, in process, handed over by it) */
+    LOCK_WOKEN_RECHECK,         /* got on a timed re-check */
+    LOCK_WOKEN_STORE_ERROR,     /* never got: the store failed */
+    LOCK_WOKEN_COUNT,
+};
+const char *lock_woken_name(enum fb_lock_woken w);
+/* Records t's wait for a store lock (the report's task.lock, kept apart from
+ * the task so that tasks that ask none carry nothing): the tries it took and
+ * how it went on. */
+void task_lock_got(struct fb_env *env, struct fb_task *t, uint32_t attempts, enum fb_lock_woken woken_by);
+/* Records that t's lease expired while it held the lock (its unlock found
+ * the lock gone or another's). */
+void task_lease_expired(struct fb_env *env, struct fb_task *t);
 /* A get's entry is there and not expired at env_now. */
 int store_fresh(const struct fb_env *env, const struct fb_store_reply *r);
 

@@ -307,6 +307,33 @@ class V2:
         self.runs.append((mode, s, interrupted))
         self.run_ids.append((mode, run["repeat"], client))
 
+    # task.lock's field and value -> the run counter that sums it
+    LOCK_SUMS = (("lock_attempts", lambda l: l["attempts"]),
+                 ("woken_by_notification", lambda l: l["woken_by"] == "notification"),
+                 ("woken_by_recheck", lambda l: l["woken_by"] == "recheck"),
+                 ("store_errors", lambda l: l["woken_by"] == "store_error"),
+                 ("leases_expired_under_holder", lambda l: l["lease_expired"]))
+
+    def _locks(self, who, s, locks):
+        """task.lock: only in runs that count lock attempts; when any task
+        carries one (reports before lack them), the run's lock counters are
+        the sums of the tasks' records."""
+        if not locks:
+            return
+        counters = s["counters"]
+        if "lock_attempts" not in counters:
+            raise Violation(f"{who}: task {locks[0][0]} carries a lock record, but the run "
+                            "counts no lock_attempts")
+        for name, of in self.LOCK_SUMS:
+            total = sum(int(of(lock)) for _, lock in locks)
+            if counters.get(name, 0) != total:
+                raise Violation(f"{who}: summary.counters.{name} is {counters.get(name, 0)}, "
+                                f"but the tasks' lock records add up to {total}")
+        for i, lock in locks:
+            if lock["lease_expired"] and lock["woken_by"] == "store_error":
+                raise Violation(f"{who}: task {i}: lease_expired on a lock it never got "
+                                "(woken_by store_error)")
+
     def _links(self, who, linked, spans_of):
         """waited_on: names another task of the run, a kind of vocabulary.links,
         a time within the other task's life and not after this task's end;
@@ -365,6 +392,7 @@ class V2:
         # lock_held starts: a link may name a later task, so checked after
         spans_of = []
         linked = []
+        locks = []
         prev_arrival = 0
         for i, t in enumerate(tasks):
             if t["id"] != i:
@@ -418,6 +446,8 @@ class V2:
             spans_of.append((start, end, held_starts))
             if "waited_on" in t:
                 linked.append((i, t["waited_on"]))
+            if "lock" in t:
+                locks.append((i, t["lock"]))
             if "wait_us" in t:
                 own = sum(e - b for st, b, e in spans if st in wait_set)
                 if t["wait_us"] != own:
@@ -488,6 +518,7 @@ class V2:
                 waiters_sure.append(end - start)
             waiters_maybe += maybe
         self._links(who, linked, spans_of)
+        self._locks(who, s, locks)
         n = len(tasks)
         if n != self.cfg["tasks"]:
             raise Violation(f"{who}: {n} tasks listed, config.tasks is {self.cfg['tasks']}")

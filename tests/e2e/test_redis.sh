@@ -53,6 +53,29 @@ validate "$SCRATCH/rlock.json"
 expect_eq "rlock: outcomes" "$(outcomes "$SCRATCH/rlock.json")" "cache_hit=19,fetched=1"
 expect_eq "rlock: the waiters were woken by the release" \
     "$(jqv "$SCRATCH/rlock.json" '.runs[0].summary.counters.woken_by_notification > 0')" true
+# No thundering herd: a release wakes one waiter of the lock per process,
+# not all of them. Each task tries once on arrival and once on its turn
+# (a re-check or two of the first waiter aside): about 2 per task, where
+# waking every waiter on each release costs about n^2/2 (229 for 20).
+attempts=$(jqv "$SCRATCH/rlock.json" '.runs[0].summary.counters.lock_attempts')
+[ "$attempts" -le 60 ] || fail "rlock: $attempts lock attempts for 20 tasks: a release woke every waiter"
+# Per task: each of the 20 asked the lock (all missed at once) and carries
+# its record; validate checked that the counters are their sums. The lock
+# of another strategy (keylock: one per process) carries none.
+expect_eq "rlock: tasks with a lock record" "$(jqv "$SCRATCH/rlock.json" '[.runs[0].tasks[] | select(.lock)] | length')" 20
+expect_eq "rlock: one took it at once, the others on their turn" \
+    "$(jqv "$SCRATCH/rlock.json" '[.runs[0].tasks[].lock.woken_by] | group_by(.) | map("\(.[0])=\(length)") | join(",")')" \
+    "at_once=1,notification=19"
+expect_eq "keylock on redis: no lock records" "$(jqv "$SCRATCH/redis-keylock.json" '[.runs[0].tasks[] | select(.lock)] | length')" 0
+# A lease shorter than the fetch runs out under its live holder: the next
+# waiter takes the lock on a re-check and fetches too; each unlock finds its
+# lease gone, and each task says so.
+fb --mode rlock --tasks 3 --keys 1 --delay-ms 300 --lease-ms 50 --store "$RURL" --quiet > "$SCRATCH/short.json"
+validate "$SCRATCH/short.json"
+expect_eq "short lease: every holder lost its lease" \
+    "$(jqv "$SCRATCH/short.json" '[.runs[0].tasks[] | .lock.lease_expired] | all')" true
+expect_eq "short lease: the later ones got it on a re-check" \
+    "$(jqv "$SCRATCH/short.json" '[.runs[0].tasks[1:][] | .lock.woken_by] | unique | join(",")')" recheck
 rcli --scan > "$SCRATCH/keys"
 grep -q '^fb:[^:]*:r0:[a-z]*:k:0$' "$SCRATCH/keys" || fail "no value under fb:<run-id>:r0:<mode>:k:0: $(cat "$SCRATCH/keys")"
 grep -v '^fb:' "$SCRATCH/keys" && fail "a key without the run prefix"
@@ -123,6 +146,8 @@ wait "$taker" || fail "the taker failed"
 validate "$SCRATCH/taker.json"
 expect_eq "taker: outcomes" "$(outcomes "$SCRATCH/taker.json")" "cache_hit=4,fetched=1"
 expect_eq "taker: waited past the lease" "$(jqv "$SCRATCH/taker.json" '.runs[0].summary.counters.woken_by_recheck >= 1')" true
+expect_eq "taker: the task that took over says it re-checked" \
+    "$(jqv "$SCRATCH/taker.json" '[.runs[0].tasks[] | select(.outcome == "fetched") | .lock.woken_by] | join(",")')" recheck
 expect_eq "backend: the holder's request and one more" "$(( $(stats) - before ))" 2
 
 # 6. Redis killed mid-run: every task still ends with an outcome.
@@ -157,6 +182,38 @@ expect_eq "fleet of 4, rsingleflight: shared" \
     "$(jqv "$SCRATCH/fleet-redis.json" '.fleet.groups[1].summary.outcomes.shared')" 79
 expect_eq "fleet of 4 on Redis: one embedded redis-server for all" \
     "$(jqv "$SCRATCH/fleet-redis.json" '.config.store | test("^redis://127.0.0.1:[0-9]+/0$")')" true
+
+# The report checks refuse per-task lock records that break a rule: the
+# schema's, or check_report's (the run's lock counters are the tasks' sums).
+NEG=$FB_ROOT/tests/schema_negative/locks
+/usr/bin/python3 "$NEG/make_cases.py" --check || fail "tests/schema_negative/locks is stale"
+validate "$NEG/good/locks.json"
+checked=""
+refused() {
+    tool=$1 file=$NEG/$2 text=$3
+    set +e; /usr/bin/python3 "$tool" "$file" >"$SCRATCH/out" 2>"$SCRATCH/err"; rc=$?; set -e
+    err=$(cat "$SCRATCH/err")
+    [ "$rc" -eq 1 ] || fail "$(basename "$tool") $2: exit $rc, expected 1 ($err)"
+    case "$err" in *"$text"*) ;; *) fail "$(basename "$tool") $2: '$err' lacks '$text'" ;; esac
+    checked="$checked $2 "
+}
+schema() { refused "$FB_ROOT/tests/validate_json.py" "$@"; }
+invariant() {
+    /usr/bin/python3 "$FB_ROOT/tests/validate_json.py" "$NEG/$1" || fail "$1 should pass the schema"
+    refused "$FB_ROOT/tests/check_report.py" "$@"
+}
+schema lock-extra-key.json "runs/0/tasks/1/lock: Additional properties are not allowed ('note'"
+schema lock-woken-unknown.json "runs/0/tasks/1/lock/woken_by: 'nudge' is not one of"
+schema lock-attempts-zero.json "runs/0/tasks/0/lock/attempts: 0 is less than the minimum of 1"
+invariant lock-attempts-miscounted.json "run 0 (rlock): summary.counters.lock_attempts is 7, but the tasks' lock records add up to 8"
+invariant lock-woken-miscounted.json "run 0 (rlock): summary.counters.woken_by_notification is 3, but the tasks' lock records add up to 2"
+invariant lock-store-error-miscounted.json "run 1 (rsingleflight): summary.counters.store_errors is 0, but the tasks' lock records add up to 1"
+invariant lock-lease-expired-miscounted.json "summary.counters.leases_expired_under_holder is 0, but the tasks' lock records add up to 1"
+invariant lock-in-lockless-run.json "run 0 (lock): task 0 carries a lock record, but the run counts no lock_attempts"
+invariant lock-lease-expired-never-got.json "run 0 (rlock): task 1: lease_expired on a lock it never got"
+for f in "$NEG"/*.json; do
+    case "$checked" in *" $(basename "$f") "*) ;; *) fail "$(basename "$f") is not checked" ;; esac
+done
 
 # Measured, not asserted: round trips per cache hit, and hit throughput
 # against redis-benchmark on the same server.
