@@ -231,14 +231,14 @@ static void on_store_answer(void *ctx, struct fb_task *t, const struct fb_store_
 {
     struct fb_env *env = ctx;
 
-    if (r->op == STORE_GET) { /* a store across the network answers every get later */
-        env->now = env->in_step ? env->now : now_rel(env);
+    /* From the loop, the answer's time is now; inside a step (a release
+     * handing the lock on), the releaser's: its clock is the release's. */
+    if (!env->in_step)
+        env->now = now_rel(env);
+    if (r->op == STORE_GET) /* a store across the network answers every get later */
         count_get(env, r);
-    }
-
-    /* Inside a step, the releaser's: its clock is the release's time. */
     if (r->op == STORE_LOCK && r->status == STORE_OK && r->granted_by)
-        task_waited_on(env, t, (uint32_t)(r->granted_by - 1), LINK_HANDOFF, env->in_step ? env->now : now_rel(env));
+        task_waited_on(env, t, (uint32_t)(r->granted_by - 1), LINK_HANDOFF, env->now);
 
     if (env->in_step) {
         t->reply = (uint8_t)(r->op << 4 | (r->status & 15));
@@ -246,7 +246,6 @@ static void on_store_answer(void *ctx, struct fb_task *t, const struct fb_store_
         return;
     }
     struct fb_event ev = {.why = WAKE_STORE, .store = r};
-    env->now = now_rel(env);
     step(env, t, &ev);
 }
 

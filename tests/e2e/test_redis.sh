@@ -163,6 +163,23 @@ expect_eq "redis killed: no task left without an outcome" \
 expect_eq "redis killed: fetched without the store" \
     "$(jqv "$SCRATCH/killed.json" '.runs[0].summary.counters.store_errors > 0')" true
 
+# 6b. The in-process strategies on a Redis that dies while 19 tasks wait for
+# the first one's lock: the store cannot give the lock, so each goes on
+# without it (fetches) — no hand-off counted, no lock drawn as held.
+start_redis
+fb --mode lock --tasks 20 --keys 1 --delay-ms 1500 --store "$RURL" --quiet > "$SCRATCH/lock-killed.json" &
+run=$!
+sleep 0.5
+kill -9 "$RPID"
+wait "$run" || fail "the lock run failed when Redis died"
+validate "$SCRATCH/lock-killed.json"
+expect_eq "lock, redis killed: no hand-off without the lock" \
+    "$(jqv "$SCRATCH/lock-killed.json" '.runs[0].summary.counters.lock_handoffs')" 0
+expect_eq "lock, redis killed: only the first task held the lock" \
+    "$(jqv "$SCRATCH/lock-killed.json" '[.runs[0].tasks[] | select(any(.spans[]; .[0] == "lock_held"))] | length')" 1
+expect_eq "lock, redis killed: every task ended" \
+    "$(jqv "$SCRATCH/lock-killed.json" '[.runs[0].tasks[] | select(.outcome == "cancelled")] | length')" 0
+
 # A fleet: 4 client processes of 20 tasks each. An in-process lock protects
 # one process: the backend sees one request per process. The lock in Redis
 # protects the fleet: one request in all, every other task a hit (rlock) or
