@@ -179,7 +179,9 @@ expect_eq "stopped: the stuck GETs waited for the watchdog" \
 # 3. Redis killed with the window full: stopped first, so the GETs pile up
 # (on the wire and queued), then SIGKILL before the watchdog's second. The
 # connection closes; hiredis answers what it holds with NULL, and the
-# queued commands, which hiredis never saw, must be answered too.
+# queued commands, which hiredis never saw, must be answered too: the first
+# NULL answer pumps the queue into a context that refuses new commands, and
+# pump() answers each refused one with NULL itself.
 stalled_run killed
 kill -STOP "$RPID"
 sleep 0.6
