@@ -10,237 +10,52 @@
 
 #include "jsonread.h"
 #include "parse.h"
+#include "reportload.h"
 #include "summary.h"
 
-#define MAX_REPORT_BYTES (4ull << 30)
+/* The Mann-Whitney U test visits every pair of a base and a new run: a
+ * bound on the time a comparison takes (reportload reads more). */
 #define MAX_RUNS         1000
-#define MAX_MODES        32
-#define MODE_NAME_MAX    32
-#define MAX_FAILING      64
 #define DEFAULT_THRESHOLD_PCT 10.0
 #define ALPHA            0.05
 
-/* One side of the comparison: its runs' summaries, grouped by mode, and
- * what says whether they are comparable at all. */
-struct side {
-    const char *path;
-    int version;                /* 1 or 2: the schema's */
-    struct fb_summary runs[MAX_RUNS];
-    size_t mode_of[MAX_RUNS];   /* index into modes */
-    size_t n;
-    char modes[MAX_MODES][MODE_NAME_MAX]; /* in order of first run */
-    size_t nmodes;
-    /* The outcomes the vocabulary marks "ok": false (v2): more is worse. */
-    char failing[MAX_FAILING][SUMMARY_NAME_MAX];
-    size_t nfailing;
-    cJSON *config;              /* the report's "config", or NULL; owned */
-    int interrupted;
-};
-
-/* A mode's name as strategies spell them: it is printed, so nothing else. */
-static int is_mode_name(const char *s)
-{
-    if (*s == '\0' || strlen(s) >= MODE_NAME_MAX)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'
-              || *s == '-'))
-            return 0;
-    return 1;
-}
-
-static size_t mode_index(struct side *s, const char *name)
-{
-    size_t i;
-    for (i = 0; i < s->nmodes; i++)
-        if (strcmp(s->modes[i], name) == 0)
-            return i;
-    if (i < MAX_MODES)
-        snprintf(s->modes[s->nmodes++], MODE_NAME_MAX, "%s", name);
-    return i;
-}
-
-/* Adds the summary obj as a run of mode to s. Returns 0, or -1 with the
- * reason (prefixed with where) in err. */
-static int add_run(struct side *s, const cJSON *obj, const char *mode, const char *where, char *err,
-                   size_t errlen)
-{
-    char why[256];
-    if (s->n == MAX_RUNS) {
-        snprintf(err, errlen, "more than %d runs", MAX_RUNS);
-        return -1;
-    }
-    size_t m = mode_index(s, mode);
-    if (m == MAX_MODES) {
-        snprintf(err, errlen, "more than %d modes", MAX_MODES);
-        return -1;
-    }
-    if (summary_from_json(obj, &s->runs[s->n], why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%s%s", where, why);
-        return -1;
-    }
-    s->mode_of[s->n++] = m;
-    return 0;
-}
-
-/* v2: every run of "runs", under its "mode"; a run's "interrupted" true
- * marks the report. */
-static int read_runs_v2(struct side *s, const cJSON *doc, int *interrupted, char *err, size_t errlen)
-{
-    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs"), *run;
-    size_t i = 0;
-
-    if (!cJSON_IsArray(runs) || cJSON_GetArraySize(runs) == 0) {
-        snprintf(err, errlen, "runs: %s", cJSON_IsArray(runs) ? "no runs" : "missing or not an array");
-        return -1;
-    }
-    cJSON_ArrayForEach(run, runs) {
-        const cJSON *mode = cJSON_GetObjectItemCaseSensitive(run, "mode");
-        const cJSON *intr = cJSON_GetObjectItemCaseSensitive(run, "interrupted");
-        char where[48];
-        snprintf(where, sizeof(where), "runs[%zu].", i);
-        if (!cJSON_IsString(mode) || !is_mode_name(mode->valuestring)) {
-            snprintf(err, errlen, "runs[%zu].mode: not a mode's name (letters, digits, '_', '-'; at most %d)",
-                     i, MODE_NAME_MAX - 1);
-            return -1;
-        }
-        if (intr && !cJSON_IsBool(intr)) {
-            snprintf(err, errlen, "runs[%zu].interrupted: not true or false", i);
-            return -1;
-        }
-        *interrupted |= cJSON_IsTrue(intr);
-        if (add_run(s, cJSON_GetObjectItemCaseSensitive(run, "summary"), mode->valuestring, where, err,
-                    errlen) < 0)
-            return -1;
-        i++;
-    }
-    return 0;
-}
-
-/* v1: one mode, config.mode; its runs are repeats.runs, or the summary. */
-static int read_runs_v1(struct side *s, const cJSON *doc, char *err, size_t errlen)
-{
-    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "config"), "mode");
-    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "repeats"), "runs");
-    const cJSON *run;
-    size_t i = 0;
-
-    if (!cJSON_IsString(mode) || !is_mode_name(mode->valuestring)) {
-        snprintf(err, errlen, "config.mode: not a mode's name");
-        return -1;
-    }
-    if (!cJSON_IsArray(runs) || cJSON_GetArraySize(runs) == 0)
-        return add_run(s, cJSON_GetObjectItemCaseSensitive(doc, "summary"), mode->valuestring, "", err, errlen);
-    cJSON_ArrayForEach(run, runs) {
-        char where[48];
-        snprintf(where, sizeof(where), "repeats.runs[%zu].", i++);
-        if (add_run(s, run, mode->valuestring, where, err, errlen) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The failing outcomes of the v2 vocabulary (those with "ok": false); a
- * report without a vocabulary (v1) has none. */
-static int read_vocabulary(struct side *s, const cJSON *doc, char *err, size_t errlen)
-{
-    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(doc, "vocabulary");
-    const cJSON *outcomes = cJSON_GetObjectItemCaseSensitive(vocab, "outcomes"), *o;
-    size_t i = 0;
-
-    if (vocab == NULL || outcomes == NULL)
-        return 0;
-    if (!cJSON_IsArray(outcomes)) {
-        snprintf(err, errlen, "vocabulary.outcomes: not an array");
-        return -1;
-    }
-    cJSON_ArrayForEach(o, outcomes) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
-        if (!cJSON_IsString(name) || !cJSON_IsBool(ok)) {
-            snprintf(err, errlen, "vocabulary.outcomes[%zu]: expected {\"name\": string, \"ok\": true or false}",
-                     i);
-            return -1;
-        }
-        if (cJSON_IsFalse(ok) && s->nfailing < MAX_FAILING)
-            snprintf(s->failing[s->nfailing++], SUMMARY_NAME_MAX, "outcomes.%s", name->valuestring);
-        i++;
-    }
-    return 0;
-}
-
-/* Reads the report at path into s. Returns 0, or -1 after printing one line
- * naming the file. An interrupted report is refused unless allow_interrupted
- * (then a warning is printed and s->interrupted set). */
-static int load_side(struct side *s, const char *path, int allow_interrupted)
+/* Reads the report at path into r (reportload.h), keeping only what is
+ * judged. Returns 0, or -1 after printing one line naming the file. An
+ * interrupted report is refused unless allow_interrupted (then a warning is
+ * printed and *interrupted set). */
+static int load_side(struct fb_loaded_report *r, const char *path, int allow_interrupted, int *interrupted)
 {
     char err[512];
-    size_t len;
-    int interrupted_run = 0;
 
-    s->path = path;
-    s->n = s->nmodes = s->nfailing = 0;
-    s->config = NULL;
-    s->interrupted = 0;
-    char *text = jsonread_report_file(path, MAX_REPORT_BYTES, &len, err, sizeof(err));
-    if (text == NULL) {
+    *interrupted = 0;
+    if (reportload_read(r, path, err, sizeof(err)) < 0) {
         fprintf(stderr, "fetchbench compare: %s: %s\n", path, err);
         return -1;
     }
-    cJSON *doc = jsonread_report(text, len, err, sizeof(err));
-    free(text);
-    if (doc == NULL) {
-        fprintf(stderr, "fetchbench compare: %s: %s\n", path, err);
+    /* The summaries are judged, never the tasks: the text can go. */
+    free(r->text);
+    r->text = NULL;
+    r->len = 0;
+    if (r->nruns > MAX_RUNS) {
+        fprintf(stderr, "fetchbench compare: %s: more than %d runs\n", path, MAX_RUNS);
         return -1;
-    }
-    int rc = -1;
-    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
-    if (cJSON_IsString(schema) && strcmp(schema->valuestring, "fetchbench/1") == 0)
-        s->version = 1;
-    else if (cJSON_IsString(schema) && strcmp(schema->valuestring, "fetchbench/2") == 0)
-        s->version = 2;
-    else {
-        /* The file's own text, so cut short and kept on one line. */
-        snprintf(err, sizeof(err), "%s", cJSON_IsString(schema) ? schema->valuestring : "missing");
-        jsonread_one_line(err);
-        fprintf(stderr, "fetchbench compare: %s: not a fetchbench/1 or fetchbench/2 report (schema: %.64s)\n",
-                path, err);
-        goto out;
-    }
-    /* Anywhere among the members: the writer puts it last, so that a signal
-     * arriving while the report is written still marks it. Missing (a report
-     * cut short has no end to parse anyway) means not interrupted. */
-    const cJSON *interrupted = cJSON_GetObjectItemCaseSensitive(doc, "interrupted");
-    if (interrupted && !cJSON_IsBool(interrupted)) {
-        fprintf(stderr, "fetchbench compare: %s: interrupted: not true or false\n", path);
-        goto out;
-    }
-    if ((s->version == 2 ? read_runs_v2(s, doc, &interrupted_run, err, sizeof(err))
-                         : read_runs_v1(s, doc, err, sizeof(err))) < 0
-        || read_vocabulary(s, doc, err, sizeof(err)) < 0) {
-        /* Names from the file may be in the reason. */
-        jsonread_one_line(err);
-        fprintf(stderr, "fetchbench compare: %s: %s\n", path, err);
-        goto out;
     }
     /* A run cut short covers part of the workload, whether or not the
      * report's end was written after it. */
-    if (cJSON_IsTrue(interrupted) || interrupted_run) {
+    int cut = r->interrupted;
+    for (size_t i = 0; i < r->nruns; i++)
+        cut |= r->runs[i].interrupted;
+    if (cut) {
         if (!allow_interrupted) {
             fprintf(stderr, "fetchbench compare: %s: an interrupted run, its numbers cover part of "
                             "the workload (--allow-interrupted compares it anyway)\n", path);
-            goto out;
+            return -1;
         }
         fprintf(stderr, "fetchbench compare: WARNING: %s: an interrupted run, its numbers cover part "
                         "of the workload; compared anyway (--allow-interrupted)\n", path);
-        s->interrupted = 1;
+        *interrupted = 1;
     }
-    /* The runs of a report share one config: it describes them all. */
-    s->config = cJSON_DetachItemFromObjectCaseSensitive(doc, "config");
-    rc = 0;
-out:
-    cJSON_Delete(doc);
-    return rc;
+    return 0;
 }
 
 /* The keys that make two runs the same experiment (the modes are compared
@@ -439,13 +254,13 @@ static enum verdict judge(enum fb_metric_kind kind, int higher_is_better, const 
 
 /* The values of metric name over the runs of a side's mode, sorted, into
  * out; their number, or 0 if any run has none. */
-static size_t values(const struct side *s, size_t mode, const char *name, double *out)
+static size_t values(const struct fb_loaded_report *r, size_t mode, const char *name, double *out)
 {
     size_t k = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->mode_of[i] != mode)
+    for (size_t i = 0; i < r->nruns; i++) {
+        if (r->runs[i].mode_index != mode)
             continue;
-        if (metric_value(&s->runs[i], name, &out[k]) < 0)
+        if (metric_value(&r->runs[i].summary, name, &out[k]) < 0)
             return 0;
         k++;
     }
@@ -454,19 +269,20 @@ static size_t values(const struct side *s, size_t mode, const char *name, double
 }
 
 /* Whether any run of a side's mode has the named figure. */
-static int has_named(const struct side *s, size_t mode, const char *name)
+static int has_named(const struct fb_loaded_report *r, size_t mode, const char *name)
 {
     uint64_t v;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->mode_of[i] == mode && summary_get_named(&s->runs[i], name, &v) == 0)
+    for (size_t i = 0; i < r->nruns; i++)
+        if (r->runs[i].mode_index == mode && summary_get_named(&r->runs[i].summary, name, &v) == 0)
             return 1;
     return 0;
 }
 
-static int is_failing(const struct side *s, const char *name)
+/* Whether the report's vocabulary marks the outcome ("ok": false) failing. */
+static int is_failing(const struct fb_loaded_report *r, const char *outcome)
 {
-    for (size_t i = 0; i < s->nfailing; i++)
-        if (strcmp(s->failing[i], name) == 0)
+    for (size_t i = 0; i < r->noutcomes; i++)
+        if (!r->outcome_ok[i] && strcmp(r->outcomes[i], outcome) == 0)
             return 1;
     return 0;
 }
@@ -474,7 +290,7 @@ static int is_failing(const struct side *s, const char *name)
 /* The comparison of one mode of each side. */
 struct pairing {
     size_t bm, cm;              /* mode indexes in base and cur */
-    const struct side *base, *cur;
+    const struct fb_loaded_report *base, *cur;
     double *bv, *cv;            /* room for every run of a side */
     double threshold;
     int counts_only;
@@ -517,14 +333,14 @@ static void compare_metric(struct pairing *p, const char *name, const char *labe
 
 /* Adds the named counts of a side's mode to names (n so far, room for cap),
  * each once, in order of first sight. */
-static size_t collect_named(const struct side *s, size_t mode, char (*names)[SUMMARY_NAME_MAX], size_t n,
+static size_t collect_named(const struct fb_loaded_report *r, size_t mode, char (*names)[SUMMARY_NAME_MAX], size_t n,
                             size_t cap)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->mode_of[i] != mode)
+    for (size_t i = 0; i < r->nruns; i++) {
+        if (r->runs[i].mode_index != mode)
             continue;
-        for (size_t j = 0; j < s->runs[i].nnamed; j++) {
-            const char *name = s->runs[i].named[j].name;
+        for (size_t j = 0; j < r->runs[i].summary.nnamed; j++) {
+            const char *name = r->runs[i].summary.named[j].name;
             size_t k = 0;
             if (strncmp(name, "outcomes.", 9) != 0 && strncmp(name, "counters.", 9) != 0)
                 continue;
@@ -553,14 +369,15 @@ static void compare_named(struct pairing *p)
     for (size_t i = 0; i < n; i++) {
         const char *name = names[i];
         char label[SUMMARY_NAME_MAX];
-        snprintf(label, sizeof(label), "%s", name);
+        snprintf(label, sizeof(label), "%.*s", SUMMARY_NAME_MAX - 1, name);
         jsonread_one_line(label);
         int in_base = has_named(p->base, p->bm, name), in_cur = has_named(p->cur, p->cm, name);
         if (!in_base || !in_cur) {
             print_row(label, "-", "-", "-", "-", verdict_name[UNKNOWN], in_base ? "only in base" : "only in new");
             continue;
         }
-        int failing = strncmp(name, "outcomes.", 9) == 0 && (is_failing(p->base, name) || is_failing(p->cur, name));
+        int failing = strncmp(name, "outcomes.", 9) == 0
+                      && (is_failing(p->base, name + 9) || is_failing(p->cur, name + 9));
         compare_metric(p, name, label, METRIC_COUNT, failing ? 0 : -1);
     }
 }
@@ -569,10 +386,10 @@ static void compare_named(struct pairing *p)
 static int compare_mode(struct pairing *p)
 {
     size_t nb = 0, nc = 0;
-    for (size_t i = 0; i < p->base->n; i++)
-        nb += p->base->mode_of[i] == p->bm;
-    for (size_t i = 0; i < p->cur->n; i++)
-        nc += p->cur->mode_of[i] == p->cm;
+    for (size_t i = 0; i < p->base->nruns; i++)
+        nb += p->base->runs[i].mode_index == p->bm;
+    for (size_t i = 0; i < p->cur->nruns; i++)
+        nc += p->cur->runs[i].mode_index == p->cm;
     p->regressions = 0;
     if (strcmp(p->base->modes[p->bm], p->cur->modes[p->cm]) == 0)
         printf("mode %s:\n", p->base->modes[p->bm]);
@@ -599,7 +416,7 @@ static int compare_mode(struct pairing *p)
  * or -1. When each side has one mode and they differ, they are paired
  * anyway (the one experiment of each), and that is a difference. Writes one
  * line when the modes differ; returns 1 if they did. */
-static size_t pair_modes(const struct side *base, const struct side *cur, long *pair, FILE *out,
+static size_t pair_modes(const struct fb_loaded_report *base, const struct fb_loaded_report *cur, long *pair, FILE *out,
                          const char *prefix)
 {
     int differ = base->nmodes != cur->nmodes;
@@ -659,9 +476,10 @@ int compare_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static struct side base, cur; /* large: not on the stack */
+    struct fb_loaded_report base = {0}, cur = {0};
+    int base_interrupted = 0, cur_interrupted = 0;
     double threshold = DEFAULT_THRESHOLD_PCT;
-    long pair[MAX_MODES];
+    long pair[REPORTLOAD_MAX_MODES];
     struct pairing p = {0};
     int c, counts_only = 0, allow_interrupted = 0, allow_different = 0;
     int code = 2;
@@ -702,8 +520,8 @@ int compare_main(int argc, char **argv)
         return 2;
     }
 
-    if (load_side(&base, argv[optind], allow_interrupted) < 0
-        || load_side(&cur, argv[optind + 1], allow_interrupted) < 0)
+    if (load_side(&base, argv[optind], allow_interrupted, &base_interrupted) < 0
+        || load_side(&cur, argv[optind + 1], allow_interrupted, &cur_interrupted) < 0)
         goto out;
     const char *prefix = allow_different ? "fetchbench compare: WARNING: " : "fetchbench compare: ";
     size_t workloads = compare_workloads(base.config, cur.config, stderr, prefix);
@@ -725,14 +543,14 @@ int compare_main(int argc, char **argv)
     p.cur = &cur;
     p.threshold = threshold;
     p.counts_only = counts_only;
-    p.bv = malloc((base.n ? base.n : 1) * sizeof(double));
-    p.cv = malloc((cur.n ? cur.n : 1) * sizeof(double));
+    p.bv = malloc((base.nruns ? base.nruns : 1) * sizeof(double));
+    p.cv = malloc((cur.nruns ? cur.nruns : 1) * sizeof(double));
     if (p.bv == NULL || p.cv == NULL) {
         fputs("fetchbench compare: out of memory\n", stderr);
         goto out;
     }
     /* Which modes regressed, for the verdict line: the line a CI log shows. */
-    char regressed[MAX_MODES * (MODE_NAME_MAX + 2)] = "";
+    char regressed[REPORTLOAD_MAX_MODES * (REPORTLOAD_MODE_MAX + 2)] = "";
     for (size_t i = 0; i < base.nmodes; i++) {
         if (pair[i] < 0)
             continue;
@@ -754,11 +572,11 @@ int compare_main(int argc, char **argv)
         if (!paired)
             printf("mode %s: only in new, not compared\n", cur.modes[j]);
     }
-    int unreliable = base.interrupted || cur.interrupted || workloads || modes;
+    int unreliable = base_interrupted || cur_interrupted || workloads || modes;
     printf("%zu mode%s compared, threshold %.1f%%: %s%s%s%s%s%s%s%s\n", npairs, npairs == 1 ? "" : "s",
            threshold, *regressed ? "REGRESSION in " : "no regression", regressed,
-           unreliable ? " (UNRELIABLE:" : "", base.interrupted ? " the base run was interrupted;" : "",
-           cur.interrupted ? " the new run was interrupted;" : "", modes ? " the modes differ;" : "",
+           unreliable ? " (UNRELIABLE:" : "", base_interrupted ? " the base run was interrupted;" : "",
+           cur_interrupted ? " the new run was interrupted;" : "", modes ? " the modes differ;" : "",
            workloads ? " the workloads differ;" : "", unreliable ? " compared anyway)" : "");
     code = *regressed ? 1 : 0;
     if (finish_output() < 0)
@@ -766,8 +584,7 @@ int compare_main(int argc, char **argv)
 out:
     free(p.bv);
     free(p.cv);
-    cJSON_Delete(base.config);
-    cJSON_Delete(cur.config);
-    base.config = cur.config = NULL;
+    reportload_free(&base);
+    reportload_free(&cur);
     return code;
 }

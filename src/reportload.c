@@ -27,7 +27,8 @@ static long int_or(const cJSON *v, long dflt)
     return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (long)v->valuedouble : dflt;
 }
 
-/* Adds a run of mode with the summary obj; 0, or -1 with a reason. */
+/* Adds a run of mode with the summary obj; 0, or -1 with the reason
+ * (prefixed with where, the summary's place in the file) in err. */
 static int add_run(struct fb_loaded_report *r, const cJSON *obj, const char *mode, long repeat, long client,
                    const char *where, char *err, size_t errlen)
 {
@@ -49,7 +50,7 @@ static int add_run(struct fb_loaded_report *r, const cJSON *obj, const char *mod
     struct fb_loaded_run *run = &r->runs[r->nruns];
     memset(run, 0, sizeof(*run));
     if (summary_from_json(obj, &run->summary, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%ssummary: %s", where, why);
+        snprintf(err, errlen, "%s%s", where, why);
         return -1;
     }
     snprintf(run->mode, sizeof(run->mode), "%s", mode);
@@ -60,6 +61,7 @@ static int add_run(struct fb_loaded_report *r, const cJSON *obj, const char *mod
     return 0;
 }
 
+/* v2: every run of "runs", under its "mode". */
 static int read_runs_v2(struct fb_loaded_report *r, const cJSON *doc, char *err, size_t errlen)
 {
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs"), *run;
@@ -84,6 +86,10 @@ static int read_runs_v2(struct fb_loaded_report *r, const cJSON *doc, char *err,
                      REPORTLOAD_MODE_MAX - 1);
             return -1;
         }
+        if (intr && !cJSON_IsBool(intr)) {
+            snprintf(err, errlen, "runs[%zu].interrupted: not true or false", i);
+            return -1;
+        }
         if (add_run(r, cJSON_GetObjectItemCaseSensitive(run, "summary"), mode->valuestring,
                     int_or(cJSON_GetObjectItemCaseSensitive(run, "repeat"), -1),
                     int_or(cJSON_GetObjectItemCaseSensitive(run, "client"), -1), where, err, errlen) < 0)
@@ -106,13 +112,14 @@ static int read_runs_v1(struct fb_loaded_report *r, const cJSON *doc, char *err,
         snprintf(err, errlen, "config.mode: not a mode's name");
         return -1;
     }
-    size_t n = cJSON_IsArray(runs) && cJSON_GetArraySize(runs) > 0 ? (size_t)cJSON_GetArraySize(runs) : 1;
-    r->runs = calloc(n, sizeof(*r->runs));
+    /* An empty repeats.runs is no repeats: the summary is the one run. */
+    int repeated = cJSON_IsArray(runs) && cJSON_GetArraySize(runs) > 0;
+    r->runs = calloc(repeated ? (size_t)cJSON_GetArraySize(runs) : 1, sizeof(*r->runs));
     if (r->runs == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (n == 1 && !cJSON_IsArray(runs))
+    if (!repeated)
         return add_run(r, cJSON_GetObjectItemCaseSensitive(doc, "summary"), mode->valuestring, 0, -1, "", err,
                        errlen);
     cJSON_ArrayForEach(run, runs) {
@@ -126,9 +133,10 @@ static int read_runs_v1(struct fb_loaded_report *r, const cJSON *doc, char *err,
     return 0;
 }
 
-/* The names of vocabulary.KIND (outcomes or counters) into names. */
-static int read_names(const cJSON *doc, const char *kind, char (*names)[SUMMARY_NAME_MAX], size_t *n, char *err,
-                      size_t errlen)
+/* The names of vocabulary.KIND (outcomes or counters) into names; with ok
+ * (outcomes), each its "ok" too, which they must have. */
+static int read_names(const cJSON *doc, const char *kind, char (*names)[SUMMARY_NAME_MAX], int *ok, size_t *n,
+                      char *err, size_t errlen)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "vocabulary"), kind);
     const cJSON *item;
@@ -143,13 +151,21 @@ static int read_names(const cJSON *doc, const char *kind, char (*names)[SUMMARY_
     }
     cJSON_ArrayForEach(item, list) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
+        const cJSON *okv = cJSON_GetObjectItemCaseSensitive(item, "ok");
+        if (ok && (!cJSON_IsString(name) || !cJSON_IsBool(okv))) {
+            snprintf(err, errlen, "vocabulary.%s[%zu]: expected {\"name\": string, \"ok\": true or false}", kind, i);
+            return -1;
+        }
         /* Printed as a column's and a line's name: a mode's alphabet. */
         if (!cJSON_IsString(name) || !is_mode_name(name->valuestring)) {
             snprintf(err, errlen, "vocabulary.%s[%zu].name: not a name (letters, digits, '_', '-')", kind, i);
             return -1;
         }
-        if (*n < REPORTLOAD_MAX_NAMES)
+        if (*n < REPORTLOAD_MAX_NAMES) {
+            if (ok)
+                ok[*n] = cJSON_IsTrue(okv);
             snprintf(names[(*n)++], SUMMARY_NAME_MAX, "%s", name->valuestring);
+        }
         i++;
     }
     return 0;
@@ -180,9 +196,18 @@ int reportload_read(struct fb_loaded_report *r, const char *path, char *err, siz
         snprintf(err, errlen, "not a fetchbench/1 or fetchbench/2 report (schema: %s)", s);
         goto out;
     }
+    /* Anywhere among the members: the writer puts it last, so that a signal
+     * arriving while the report is written still marks it. Missing (a report
+     * cut short has no end to parse anyway) means not interrupted. */
+    const cJSON *interrupted = cJSON_GetObjectItemCaseSensitive(doc, "interrupted");
+    if (interrupted && !cJSON_IsBool(interrupted)) {
+        snprintf(err, errlen, "interrupted: not true or false");
+        goto out;
+    }
+    r->interrupted = cJSON_IsTrue(interrupted);
     if ((r->version == 2 ? read_runs_v2(r, doc, err, errlen) : read_runs_v1(r, doc, err, errlen)) < 0
-        || read_names(doc, "outcomes", r->outcomes, &r->noutcomes, err, errlen) < 0
-        || read_names(doc, "counters", r->counters, &r->ncounters, err, errlen) < 0)
+        || read_names(doc, "outcomes", r->outcomes, r->outcome_ok, &r->noutcomes, err, errlen) < 0
+        || read_names(doc, "counters", r->counters, NULL, &r->ncounters, err, errlen) < 0)
         goto out;
     r->config = cJSON_DetachItemFromObjectCaseSensitive(doc, "config");
     r->expectations = cJSON_DetachItemFromObjectCaseSensitive(doc, "expectations");

@@ -8,10 +8,11 @@
 
 struct cJSON;
 
-/* A saved report (fetchbench/1 or /2) as `fetchbench report` shows it: its
- * runs' summaries grouped by mode, the vocabulary's names, the verdicts,
- * and the text itself, so that the tasks can be walked (taskwalk.h) without
- * ever being a tree. */
+/* A saved report (fetchbench/1 or /2) as `fetchbench report` shows it and
+ * `fetchbench compare` judges it: its runs' summaries grouped by mode, the
+ * vocabulary's names, the verdicts, and the text itself, so that the tasks
+ * can be walked (taskwalk.h) without ever being a tree. The one reader of
+ * reports' runs: both commands refuse the same files with the same words. */
 #define REPORTLOAD_MODE_MAX  32
 #define REPORTLOAD_MAX_MODES 32
 #define REPORTLOAD_MAX_NAMES 64
@@ -20,7 +21,7 @@ struct fb_loaded_run {
     char mode[REPORTLOAD_MODE_MAX];
     size_t mode_index;          /* into modes */
     long repeat, client;        /* -1: the report does not say (v1) */
-    int interrupted;
+    int interrupted;            /* the run's own mark (v1: the report's, on the last of repeats.runs) */
     struct fb_summary summary;
 };
 
@@ -33,10 +34,12 @@ struct fb_loaded_report {
     struct cJSON *expectations; /* owned; NULL when none */
     struct fb_loaded_run *runs; /* owned */
     size_t nruns;
+    int interrupted;            /* the report's own mark, top-level "interrupted" */
     char modes[REPORTLOAD_MAX_MODES][REPORTLOAD_MODE_MAX]; /* in order of first run */
     size_t nmodes;
     /* The vocabulary's outcomes and counters, in its order (v1: none). */
     char outcomes[REPORTLOAD_MAX_NAMES][SUMMARY_NAME_MAX];
+    int outcome_ok[REPORTLOAD_MAX_NAMES]; /* the vocabulary's "ok": 0, a failing outcome */
     size_t noutcomes;
     char counters[REPORTLOAD_MAX_NAMES][SUMMARY_NAME_MAX];
     size_t ncounters;

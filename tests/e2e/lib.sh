@@ -72,3 +72,45 @@ start_fault_server() {
 
 # children_of PID: the PIDs of PID's children.
 children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
+
+# Broken reports, tests/schema_negative and below: each is refused by the
+# schema (tests/validate_json.py) or the invariants (tests/check_report.py)
+# with exit 1 and one line on stderr holding the rule's words. Set NEG to
+# the cases' directory; a case is named by its path below it.
+neg_checked=""
+# neg_refused TOOL CASE TEXT: TOOL (validate_json.py or check_report.py)
+# refuses NEG/CASE so.
+neg_refused() {
+    tool=$FB_ROOT/tests/$1 file=$NEG/$2 text=$3
+    [ -f "$file" ] || fail "no such case $file"
+    set +e; /usr/bin/python3 "$tool" "$file" >"$SCRATCH/out" 2>"$SCRATCH/err"; rc=$?; set -e
+    err=$(cat "$SCRATCH/err")
+    [ "$rc" -eq 1 ] || fail "$1 $2: exit $rc, expected 1 ($err)"
+    expect_eq "stderr lines of $1 $2" "$(wc -l <"$SCRATCH/err" | tr -d ' ')" 1
+    case "$err" in *"$text"*) ;; *) fail "$1 $2: '$err' lacks '$text'" ;; esac
+    neg_checked="$neg_checked $2 "
+    echo "ok (refused): $err"
+}
+# neg_schema CASE TEXT: the schema refuses it.
+neg_schema() { neg_refused validate_json.py "$@"; }
+# neg_invariant CASE TEXT: the schema accepts it (so that it is the
+# invariant that catches it), the invariants refuse it.
+neg_invariant() {
+    /usr/bin/python3 "$FB_ROOT/tests/validate_json.py" "$NEG/$1" \
+        || fail "$1 should pass the schema: it tests an invariant"
+    neg_refused check_report.py "$@"
+}
+# neg_both CASE TEXT: not strict JSON; both refuse it with the same words.
+neg_both() { neg_refused validate_json.py "$@"; neg_refused check_report.py "$@"; }
+# expect_all_refused [DIR...]: every *.json in each directory below NEG
+# (".", the default: NEG itself) was refused above, so that a case added
+# without its rule's words, or a good report among the broken, fails.
+expect_all_refused() {
+    [ $# -gt 0 ] || set -- .
+    for d in "$@"; do
+        for f in "$NEG/$d"/*.json; do
+            case $d in .) name=$(basename "$f") ;; *) name=$d/$(basename "$f") ;; esac
+            case "$neg_checked" in *" $name "*) ;; *) fail "$name is not checked" ;; esac
+        done
+    done
+}

@@ -1,4 +1,5 @@
-/* The statistics and readers behind `compare` and --expect. */
+/* The statistics and readers behind `compare` and --expect, and the report
+ * reader compare shares with `report` (reportload). */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 
 #include "compare.h"
 #include "expect.h"
+#include "reportload.h"
 #include "jsonread.h"
 #include "summary.h"
 
@@ -475,4 +477,58 @@ Test(compare_reports, interrupted_runs_and_bad_runs)
         cr_assert(strstr(err_text, bad[i].err) != NULL, "case %zu: %s", i, err_text);
         cr_assert_eq(strchr(err_text, '\n'), err_text + strlen(err_text) - 1, "one line: %s", err_text);
     }
+}
+
+/* reportload, the reader compare and `report` share, on the same texts. */
+static int load(struct fb_loaded_report *r, const char *text, char *err, size_t errlen)
+{
+    const char *path = write_temp(text, "load");
+    int rc = reportload_read(r, path, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+Test(reportload, v1_empty_repeats_runs_is_the_summary)
+{
+    /* An empty list of repeats is no repeats: the summary is the one run
+     * (report wrote before its runs array here). */
+    const char *empty = edit(v1_report, " \"tasks\": []}", " \"repeats\": {\"runs\": []},\n \"tasks\": []}");
+    struct fb_loaded_report r;
+    char err[256] = "";
+    cr_assert_eq(load(&r, empty, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(r.nruns, 1);
+    cr_assert_eq(r.runs[0].summary.wall_us, 4603500);
+    cr_assert_str_eq(r.runs[0].mode, "lock");
+    reportload_free(&r);
+    cr_assert_eq(run_compare(v1_report, empty, NULL), 0, "%s%s", err_text, out_text);
+}
+
+Test(reportload, what_compare_judges_by)
+{
+    struct fb_loaded_report r;
+    char err[256] = "";
+    cr_assert_eq(load(&r, v2_report, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(r.nruns, 2);
+    cr_assert_eq(r.nmodes, 2);
+    cr_assert_eq(r.runs[1].mode_index, 1);
+    cr_assert_eq(r.noutcomes, 4);
+    cr_assert_str_eq(r.outcomes[2], "error");
+    cr_assert(r.outcome_ok[0] && r.outcome_ok[1] && !r.outcome_ok[2] && !r.outcome_ok[3], "ok: from the vocabulary");
+    cr_assert(!r.interrupted && !r.runs[0].interrupted && !r.runs[1].interrupted);
+    reportload_free(&r);
+    const char *cur = edit(v2_report, "\n \"interrupted\": false}\n", "\n \"interrupted\": true}\n");
+    cr_assert_eq(load(&r, cur, err, sizeof(err)), 0, "%s", err);
+    cr_assert(r.interrupted && !r.runs[1].interrupted, "the report's mark, not a run's");
+    reportload_free(&r);
+    /* Refused with the words compare prints (one reader, one set of rules). */
+    cur = edit(v2_report, "\n \"interrupted\": false}\n", "\n \"interrupted\": \"no\"}\n");
+    cr_assert_eq(load(&r, cur, err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "interrupted: not true or false");
+    cur = edit(v2_report, "\"wall_us\": 4610000, ", "");
+    cr_assert_eq(load(&r, cur, err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "runs[1].summary.wall_us: missing");
+    cur = edit(v2_report, "{\"name\": \"cancelled\", \"ok\": false}", "{\"name\": \"cancelled\"}");
+    cr_assert_eq(load(&r, cur, err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "vocabulary.outcomes[3]: expected {\"name\": string, \"ok\": true or false}");
+    reportload_free(&r);
 }
