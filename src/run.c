@@ -814,6 +814,8 @@ int run_execute(struct fb_run *run, char *err, size_t errlen)
     procsample_stop(&env->procsample);
     if (env->totals.nfinished < env->totals.ntasks)
         cancel_unfinished(env);
+    if (env->store.ops->flush)
+        env->store.ops->flush(env->store.impl);
     env->totals.waited_for_slot = env->xfer.waited;
     env->totals.connections_peak = env->xfer.peak_connections;
     threads_stop();

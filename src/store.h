@@ -81,6 +81,10 @@ struct fb_store_ops {
     /* Withdraws owner's pending operation: no answer comes for it (1); or
      * 0 when there was none to withdraw: its answer is on its way. */
     int (*cancel)(void *s, struct fb_task *owner);
+    /* Optional: the run is over; sends what it has not sent (the last
+     * unlocks, whose answers no task waits for), answering no one. A store
+     * across the network needs it: a fleet's client exits without freeing. */
+    void (*flush)(void *s);
     void (*free)(void *s);
 };
 

@@ -200,6 +200,17 @@ expect_eq "fleet of 4, rsingleflight: shared" \
 expect_eq "fleet of 4 on Redis: one embedded redis-server for all" \
     "$(jqv "$SCRATCH/fleet-redis.json" '.config.store | test("^redis://127.0.0.1:[0-9]+/0$")')" true
 
+# lock and keylock on Redis lock the fleet, and each client's last unlock
+# goes out before it exits (they do not wait for an unlock's answer): no
+# lock is left in Redis to stall the others until its lease ends.
+start_redis
+fb --processes 3 --tasks 10 --mode lock,keylock --delay-ms 200 --store "$RURL" --quiet > "$SCRATCH/fleet-lock.json"
+validate "$SCRATCH/fleet-lock.json"
+expect_eq "fleet of 3, lock and keylock on Redis: the backend saw" \
+    "$(jqv "$SCRATCH/fleet-lock.json" '[.fleet.groups[].summary.server_requests] | join(",")')" "1,1"
+expect_eq "fleet of 3 on Redis: no lock left behind" \
+    "$( (rcli --scan --pattern 'fb:*:lock:global'; rcli --scan --pattern 'fb:*:lock:[0-9]*') | wc -l | tr -d ' ')" 0
+
 # The report checks refuse per-task lock records that break a rule: the
 # schema's, or check_report's (the run's lock counters are the tasks' sums).
 NEG=$FB_ROOT/tests/schema_negative/locks
