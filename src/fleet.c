@@ -92,8 +92,8 @@ static void child_main(const struct fb_config *cfg, const struct fb_target *shar
 
 /* ------------------------------------------------------------ aggregate */
 
-void fleet_sum(const struct fb_summary *runs, size_t n, uint32_t *durations, size_t ndurations,
-               int64_t server_requests, struct fb_summary *out)
+void fleet_sum(const struct fb_summary *runs, size_t n, struct fleet_durations *d, int64_t server_requests,
+               struct fb_summary *out)
 {
     struct fb_percentiles p;
 
@@ -125,11 +125,28 @@ void fleet_sum(const struct fb_summary *runs, size_t n, uint32_t *durations, siz
         }
     }
     out->server_requests = server_requests;
-    summary_set_latency(out, 0, stats_percentiles(durations, ndurations, &p) == 0 ? &p : NULL);
-    summary_set_latency(out, 1, NULL);
+    summary_set_latency(out, 0, stats_percentiles(d->all, d->nall, &p) == 0 ? &p : NULL);
+    summary_set_latency(out, 1,
+                        d->nwaiters == (size_t)out->waiters && stats_percentiles(d->waiters, d->nwaiters, &p) == 0
+                            ? &p
+                            : NULL);
 }
 
-int fleet_durations(const cJSON *run, uint32_t **v, size_t *n, size_t *cap)
+static int push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        uint32_t *nv = realloc(*v, c * sizeof(**v));
+        if (nv == NULL)
+            return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return 0;
+}
+
+int fleet_durations(const cJSON *run, struct fleet_durations *d)
 {
     const cJSON *t;
 
@@ -141,17 +158,20 @@ int fleet_durations(const cJSON *run, uint32_t **v, size_t *n, size_t *cap)
         int cancelled = cJSON_IsString(o) && strcmp(o->valuestring, "cancelled") == 0;
         if ((cJSON_GetArraySize(spans) == 0 && cancelled) || !(e >= s))
             continue; /* had not arrived: cut by an interrupt */
-        if (*n == *cap) {
-            size_t c = *cap ? *cap * 2 : 1024;
-            uint32_t *nv = realloc(*v, c * sizeof(**v));
-            if (nv == NULL)
-                return -1;
-            *v = nv;
-            *cap = c;
-        }
-        (*v)[(*n)++] = (uint32_t)(e - s);
+        if (push(&d->all, &d->nall, &d->capall, (uint32_t)(e - s)) < 0)
+            return -1;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "waiter"))
+            && push(&d->waiters, &d->nwaiters, &d->capwaiters, (uint32_t)(e - s)) < 0)
+            return -1;
     }
     return 0;
+}
+
+void fleet_durations_free(struct fleet_durations *d)
+{
+    free(d->all);
+    free(d->waiters);
+    memset(d, 0, sizeof(*d));
 }
 
 cJSON *fleet_group_json(const char *mode, uint32_t repeat, const uint32_t *clients, const struct fb_summary *per,
@@ -402,15 +422,16 @@ int fleet_run(const struct fb_config *cfg, FILE *json, unsigned fetch_cap, uint6
                 continue;
             }
             struct fb_summary *per = calloc(r->n ? r->n : 1, sizeof(*per));
-            uint32_t clients[CONFIG_MAX_PROCESSES], lost[CONFIG_MAX_PROCESSES], *dur = NULL;
+            uint32_t clients[CONFIG_MAX_PROCESSES], lost[CONFIG_MAX_PROCESSES];
+            struct fleet_durations dur = {0};
             int intr[CONFIG_MAX_PROCESSES];
-            size_t n = 0, nlost = 0, ndur = 0, capdur = 0;
+            size_t n = 0, nlost = 0;
             for (uint32_t p = 0; p < r->n && per; p++) {
                 cJSON *run = r->text[p] ? cJSON_Parse(r->text[p]) : NULL;
                 char err[256];
                 if (run == NULL || summary_from_json(cJSON_GetObjectItemCaseSensitive(run, "summary"), &per[n], err,
                                                      sizeof(err)) < 0
-                    || fleet_durations(run, &dur, &ndur, &capdur) < 0) {
+                    || fleet_durations(run, &dur) < 0) {
                     if (r->text[p] != NULL)
                         fprintf(stderr, "fetchbench: client %" PRIu32 "'s run cannot be read back\n", p);
                     free(r->text[p]);
@@ -425,11 +446,11 @@ int fleet_run(const struct fb_config *cfg, FILE *json, unsigned fetch_cap, uint6
                 cJSON_Delete(run);
             }
             struct fb_summary agg;
-            fleet_sum(per ? per : &agg, per ? n : 0, dur, ndur, ss.valid ? (int64_t)ss.requests : -1, &agg);
+            fleet_sum(per ? per : &agg, per ? n : 0, &dur, ss.valid ? (int64_t)ss.requests : -1, &agg);
             cJSON *g = per ? fleet_group_json(cfg->modes[m]->name, repeat, clients, per, intr, n, lost, nlost, &agg)
                            : NULL;
             free(per);
-            free(dur);
+            fleet_durations_free(&dur);
             if (g == NULL) {
                 round_free(r);
                 fputs("fetchbench: out of memory\n", stderr);

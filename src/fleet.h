@@ -33,16 +33,26 @@ struct fb_fleet_result {
 int fleet_run(const struct fb_config *cfg, FILE *json, unsigned fetch_cap, uint64_t fd_limit,
               struct fb_mode_runs *modes, struct fb_fleet_result *res);
 
+/* Task durations gathered from runs' task lists: every arrived task's, and
+ * the waiters' (tasks that say "waiter"). */
+struct fleet_durations {
+    uint32_t *all, *waiters;
+    size_t nall, nwaiters, capall, capwaiters;
+};
+
 /* A round's aggregate over its clients' run summaries (docs/report-v2.md,
  * "fleet"): counts summed, wall and peaks the largest, latency from the
- * durations of every client's arrived tasks (reordered), the waiters'
- * latency unknown; server_requests as given (-1: unknown). */
-void fleet_sum(const struct fb_summary *runs, size_t n, uint32_t *durations, size_t ndurations,
-               int64_t server_requests, struct fb_summary *out);
+ * durations of every client's arrived tasks and the waiters' (reordered:
+ * the waiters' only when the tasks named as many waiters as the summaries
+ * count, else unknown, as for reports older than the flag);
+ * server_requests as given (-1: unknown). */
+void fleet_sum(const struct fb_summary *runs, size_t n, struct fleet_durations *d, int64_t server_requests,
+               struct fb_summary *out);
 
 /* Appends the durations (end_us - start_us) of a run object's tasks that
- * arrived (all but those cancelled with no span) to *v; -1 out of memory. */
-int fleet_durations(const struct cJSON *run, uint32_t **v, size_t *n, size_t *cap);
+ * arrived (all but those cancelled with no span) to d; -1 out of memory. */
+int fleet_durations(const struct cJSON *run, struct fleet_durations *d);
+void fleet_durations_free(struct fleet_durations *d);
 
 /* One round's "fleet.groups" entry; per[i] is client clients[i]'s run
  * summary and interrupted flag. NULL out of memory. */

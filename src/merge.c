@@ -182,9 +182,10 @@ static void lost_of(const cJSON *doc, const char *mode, uint32_t repeat, uint32_
 static int merge_group(struct input *in, size_t nin, const char *mode, uint32_t repeat, cJSON *runs, cJSON *groups,
                        struct fb_summary *agg)
 {
-    size_t cap = 16, n = 0, nlost = 0, ndur = 0, capdur = 0;
+    size_t cap = 16, n = 0, nlost = 0;
+    struct fleet_durations dur = {0};
     struct fb_summary *per = malloc(cap * sizeof(*per));
-    uint32_t *clients = malloc(cap * sizeof(*clients)), *dur = NULL, lost[1024];
+    uint32_t *clients = malloc(cap * sizeof(*clients)), lost[1024];
     int *intr = malloc(cap * sizeof(*intr));
     int64_t server = 0;
     int rc = 0;
@@ -242,7 +243,7 @@ static int merge_group(struct input *in, size_t nin, const char *mode, uint32_t 
                 rc = -1;
                 break;
             }
-            if (fleet_durations(run, &dur, &ndur, &capdur) < 0) {
+            if (fleet_durations(run, &dur) < 0) {
                 cJSON_Delete(run);
                 rc = -1;
                 break;
@@ -258,7 +259,7 @@ static int merge_group(struct input *in, size_t nin, const char *mode, uint32_t 
             server = sc < 0 || server < 0 ? -1 : server + sc;
     }
     if (rc == 0 && per && clients && intr) {
-        fleet_sum(per, n, dur, ndur, n ? server : -1, agg);
+        fleet_sum(per, n, &dur, n ? server : -1, agg);
         cJSON *g = fleet_group_json(mode, repeat, clients, per, intr, n, lost, nlost, agg);
         if (g)
             cJSON_AddItemToArray(groups, g);
@@ -270,7 +271,7 @@ static int merge_group(struct input *in, size_t nin, const char *mode, uint32_t 
     free(per);
     free(clients);
     free(intr);
-    free(dur);
+    fleet_durations_free(&dur);
     return rc;
 }
 

@@ -539,6 +539,8 @@ static int write_task(const struct fb_task_view *v, const struct quoted *states,
     p = jw_put_u32(p, v->end_us);
     p = PUT(p, ",\"wait_us\":");
     p = jw_put_u32(p, (uint32_t)v->wait_us); /* within the task's duration: 32 bits */
+    if (v->waiter) /* summary.waiters counts these: readers need not guess from spans */
+        p = PUT(p, ",\"waiter\":true");
     if (v->waited_on.kind != LINK_NONE) {
         p = PUT(p, ",\"waited_on\":{\"task\":");
         p = jw_put_u32(p, v->waited_on.task);

@@ -928,6 +928,7 @@ int run_task_view(struct fb_run *run, uint32_t i, struct fb_task_view *v)
     for (int k = 0; k < v->nspans; k++)
         if (strategy_state(env->strategy, v->spans[k].state)->flags & STATE_WAIT)
             v->wait_us += v->spans[k].end_us - v->spans[k].start_us;
+    v->waiter = (t->flags & TASK_WAITED) != 0;
     memset(&v->waited_on, 0, sizeof(v->waited_on));
     if (env->links && env->links[i].kind != LINK_NONE) {
         v->waited_on.task = env->links[i].task;

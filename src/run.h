@@ -64,6 +64,7 @@ struct fb_task_view {
     const struct fb_span *spans;            /* valid until the next view */
     int nspans;
     uint64_t wait_us;           /* time in its spans of wait states */
+    int waiter;                 /* it waited for another task or a poll */
     struct fb_link_view {
         uint32_t task, at_us;   /* the task it waited on; when that one let it go */
         uint8_t kind;           /* enum fb_link_kind; LINK_NONE: no link */

@@ -267,6 +267,7 @@ class V2:
         self.refs = {}          # client -> (keys, arrivals) of its first run
         self.run_ids = []       # (mode, repeat, client) of each run read
         self.run_lat = []       # each run's durations of arrived tasks
+        self.run_wlat = []      # each run's durations of the tasks that say waiter
 
     # -- one run --------------------------------------------------------
     def run(self, ri, run):
@@ -387,6 +388,9 @@ class V2:
         # waiters for sure (a positive wait for others) and perhaps (any such
         # span: one of 0 µs may still have been a wait resumed within the µs)
         waiters_sure, waiters_maybe = [], 0
+        # the tasks that say so ("waiter": true), and the first sure waiter
+        # that does not: written by every report since the flag came
+        flagged, unflagged = [], None
         others_wait = self.others_wait
         # (task, waited_on) of each linked task, and each task's extent and
         # lock_held starts: a link may name a later task, so checked after
@@ -517,6 +521,13 @@ class V2:
             if sure:
                 waiters_sure.append(end - start)
             waiters_maybe += maybe
+            if t.get("waiter"):
+                if not maybe:
+                    raise Violation(f"{who}: task {i} says waiter, but entered no wait for "
+                                    "another task")
+                flagged.append(end - start)
+            elif sure and unflagged is None:
+                unflagged = i
         self._links(who, linked, spans_of)
         self._locks(who, s, locks)
         n = len(tasks)
@@ -529,7 +540,8 @@ class V2:
         self._keys(who, run, s, key_tasks)
         self._latency(who, s, latencies)
         self.run_lat.append(latencies)
-        self._waiters(who, s, waiters_sure, waiters_maybe)
+        self.run_wlat.append(flagged)
+        self._waiters(who, s, waiters_sure, waiters_maybe, flagged, unflagged)
         self._waits(who, s, waits)
 
     def _outcomes(self, who, s, outcomes, n):
@@ -613,8 +625,21 @@ class V2:
                             "tasks arrived")
         _same_percentiles(f"{who}: summary.latency_us", lat, latencies, "the tasks'")
 
-    def _waiters(self, who, s, sure, maybe):
+    def _waiters(self, who, s, sure, maybe, flagged, unflagged):
         n = s["waiters"]
+        if flagged:
+            # the tasks say which they are: exact, no guessing from spans
+            if unflagged is not None:
+                raise Violation(f"{who}: task {unflagged} waited for another task, but does "
+                                "not say waiter")
+            if len(flagged) != n:
+                raise Violation(f"{who}: summary.waiters is {n}, but {len(flagged)} tasks say "
+                                "waiter")
+            if s["waiter_latency_us"] is None:
+                raise Violation(f"{who}: summary.waiter_latency_us is None, with {n} waiters")
+            _same_percentiles(f"{who}: summary.waiter_latency_us", s["waiter_latency_us"],
+                              flagged, "the waiters'")
+            return
         if not len(sure) <= n <= maybe:
             raise Violation(f"{who}: summary.waiters is {n}, but {len(sure)} tasks waited for "
                             f"another task (and {maybe} entered such a wait)")
@@ -769,6 +794,19 @@ class V2:
                     raise Violation(f"{who}: summary.{f} is {agg[f]}, but its slowest run gives {want_v}")
             durations = [d for i in runs for d in self.run_lat[i]]
             self._latency(f"{who}", agg, durations)
+            # the waiters' latency: from the tasks that say waiter, when
+            # they are as many as the runs count (reports before the flag:
+            # unknown, null)
+            waited = [d for i in runs for d in self.run_wlat[i]]
+            wl = agg["waiter_latency_us"]
+            if len(waited) == agg["waiters"] and waited:
+                if wl is None:
+                    raise Violation(f"{who}: summary.waiter_latency_us is None, but its runs' "
+                                    f"{len(waited)} waiters say waiter")
+                _same_percentiles(f"{who}: summary.waiter_latency_us", wl, waited, "the waiters'")
+            elif wl is not None:
+                raise Violation(f"{who}: summary.waiter_latency_us is {wl}, but its runs' tasks "
+                                f"name {len(waited)} of {agg['waiters']} waiters")
             if g["interrupted"] != any(self.runs[i][2] for i in runs):
                 raise Violation(f"{who}: interrupted is {g['interrupted']}, but its runs say otherwise")
         if ri != len(self.runs):

@@ -17,6 +17,13 @@ expect_eq "every task names its run's client" \
 expect_eq "lock: the server saw one per process" "$(jqv "$SCRATCH/f.json" '.fleet.groups[0].summary.server_requests')" 4
 expect_eq "lock: the fleet's upstream requests" "$(jqv "$SCRATCH/f.json" '.fleet.groups[0].summary.upstream_requests')" 4
 expect_eq "lock: per client" "$(jqv "$SCRATCH/f.json" '[.fleet.groups[0].per_client[].upstream_requests] | join(",")')" "1,1,1,1"
+# The waiters' latency over the fleet, from the tasks that say waiter.
+expect_eq "lock: the fleet's waiters" "$(jqv "$SCRATCH/f.json" '.fleet.groups[0].summary.waiters')" 76
+expect_eq "lock: the fleet's slowest waiter is its clients' slowest" \
+    "$(jqv "$SCRATCH/f.json" '.fleet.groups[0].summary.waiter_latency_us.max')" \
+    "$(jqv "$SCRATCH/f.json" '[.runs[] | select(.mode == "lock") | .summary.waiter_latency_us.max] | max')"
+expect_eq "nolock: no waiters, no waiters' latency" \
+    "$(jqv "$SCRATCH/f.json" '[.fleet.groups[1].summary | .waiters, .waiter_latency_us] | join(",")')" "0,"
 expect_eq "nolock: the server saw every task" "$(jqv "$SCRATCH/f.json" '.fleet.groups[1].summary.server_requests')" 80
 expect_eq "nolock: upstream" "$(jqv "$SCRATCH/f.json" '.fleet.groups[1].summary.upstream_requests')" 80
 expect_eq "the fleet's tasks" "$(jqv "$SCRATCH/f.json" '[.fleet.groups[].summary.tasks] | join(",")')" "80,80"

@@ -193,6 +193,11 @@ edit("waiter-latency-without-waiters", "lock-nolock", lambda d: setitem(
     run(d, 1)["summary"], "waiter_latency_us", run(d, 0)["summary"]["waiter_latency_us"]))
 edit("waiter-latency-p50", "lock-nolock", lambda d: setitem(
     run(d, 0)["summary"]["waiter_latency_us"], "p50", 100640))
+edit("waiter-flag-missing", "lock-nolock", lambda d: setitem(task(d, 0, 1), "waiter", True))
+edit("waiter-flag-without-wait", "lock-nolock", lambda d: [setitem(task(d, 0, j), "waiter", True)
+                                                           for j in (1, 3)] + [setitem(task(d, 1, 0), "waiter", True)])
+edit("waiter-flags-miscounted", "lock-nolock", lambda d: [setitem(task(d, 0, j), "waiter", True)
+                                                          for j in (0, 1, 3)])
 edit("faults-unknown-key", "lock-nolock", lambda d: setitem(run(d, 0)["server"]["faults"], "slow", 0))
 edit("params-missing", "lock-nolock", lambda d: d["config"].pop("params"))
 edit("wait-state-unknown", "lock-nolock", lambda d: setitem(run(d, 0)["summary"]["wait_us"], "cache_check", 0))
