@@ -84,6 +84,9 @@ struct rop {
                                  * first) or s->failed */
     struct event *recheck;      /* lock waiters: armed for a lock's first only */
     struct rwatch *watch;       /* a watch's check: its watchers (NULL: gone) */
+    struct fb_task **joined;    /* a try: the tries of the same lock that came
+                                 * while it was out, answered by its reply */
+    uint32_t njoined, capjoined;
     uint64_t token;
     uint32_t lock;              /* key, or STORE_LOCK_GLOBAL */
     uint32_t key;               /* a read's */
@@ -119,6 +122,7 @@ struct rstore {
     struct event *flush, *watchdog;
     struct rop *waiting, *waiting_tail, *failed;
     struct rwatch *watches;     /* locks watched here, one each */
+    struct rop *trying;         /* tries out, one per lock */
     fb_store_answer_fn *answer;
     void *ctx;
     const uint64_t *t0_us;
@@ -263,6 +267,7 @@ static void rop_free(struct rop *o)
 {
     if (o->recheck)
         event_free(o->recheck);
+    free(o->joined);
     free(o);
 }
 
@@ -907,45 +912,6 @@ static int redis_cancel(void *impl, struct fb_task *owner)
 
 /* ------------------------------------------------------------ try, watch */
 
-/* One SET NX, never queued: rsingleflight's leader election. */
-static void on_try(redisAsyncContext *c, void *rep, void *priv)
-{
-    struct rop *o = priv;
-    struct rstore *s = o->s;
-    redisReply *r = rep;
-
-    answered(s, o);
-    int got = r && r->type == REDIS_REPLY_STATUS;
-    if (s->closing || o->owner == NULL || o->owner->outcome != OUTCOME_PENDING) {
-        if (got && !s->closing)
-            release_orphan(s, o); /* nobody to hold it */
-    } else {
-        answer_status(o, got ? STORE_OK : r && r->type == REDIS_REPLY_NIL ? STORE_BUSY : STORE_ERROR,
-                      got ? STORE_HOW_AT_ONCE : STORE_HOW_NONE);
-    }
-    rop_free(o);
-}
-
-static int redis_try_lock(void *impl, uint32_t lock, uint64_t token, struct fb_task *owner,
-                          struct fb_store_reply *now)
-{
-    struct rstore *s = impl;
-    struct rop *o = rop_new(s, owner, STORE_LOCK);
-    char k[200], tok[64], px[24];
-    if (o == NULL)
-        return oom_now(now, STORE_LOCK);
-    o->lock = lock;
-    o->token = token;
-    o->attempts = 1;
-    key_name(s, k, sizeof(k), "lock", lock);
-    token_str(s, token, tok, sizeof(tok));
-    snprintf(px, sizeof(px), "%" PRIu32, s->lease_ms);
-    const char *argv[] = {"SET", k, tok, "NX", "PX", px};
-    if (send_argv(s, on_try, o, 6, argv, NULL) < 0)
-        fail_later(s, o);
-    return 0;
-}
-
 /* The tasks of this process watching one lock: one check (EXISTS) and one
  * re-check timer for them all, and the release's message answers every one
  * of them at once, with no command: each then reads the entry, so n
@@ -1102,6 +1068,91 @@ static int watch_cancel(struct rstore *s, struct fb_task *owner)
                 watch_free(s, w);
             return 1;
         }
+    return 0;
+}
+
+/* A try is one SET NX, never queued: rsingleflight's leader election. The
+ * tries of one lock in this process while one is out join it instead of
+ * sending their own: at most one of them could get the lock, and the one
+ * out is the first, so its reply answers them all (the others busy, or all
+ * failed). A burst of n misses costs one SET per process, not n. */
+static void on_try(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rop *o = priv;
+    struct rstore *s = o->s;
+    redisReply *r = rep;
+
+    answered(s, o);
+    list_del(&s->trying, o);
+    int got = r && r->type == REDIS_REPLY_STATUS;
+    uint8_t others = got || (r && r->type == REDIS_REPLY_NIL) ? STORE_BUSY : STORE_ERROR;
+    if (s->closing || o->owner == NULL || o->owner->outcome != OUTCOME_PENDING) {
+        if (got && !s->closing)
+            release_orphan(s, o); /* nobody to hold it */
+    } else {
+        answer_status(o, got ? STORE_OK : others, got ? STORE_HOW_AT_ONCE : STORE_HOW_NONE);
+    }
+    for (uint32_t i = 0; i < o->njoined; i++) {
+        struct fb_store_reply a = {.op = STORE_LOCK, .status = others, .attempts = 1};
+        reply_to(s, o->joined[i], &a);
+    }
+    rop_free(o);
+}
+
+/* Joins the try of lock out now, if any: 1 joined, 0 none out, -1 out of
+ * memory. */
+static int try_join(struct rstore *s, uint32_t lock, struct fb_task *owner)
+{
+    struct rop *o = s->trying;
+    while (o && o->lock != lock)
+        o = o->next;
+    if (o == NULL)
+        return 0;
+    if (o->njoined == o->capjoined) {
+        uint32_t cap = o->capjoined ? o->capjoined * 2 : 8;
+        struct fb_task **joined = realloc(o->joined, cap * sizeof(*joined));
+        if (joined == NULL)
+            return -1;
+        o->joined = joined;
+        o->capjoined = cap;
+    }
+    o->joined[o->njoined++] = owner;
+    return 1;
+}
+
+static int redis_try_lock(void *impl, uint32_t lock, uint64_t token, struct fb_task *owner,
+                          struct fb_store_reply *now)
+{
+    struct rstore *s = impl;
+    struct rwatch *w = watch_find(s, lock);
+    if (w && w->check == NULL) {
+        /* Watched here, checked busy, no release heard since: busy, with
+         * no command (the one exception to answering later: the watch that
+         * follows joins the others at once). */
+        memset(now, 0, sizeof(*now));
+        now->op = STORE_LOCK;
+        now->status = STORE_BUSY;
+        now->attempts = 1;
+        return 1;
+    }
+    int joined = try_join(s, lock, owner);
+    if (joined)
+        return joined > 0 ? 0 : oom_now(now, STORE_LOCK);
+    struct rop *o = rop_new(s, owner, STORE_LOCK);
+    char k[200], tok[64], px[24];
+    if (o == NULL)
+        return oom_now(now, STORE_LOCK);
+    o->lock = lock;
+    o->token = token;
+    o->attempts = 1;
+    key_name(s, k, sizeof(k), "lock", lock);
+    token_str(s, token, tok, sizeof(tok));
+    snprintf(px, sizeof(px), "%" PRIu32, s->lease_ms);
+    const char *argv[] = {"SET", k, tok, "NX", "PX", px};
+    if (send_argv(s, on_try, o, 6, argv, NULL) < 0)
+        fail_later(s, o);
+    else
+        list_add(&s->trying, o);
     return 0;
 }
 
