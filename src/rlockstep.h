@@ -6,7 +6,8 @@
 /* The step rlock and rsingleflight share: check the cache; on a miss take
  * the key's lock in the store (Redis: SET NX PX --lease-ms, waiters woken
  * by the holder's release or a jittered re-check), check again, fetch on a
- * miss, store, unlock; wait for the unlock's answer to learn whether the
+ * miss, store, unlock (rsingleflight's waiters instead try the lock once,
+ * watch it when busy, and read the result when it is released); wait for the unlock's answer to learn whether the
  * lease ran out under us. A store that fails is gone around: a failed get
  * is a miss, a failed lock fetches without the lock (the cache is an
  * optimisation; its outage must not fail the requests it speeds up). */

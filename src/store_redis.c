@@ -1159,7 +1159,8 @@ static int redis_try_lock(void *impl, uint32_t lock, uint64_t token, struct fb_t
 /* ------------------------------------------------------------ connections */
 
 /* A release was published on prefix + "ch:<lock>": that lock's first
- * waiter here tries again now (or as soon as its try out is answered).
+ * waiter here tries again now (or as soon as its try out is answered), and
+ * every watcher of it here is answered.
  * Every process of the run hears every release (one pattern subscription,
  * no bookkeeping per key). */
 static void on_message(redisAsyncContext *c, void *rep, void *priv)
