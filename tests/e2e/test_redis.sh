@@ -165,6 +165,29 @@ expect_eq "taker: waited past the lease" "$(jqv "$SCRATCH/taker.json" '.runs[0].
 expect_eq "taker: the task that took over says it re-checked" \
     "$(jqv "$SCRATCH/taker.json" '[.runs[0].tasks[] | select(.outcome == "fetched") | .lock.woken_by] | join(",")')" recheck
 expect_eq "backend: the holder's request and one more" "$(( $(stats) - before ))" 2
+# The same for rsingleflight: its watchers re-check past the lease, find
+# nothing stored, try the lock again; one leads, the others share.
+before=$(stats)
+fb --run-id rsfholder-$$ --mode rsingleflight --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+    --url "${base}delay/3000/url/{key}" > /dev/null 2>&1 &
+holder=$!
+i=0
+until lock=$(rcli --scan --pattern "fb:rsfholder-$$:*:lock:*") && [ -n "$lock" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "the rsingleflight holder never took the lock"; sleep 0.05
+done
+token=$(rcli GET "$lock")
+fb --run-id rsfholder-$$ --mode rsingleflight --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+    --url "${base}delay/100/url/{key}" > "$SCRATCH/rsf-taker.json" &
+taker=$!
+sleep 0.3
+kill -9 "${token%%:*}"
+wait "$holder" 2>/dev/null || true
+wait "$taker" || fail "the rsingleflight taker failed"
+validate "$SCRATCH/rsf-taker.json"
+expect_eq "rsingleflight taker: outcomes" "$(outcomes "$SCRATCH/rsf-taker.json")" "fetched=1,shared=4"
+expect_eq "rsingleflight taker: tried again after the watch" \
+    "$(jqv "$SCRATCH/rsf-taker.json" '[.runs[0].tasks[] | select(.outcome == "fetched") | .lock.attempts >= 2] | all')" true
+expect_eq "rsingleflight backend: the holder's request and one more" "$(( $(stats) - before ))" 2
 
 # 6. Redis killed mid-run: every task still ends with an outcome.
 fb --mode rlock --tasks 60 --keys 6 --rate 60 --delay-ms 100 --store "$RURL" --quiet \
