@@ -17,7 +17,10 @@ const char *const rlockstep_counters[RL_NCOUNTERS] = {
 
 const struct fb_outcome_def rlockstep_outcomes[1] = {{"shared_remote_error", 0}};
 
-enum { AWAIT_GET, AWAIT_LOCK, AWAIT_RECHECK, AWAIT_FETCH, AWAIT_SET, AWAIT_UNLOCK, AWAIT_FETCH_UNLOCKED };
+enum {
+    AWAIT_GET, AWAIT_LOCK, AWAIT_RECHECK, AWAIT_FETCH, AWAIT_SET, AWAIT_UNLOCK, AWAIT_FETCH_UNLOCKED,
+    AWAIT_TRY, AWAIT_WATCH, AWAIT_RESULT, /* rsingleflight's */
+};
 
 /* How long an error stays: see STORE_ERROR_TTL_MS. */
 static int is_error_entry(const struct fb_store_reply *r)
@@ -30,7 +33,8 @@ int rlockstep_setup(struct fb_env *env, struct rlock_state *s, const char *name,
     uint32_t n = env_ntasks(env) ? env_ntasks(env) : 1;
     s->outcome = calloc(n, sizeof(*s->outcome));
     s->error = calloc(n, sizeof(*s->error));
-    if (s->outcome == NULL || s->error == NULL) {
+    s->woken = s->share ? calloc(n, sizeof(*s->woken)) : NULL;
+    if (s->outcome == NULL || s->error == NULL || (s->share && s->woken == NULL)) {
         rlockstep_teardown(s);
         snprintf(err, errlen, "%s: out of memory for %u tasks", name, n);
         return -1;
@@ -42,8 +46,10 @@ void rlockstep_teardown(struct rlock_state *s)
 {
     free(s->outcome);
     free(s->error);
+    free(s->woken);
     s->outcome = NULL;
     s->error = NULL;
+    s->woken = NULL;
 }
 
 /* The lock's answer, counted for the run and recorded for t alike (the
@@ -69,6 +75,36 @@ static void count_lock(struct fb_env *env, struct fb_task *t, const struct fb_st
     else if (woken == LOCK_WOKEN_RECHECK)
         env_count(env, RL_RECHECKED, 1);
     task_lock_got(env, t, attempts, woken);
+}
+
+/* The run counter that sums the records woken_by w; RL_NCOUNTERS: none. */
+static unsigned woken_counter(enum fb_lock_woken w)
+{
+    return w == LOCK_WOKEN_NOTIFICATION ? RL_NOTIFIED
+           : w == LOCK_WOKEN_RECHECK    ? RL_RECHECKED
+           : w == LOCK_WOKEN_STORE_ERROR ? RL_STORE_ERRORS
+                                         : RL_NCOUNTERS;
+}
+
+/* rsingleflight: one try of the lock ended a wait of t's (the try itself,
+ * or the watch that followed it when the lock was busy). The record adds
+ * the try and says how its latest wait ended: a task whose watch found
+ * nothing to take (a leader gone) tries again, and its record is rewritten,
+ * so the run's count moves with it and stays the sum of the records. */
+static void record_try(struct fb_env *env, struct rlock_state *s, struct fb_task *t, enum fb_lock_woken woken)
+{
+    uint32_t me = task_id(env, t);
+    enum fb_lock_woken was = (enum fb_lock_woken)s->woken[me];
+
+    env_count(env, RL_ATTEMPTS, 1);
+    if (woken != was) {
+        if (woken_counter(was) != RL_NCOUNTERS)
+            env_count(env, woken_counter(was), UINT64_MAX); /* minus one, modulo 2^64 */
+        if (woken_counter(woken) != RL_NCOUNTERS)
+            env_count(env, woken_counter(woken), 1);
+        s->woken[me] = (uint8_t)woken;
+    }
+    task_lock_got(env, t, 1, woken);
 }
 
 static void count_lease_lost(struct fb_env *env, struct fb_task *t)
@@ -144,6 +180,48 @@ static void store_error(struct fb_env *env, struct fb_task *t, const struct fb_f
     (void)task_set(env, t, &e, &r);
 }
 
+/* rsingleflight: t missed (or its watch found nothing to take): it tries
+ * the lock once; got, it leads (checks the cache under the lock, fetches,
+ * stores the result or the error, unlocks); busy, it watches the lock and,
+ * when it is released, reads the leader's result. Waiters thus take the
+ * result together, a GET each, instead of the lock in turn. */
+static void try_to_lead(struct fb_env *env, struct rlock_state *s, struct fb_task *t)
+{
+    struct fb_store_reply r;
+
+    task_enter(env, t, STATE_LOCK_WAIT);
+    t->pc = AWAIT_TRY;
+    if (!task_try_lock(env, t, task_key(env, t), &r))
+        return;
+    struct fb_event ev = {.why = WAKE_STORE, .store = &r};
+    rlockstep_step(env, s, t, &ev);
+}
+
+/* The watch's answer (reply), a released lock: read what the leader left. */
+static void read_result(struct fb_env *env, struct rlock_state *s, struct fb_task *t, const struct fb_store_reply *reply,
+                        int later)
+{
+    struct fb_store_reply r;
+    enum fb_lock_woken woken = LOCK_WOKEN_STORE_ERROR;
+
+    if (reply->status == STORE_OK)
+        woken = reply->how == STORE_HOW_NOTIFIED || (reply->how == STORE_HOW_NONE && later) ? LOCK_WOKEN_NOTIFICATION
+                                                                                          : LOCK_WOKEN_RECHECK;
+    record_try(env, s, t, woken);
+    if (reply->status != STORE_OK) {
+        t->pc = AWAIT_FETCH_UNLOCKED; /* the store is gone: fetch without it */
+        task_fetch(env, t);
+        return;
+    }
+    s->outcome[task_id(env, t)] = 1; /* waited: what it takes now is shared */
+    task_enter(env, t, STATE_CACHE_CHECK);
+    t->pc = AWAIT_RESULT;
+    if (!task_get(env, t, &r))
+        return;
+    struct fb_event ev = {.why = WAKE_STORE, .store = &r};
+    rlockstep_step(env, s, t, &ev);
+}
+
 void rlockstep_step(struct fb_env *env, struct rlock_state *s, struct fb_task *t, const struct fb_event *ev)
 {
     struct fb_store_reply r;
@@ -162,6 +240,10 @@ void rlockstep_step(struct fb_env *env, struct rlock_state *s, struct fb_task *t
             take_entry(env, s, t, reply, 0, 0);
             return;
         }
+        if (s->share) {
+            try_to_lead(env, s, t);
+            return;
+        }
         task_enter(env, t, STATE_LOCK_WAIT);
         t->pc = AWAIT_LOCK;
         if (!task_lock(env, t, task_key(env, t), &r))
@@ -178,6 +260,7 @@ void rlockstep_step(struct fb_env *env, struct rlock_state *s, struct fb_task *t
         }
         /* Waited: another task held it (a queue hand-off in one process). */
         s->outcome[me] = ev->why == WAKE_STORE && reply->how != STORE_HOW_AT_ONCE;
+    check_held:
         task_hold(env, t, STATE_LOCK_HELD);
         task_enter(env, t, STATE_CACHE_CHECK);
         t->pc = AWAIT_RECHECK;
@@ -213,6 +296,35 @@ void rlockstep_step(struct fb_env *env, struct rlock_state *s, struct fb_task *t
         /* Held until the store said it was let go. */
         task_hold(env, t, STATE_NONE);
         task_finish(env, t, s->outcome[me], s->error[me]);
+        return;
+    case AWAIT_TRY:
+        if (reply->status == STORE_BUSY) {
+            t->pc = AWAIT_WATCH;
+            if (!task_watch(env, t, task_key(env, t), &r))
+                return;
+            read_result(env, s, t, &r, 0);
+            return;
+        }
+        if (reply->status != STORE_OK) {
+            record_try(env, s, t, LOCK_WOKEN_STORE_ERROR);
+            t->pc = AWAIT_FETCH_UNLOCKED;
+            task_fetch(env, t);
+            return;
+        }
+        /* After a watch, the lock is the leader's that its release left
+         * free: the record keeps how that wait ended. */
+        record_try(env, s, t, s->woken[me] ? (enum fb_lock_woken)s->woken[me] : LOCK_WOKEN_AT_ONCE);
+        goto check_held;
+    case AWAIT_WATCH:
+        read_result(env, s, t, reply, ev->why == WAKE_STORE && reply == ev->store);
+        return;
+    case AWAIT_RESULT:
+        if (store_fresh(env, reply)) {
+            take_entry(env, s, t, reply, 1, 0);
+            return;
+        }
+        /* Nothing there: the leader died, or its store failed. */
+        try_to_lead(env, s, t);
         return;
     case AWAIT_FETCH_UNLOCKED:
         if (!ev->fetch->ok) {

@@ -6,7 +6,8 @@
 /* The step rlock and rsingleflight share: check the cache; on a miss take
  * the key's lock in the store (Redis: SET NX PX --lease-ms, waiters woken
  * by the holder's release or a jittered re-check), check again, fetch on a
- * miss, store, unlock; wait for the unlock's answer to learn whether the
+ * miss, store, unlock (rsingleflight's waiters instead try the lock once,
+ * watch it when busy, and read the result when it is released); wait for the unlock's answer to learn whether the
  * lease ran out under us. A store that fails is gone around: a failed get
  * is a miss, a failed lock fetches without the lock (the cache is an
  * optimisation; its outage must not fail the requests it speeds up). */
@@ -22,8 +23,15 @@ extern const struct fb_outcome_def rlockstep_outcomes[1];
 struct rlock_state {
     uint8_t *outcome;           /* [tasks]: the outcome to finish with after the unlock */
     uint32_t *error;            /* [tasks]: its error */
+    uint8_t *woken;             /* rsingleflight, [tasks]: what its lock record says (enum fb_lock_woken) */
     int share;                  /* rsingleflight: waiters take the leader's result, errors included */
 };
+
+/* The store's try and watch, for t (as task_lock; defined by the run):
+ * one try that never queues (STORE_OK held, or STORE_BUSY), and a wait for
+ * the lock's release that does not take it (STORE_OK: free now). */
+int task_try_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
+int task_watch(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
 
 /* Per-task arrays; 0, or -1 with err set. */
 int rlockstep_setup(struct fb_env *env, struct rlock_state *s, const char *name, char *err, size_t errlen);

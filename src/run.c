@@ -12,6 +12,7 @@
 #include "progress.h"
 #include "runq.h"
 #include "redisd.h"
+#include "rlockstep.h" /* task_try_lock, task_watch: their prototypes until strategy.h has them */
 #include "sig.h"
 #include "store_redis.h"
 #include "threads.h"
@@ -521,6 +522,16 @@ int task_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_st
 int task_unlock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now)
 {
     return env->store.ops->unlock(env->store.impl, lock, task_id(env, t) + 1, t, now);
+}
+
+int task_try_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now)
+{
+    return env->store.ops->try_lock(env->store.impl, lock, task_id(env, t) + 1, t, now);
+}
+
+int task_watch(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now)
+{
+    return env->store.ops->watch(env->store.impl, lock, t, now);
 }
 
 int task_cancel_wait(struct fb_env *env, struct fb_task *t)

@@ -6,7 +6,8 @@
 
 /* The shared cache and its locks, as strategies see them: get with the
  * entry's metadata, set with a time to live, lock and unlock per key with an
- * owner token, cancel a pending wait. Every operation answers now (returns
+ * owner token, try a lock without queueing, watch a lock for its release
+ * without taking it, cancel a pending wait. Every operation answers now (returns
  * 1, the reply filled in: the in-process store, with no extra loop tick) or
  * later (returns 0; the store calls `answer` from the loop, never from
  * inside the operation) — so a store across the network (Redis) slots in
@@ -14,11 +15,12 @@
 
 struct fb_task;
 
-enum fb_store_op { STORE_GET, STORE_SET, STORE_LOCK, STORE_UNLOCK };
+enum fb_store_op { STORE_GET, STORE_SET, STORE_LOCK, STORE_UNLOCK, STORE_WATCH };
 enum fb_store_status {
-    STORE_OK,                   /* get: found; lock: held; set, unlock: done */
+    STORE_OK,                   /* get: found; lock: held; set, unlock: done;
+                                 * watch: the lock is free (released) */
     STORE_MISS,                 /* get: no entry */
-    STORE_BUSY,                 /* lock: held by another (stores that do not queue) */
+    STORE_BUSY,                 /* try_lock: held by another */
     STORE_ERROR,                /* the store failed */
 };
 
@@ -49,8 +51,10 @@ struct fb_store_reply {
 enum fb_store_how {
     STORE_HOW_NONE,
     STORE_HOW_AT_ONCE,          /* lock: free on the first try */
-    STORE_HOW_NOTIFIED,         /* lock: got on a retry woken by the holder's release */
-    STORE_HOW_RECHECK,          /* lock: got on a timed re-check (lost message, dead holder) */
+    STORE_HOW_NOTIFIED,         /* lock: got on a retry woken by the holder's release;
+                                 * watch: told by the release */
+    STORE_HOW_RECHECK,          /* lock: got on a timed re-check (lost message, dead holder);
+                                 * watch: a check found it free (the first, or a timed one) */
     STORE_HOW_LOST,             /* unlock: the key held another token or none:
                                  * the lease expired under a live holder */
 };
@@ -78,7 +82,15 @@ struct fb_store_ops {
     int (*lock)(void *s, uint32_t lock, uint64_t token, uint32_t lease_us, struct fb_task *owner,
                 struct fb_store_reply *now);
     int (*unlock)(void *s, uint32_t lock, uint64_t token, struct fb_task *owner, struct fb_store_reply *now);
-    /* Withdraws owner's pending operation: no answer comes for it (1); or
+    /* One try, never queued: STORE_OK (held now) or STORE_BUSY. */
+    int (*try_lock)(void *s, uint32_t lock, uint64_t token, struct fb_task *owner, struct fb_store_reply *now);
+    /* Waits for lock to be free without taking it: STORE_OK at once when it
+     * is free, else when its holder releases it (every watcher of the lock
+     * at once), or when a timed re-check finds it free (a lost message, a
+     * dead holder: at most about a quarter lease past the lease). A release
+     * answers it even when a queued waiter takes the lock on. */
+    int (*watch)(void *s, uint32_t lock, struct fb_task *owner, struct fb_store_reply *now);
+    /* Withdraws owner's pending lock or watch: no answer comes for it (1); or
      * 0 when there was none to withdraw: its answer is on its way. */
     int (*cancel)(void *s, struct fb_task *owner);
     /* Optional: the run is over; sends what it has not sent (the last

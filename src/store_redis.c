@@ -66,6 +66,7 @@ static const char UNLOCK_SCRIPT[] =
     "redis.call('PUBLISH', KEYS[2], '') return r";
 
 struct rstore;
+struct rwatch;
 
 /* One operation in flight or waiting (hiredis's privdata). */
 /* A place in the queue of commands waiting for the window: a formatted
@@ -83,6 +84,10 @@ struct rop {
     struct rop *prev, *next;    /* s->waiting (locks not yet got, oldest
                                  * first) or s->failed */
     struct event *recheck;      /* lock waiters: armed for a lock's first only */
+    struct rwatch *watch;       /* a watch's check: its watchers (NULL: gone) */
+    struct fb_task **joined;    /* a try: the tries of the same lock that came
+                                 * while it was out, answered by its reply */
+    uint32_t njoined, capjoined;
     uint64_t token;
     uint32_t lock;              /* key, or STORE_LOCK_GLOBAL */
     uint32_t key;               /* a read's */
@@ -117,6 +122,8 @@ struct rstore {
     struct event_base *base;
     struct event *failed_tick, *watchdog; /* answers s->failed; gives a silent connection up */
     struct rop *waiting, *waiting_tail, *failed;
+    struct rwatch *watches;     /* locks watched here, one each */
+    struct rop *trying;         /* tries out, one per lock */
     fb_store_answer_fn *answer;
     void *ctx;
     const uint64_t *t0_us;
@@ -261,6 +268,7 @@ static void rop_free(struct rop *o)
 {
     if (o->recheck)
         event_free(o->recheck);
+    free(o->joined);
     free(o);
 }
 
@@ -726,9 +734,9 @@ static struct rop *first_waiter(const struct rstore *s, uint32_t lock)
     return NULL;
 }
 
-static void arm_recheck(struct rstore *s, struct rop *o)
+static void arm_timer(struct rstore *s, struct event *ev, uint32_t lease_ms)
 {
-    uint32_t max = o->lease_ms / 4;
+    uint32_t max = lease_ms / 4;
     max = max > RECHECK_MAX_MS ? RECHECK_MAX_MS : max < RECHECK_MIN_MS ? RECHECK_MIN_MS : max;
     /* xorshift: jitter so that processes do not re-check in step. */
     s->rng ^= s->rng << 13;
@@ -736,8 +744,10 @@ static void arm_recheck(struct rstore *s, struct rop *o)
     s->rng ^= s->rng << 17;
     uint32_t ms = max / 2 + (uint32_t)(s->rng % (max / 2 + 1));
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(o->recheck, &tv);
+    evtimer_add(ev, &tv);
 }
+
+static void arm_recheck(struct rstore *s, struct rop *o) { arm_timer(s, o->recheck, o->lease_ms); }
 
 /* A waiter of lock has left the list: the first one now takes over the
  * re-checks, and tries at once when the one that left had a release told
@@ -870,9 +880,13 @@ static int redis_unlock(void *impl, uint32_t lock, uint64_t token, struct fb_tas
     return 0;
 }
 
+static int watch_cancel(struct rstore *s, struct fb_task *owner);
+
 static int redis_cancel(void *impl, struct fb_task *owner)
 {
     struct rstore *s = impl;
+    if (watch_cancel(s, owner))
+        return 1;
     for (struct rop *o = s->waiting; o; o = o->next) {
         if (o->owner != owner || o->cancelled)
             continue;
@@ -889,7 +903,7 @@ static int redis_cancel(void *impl, struct fb_task *owner)
         return 1;
     }
     for (struct rop *o = s->failed; o; o = o->next)
-        if (o->owner == owner && o->op == STORE_LOCK) {
+        if (o->owner == owner && (o->op == STORE_LOCK || o->op == STORE_WATCH)) {
             list_del(&s->failed, o);
             rop_free(o);
             return 1;
@@ -897,10 +911,257 @@ static int redis_cancel(void *impl, struct fb_task *owner)
     return 0;
 }
 
+/* ------------------------------------------------------------ try, watch */
+
+/* The tasks of this process watching one lock: one check (EXISTS) and one
+ * re-check timer for them all, and the release's message answers every one
+ * of them at once, with no command: each then reads the entry, so n
+ * watchers cost n GETs, pipelined, where lock waiters taking turns cost a
+ * SET, a GET and an unlock each, one after the other. A task that watches
+ * a lock already watched here joins without a command: the group checked
+ * it busy and has heard no release since, so that release is still to come
+ * (or the re-check finds it). */
+struct rwatch {
+    struct rwatch *prev, *next; /* s->watches */
+    struct rstore *s;
+    struct event *recheck;
+    struct rop *check;          /* its EXISTS out, or NULL */
+    struct fb_task **owners;    /* [n], in the order they came */
+    uint32_t n, cap;
+    uint32_t lock;
+};
+
+static struct rwatch *watch_find(const struct rstore *s, uint32_t lock)
+{
+    for (struct rwatch *w = s->watches; w; w = w->next)
+        if (w->lock == lock)
+            return w;
+    return NULL;
+}
+
+/* Takes w off the list and frees it; a check still out is left to free
+ * itself when answered. */
+static void watch_free(struct rstore *s, struct rwatch *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (s->watches == w)
+        s->watches = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    if (w->check)
+        w->check->watch = NULL;
+    if (w->recheck)
+        event_free(w->recheck);
+    free(w->owners);
+    free(w);
+}
+
+/* Every watcher of w is answered, in the order they came; w is gone
+ * first, so a watcher that watches again from its answer starts afresh. */
+static void watch_answer(struct rstore *s, struct rwatch *w, uint8_t status, uint8_t how)
+{
+    struct fb_task **owners = w->owners;
+    uint32_t n = w->n;
+    w->owners = NULL;
+    watch_free(s, w);
+    for (uint32_t i = 0; i < n; i++) {
+        struct fb_store_reply r = {.op = STORE_WATCH, .status = status, .how = how};
+        reply_to(s, owners[i], &r);
+    }
+    free(owners);
+}
+
+static void on_exists(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rop *o = priv;
+    struct rstore *s = o->s;
+    struct rwatch *w = o->watch;
+    redisReply *r = rep;
+
+    answered(s, o);
+    rop_free(o);
+    if (w == NULL || s->closing)
+        return; /* answered by a message, or withdrawn, while it was out */
+    w->check = NULL;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+        watch_answer(s, w, STORE_OK, STORE_HOW_RECHECK);
+    else if (r && r->type == REDIS_REPLY_INTEGER)
+        arm_timer(s, w->recheck, s->lease_ms);
+    else
+        watch_answer(s, w, STORE_ERROR, STORE_HOW_NONE);
+}
+
+/* Asks whether w's lock is held; -1 when it cannot be sent. */
+static int watch_check(struct rstore *s, struct rwatch *w)
+{
+    char k[200];
+    struct rop *o = rop_new(s, NULL, STORE_WATCH);
+    if (o == NULL)
+        return -1;
+    o->watch = w;
+    key_name(s, k, sizeof(k), "lock", w->lock);
+    const char *argv[] = {"EXISTS", k};
+    if (send_argv(s, on_exists, o, 2, argv, NULL) < 0) {
+        rop_free(o);
+        return -1;
+    }
+    w->check = o;
+    return 0;
+}
+
+static void on_watch_recheck(evutil_socket_t fd, short what, void *arg)
+{
+    struct rwatch *w = arg;
+    struct rstore *s = w->s;
+    if (w->check == NULL && watch_check(s, w) < 0)
+        watch_answer(s, w, STORE_ERROR, STORE_HOW_NONE);
+}
+
+static int redis_watch(void *impl, uint32_t lock, struct fb_task *owner, struct fb_store_reply *now)
+{
+    struct rstore *s = impl;
+    struct rwatch *w = watch_find(s, lock);
+    int fresh = w == NULL;
+
+    if (fresh) {
+        if ((w = calloc(1, sizeof(*w))) == NULL)
+            return oom_now(now, STORE_WATCH);
+        w->s = s;
+        w->lock = lock;
+        w->next = s->watches;
+        if (s->watches)
+            s->watches->prev = w;
+        s->watches = w;
+        if ((w->recheck = evtimer_new(s->base, on_watch_recheck, w)) == NULL) {
+            watch_free(s, w);
+            return oom_now(now, STORE_WATCH);
+        }
+    }
+    if (w->n == w->cap) {
+        uint32_t cap = w->cap ? w->cap * 2 : 8;
+        struct fb_task **owners = realloc(w->owners, cap * sizeof(*owners));
+        if (owners == NULL) {
+            if (fresh)
+                watch_free(s, w);
+            return oom_now(now, STORE_WATCH);
+        }
+        w->owners = owners;
+        w->cap = cap;
+    }
+    if (fresh && watch_check(s, w) < 0) {
+        watch_free(s, w);
+        return oom_now(now, STORE_WATCH); /* the connection is gone */
+    }
+    w->owners[w->n++] = owner;
+    return 0;
+}
+
+/* owner's watch withdrawn; 1 when it had one. */
+static int watch_cancel(struct rstore *s, struct fb_task *owner)
+{
+    for (struct rwatch *w = s->watches; w; w = w->next)
+        for (uint32_t i = 0; i < w->n; i++) {
+            if (w->owners[i] != owner)
+                continue;
+            memmove(&w->owners[i], &w->owners[i + 1], (w->n - i - 1) * sizeof(*w->owners));
+            if (--w->n == 0)
+                watch_free(s, w);
+            return 1;
+        }
+    return 0;
+}
+
+/* A try is one SET NX, never queued: rsingleflight's leader election. The
+ * tries of one lock in this process while one is out join it instead of
+ * sending their own: at most one of them could get the lock, and the one
+ * out is the first, so its reply answers them all (the others busy, or all
+ * failed). A burst of n misses costs one SET per process, not n. */
+static void on_try(redisAsyncContext *c, void *rep, void *priv)
+{
+    struct rop *o = priv;
+    struct rstore *s = o->s;
+    redisReply *r = rep;
+
+    answered(s, o);
+    list_del(&s->trying, o);
+    int got = r && r->type == REDIS_REPLY_STATUS;
+    uint8_t others = got || (r && r->type == REDIS_REPLY_NIL) ? STORE_BUSY : STORE_ERROR;
+    if (s->closing || o->owner == NULL || o->owner->outcome != OUTCOME_PENDING) {
+        if (got && !s->closing)
+            release_orphan(s, o); /* nobody to hold it */
+    } else {
+        answer_status(o, got ? STORE_OK : others, got ? STORE_HOW_AT_ONCE : STORE_HOW_NONE);
+    }
+    for (uint32_t i = 0; i < o->njoined; i++) {
+        struct fb_store_reply a = {.op = STORE_LOCK, .status = others, .attempts = 1};
+        reply_to(s, o->joined[i], &a);
+    }
+    rop_free(o);
+}
+
+/* Joins the try of lock out now, if any: 1 joined, 0 none out, -1 out of
+ * memory. */
+static int try_join(struct rstore *s, uint32_t lock, struct fb_task *owner)
+{
+    struct rop *o = s->trying;
+    while (o && o->lock != lock)
+        o = o->next;
+    if (o == NULL)
+        return 0;
+    if (o->njoined == o->capjoined) {
+        uint32_t cap = o->capjoined ? o->capjoined * 2 : 8;
+        struct fb_task **joined = realloc(o->joined, cap * sizeof(*joined));
+        if (joined == NULL)
+            return -1;
+        o->joined = joined;
+        o->capjoined = cap;
+    }
+    o->joined[o->njoined++] = owner;
+    return 1;
+}
+
+static int redis_try_lock(void *impl, uint32_t lock, uint64_t token, struct fb_task *owner,
+                          struct fb_store_reply *now)
+{
+    struct rstore *s = impl;
+    struct rwatch *w = watch_find(s, lock);
+    if (w && w->check == NULL) {
+        /* Watched here, checked busy, no release heard since: busy, with
+         * no command (the one exception to answering later: the watch that
+         * follows joins the others at once). */
+        memset(now, 0, sizeof(*now));
+        now->op = STORE_LOCK;
+        now->status = STORE_BUSY;
+        now->attempts = 1;
+        return 1;
+    }
+    int joined = try_join(s, lock, owner);
+    if (joined)
+        return joined > 0 ? 0 : oom_now(now, STORE_LOCK);
+    struct rop *o = rop_new(s, owner, STORE_LOCK);
+    char k[200], tok[64], px[24];
+    if (o == NULL)
+        return oom_now(now, STORE_LOCK);
+    o->lock = lock;
+    o->token = token;
+    o->attempts = 1;
+    key_name(s, k, sizeof(k), "lock", lock);
+    token_str(s, token, tok, sizeof(tok));
+    snprintf(px, sizeof(px), "%" PRIu32, s->lease_ms);
+    const char *argv[] = {"SET", k, tok, "NX", "PX", px};
+    if (send_argv(s, on_try, o, 6, argv, NULL) < 0)
+        fail_later(s, o);
+    else
+        list_add(&s->trying, o);
+    return 0;
+}
+
 /* ------------------------------------------------------------ connections */
 
 /* A release was published on prefix + "ch:<lock>": that lock's first
- * waiter here tries again now (or as soon as its try out is answered).
+ * waiter here tries again now (or as soon as its try out is answered), and
+ * every watcher of it here is answered.
  * Every process of the run hears every release (one pattern subscription,
  * no bookkeeping per key). */
 static void on_message(redisAsyncContext *c, void *rep, void *priv)
@@ -919,12 +1180,17 @@ static void on_message(redisAsyncContext *c, void *rep, void *priv)
         o->renotify = 1;
     else if (o)
         try_lock(s, o, STORE_HOW_NOTIFIED);
+    struct rwatch *w = watch_find(s, lock);
+    if (w)
+        watch_answer(s, w, STORE_OK, STORE_HOW_NOTIFIED);
 }
 
 /* The command connection is gone (Redis died, or the watchdog gave up): the
  * waiters are told now; later operations fail on the next tick. */
 static void fail_waiters(struct rstore *s)
 {
+    while (s->watches)
+        watch_answer(s, s->watches, STORE_ERROR, STORE_HOW_NONE);
     while (s->waiting) {
         struct rop *o = s->waiting;
         wait_del(s, o);
@@ -1067,6 +1333,8 @@ static void redis_free(void *impl)
         list_del(&s->failed, o);
         rop_free(o);
     }
+    while (s->watches)
+        watch_free(s, s->watches);
     if (s->ac)
         redisAsyncFree(s->ac);
     s->ac = NULL;
@@ -1086,6 +1354,8 @@ static const struct fb_store_ops redis_ops = {
     .set = redis_set,
     .lock = redis_lock,
     .unlock = redis_unlock,
+    .try_lock = redis_try_lock,
+    .watch = redis_watch,
     .cancel = redis_cancel,
     .flush = redis_flush,
     .free = redis_free,

@@ -87,6 +87,22 @@ fb --mode rsingleflight --tasks 20 --keys 1 --delay-ms 150 --fail-rate 1 --store
     > "$SCRATCH/rsf-err.json" || true
 validate "$SCRATCH/rsf-err.json"
 expect_eq "rsingleflight: one failed fetch, shared" "$(outcomes "$SCRATCH/rsf-err.json")" "error=1,shared_error=19"
+# Waiters take the result together, not the lock in turn: counted on this
+# server, 200 tasks on one key cost about 2 commands each (a GET on arrival,
+# a GET when the release is heard) and one SET NX for the process's whole
+# burst of misses (its tries share it). Taking the lock in turn cost about 8
+# a task (SET NX, GET, an unlock and its PUBLISH and DEL each) and 2 SETs.
+calls() { rcli INFO commandstats | sed -n "s/^cmdstat_$1:calls=\([0-9]*\).*/\1/p"; }
+rcli CONFIG RESETSTAT > /dev/null
+fb --mode rsingleflight --tasks 200 --keys 1 --delay-ms 200 --store "$RURL" --quiet > "$SCRATCH/rsf-200.json"
+validate "$SCRATCH/rsf-200.json"
+expect_eq "rsingleflight, 200 tasks: outcomes" "$(outcomes "$SCRATCH/rsf-200.json")" "fetched=1,shared=199"
+total=$(rcli INFO commandstats | grep -v '^cmdstat_\(config\|info\)' | sed -n 's/.*:calls=\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')
+sets=$(calls set)
+[ "$sets" -le 4 ] || fail "rsingleflight: $sets SET calls for 200 tasks in one process: each waiter tried the lock"
+[ "$total" -le 800 ] || fail "rsingleflight: $total Redis commands for 200 tasks (over 4 a task): the waiters took the lock in turn"
+expect_eq "rsingleflight, 200 tasks: the waiters were woken by the release" \
+    "$(jqv "$SCRATCH/rsf-200.json" '.runs[0].summary.counters.woken_by_notification + .runs[0].summary.counters.woken_by_recheck')" 199
 
 # 3. Two invocations, one Redis, one backend, one run id: one request.
 $TEST_PREFIX "$FETCHBENCH" serve --port 0 > "$SCRATCH/url" 2> "$SCRATCH/serve.err" &
@@ -149,6 +165,29 @@ expect_eq "taker: waited past the lease" "$(jqv "$SCRATCH/taker.json" '.runs[0].
 expect_eq "taker: the task that took over says it re-checked" \
     "$(jqv "$SCRATCH/taker.json" '[.runs[0].tasks[] | select(.outcome == "fetched") | .lock.woken_by] | join(",")')" recheck
 expect_eq "backend: the holder's request and one more" "$(( $(stats) - before ))" 2
+# The same for rsingleflight: its watchers re-check past the lease, find
+# nothing stored, try the lock again; one leads, the others share.
+before=$(stats)
+fb --run-id rsfholder-$$ --mode rsingleflight --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+    --url "${base}delay/3000/url/{key}" > /dev/null 2>&1 &
+holder=$!
+i=0
+until lock=$(rcli --scan --pattern "fb:rsfholder-$$:*:lock:*") && [ -n "$lock" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "the rsingleflight holder never took the lock"; sleep 0.05
+done
+token=$(rcli GET "$lock")
+fb --run-id rsfholder-$$ --mode rsingleflight --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+    --url "${base}delay/100/url/{key}" > "$SCRATCH/rsf-taker.json" &
+taker=$!
+sleep 0.3
+kill -9 "${token%%:*}"
+wait "$holder" 2>/dev/null || true
+wait "$taker" || fail "the rsingleflight taker failed"
+validate "$SCRATCH/rsf-taker.json"
+expect_eq "rsingleflight taker: outcomes" "$(outcomes "$SCRATCH/rsf-taker.json")" "fetched=1,shared=4"
+expect_eq "rsingleflight taker: tried again after the watch" \
+    "$(jqv "$SCRATCH/rsf-taker.json" '[.runs[0].tasks[] | select(.outcome == "fetched") | .lock.attempts >= 2] | all')" true
+expect_eq "rsingleflight backend: the holder's request and one more" "$(( $(stats) - before ))" 2
 
 # 6. Redis killed mid-run: every task still ends with an outcome.
 fb --mode rlock --tasks 60 --keys 6 --rate 60 --delay-ms 100 --store "$RURL" --quiet \
