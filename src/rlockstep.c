@@ -77,13 +77,13 @@ static void count_lock(struct fb_env *env, struct fb_task *t, const struct fb_st
     task_lock_got(env, t, attempts, woken);
 }
 
-/* The run counter that sums the records woken_by w; RL_NCOUNTERS: none. */
+/* The run counter that sums the records woken_by w, or STRATEGY_NO_COUNTER. */
 static unsigned woken_counter(enum fb_lock_woken w)
 {
     return w == LOCK_WOKEN_NOTIFICATION ? RL_NOTIFIED
            : w == LOCK_WOKEN_RECHECK    ? RL_RECHECKED
            : w == LOCK_WOKEN_STORE_ERROR ? RL_STORE_ERRORS
-                                         : RL_NCOUNTERS;
+                                         : STRATEGY_NO_COUNTER;
 }
 
 /* rsingleflight: one try of the lock ended a wait of t's (the try itself,
@@ -98,10 +98,7 @@ static void record_try(struct fb_env *env, struct rlock_state *s, struct fb_task
 
     env_count(env, RL_ATTEMPTS, 1);
     if (woken != was) {
-        if (woken_counter(was) != RL_NCOUNTERS)
-            env_count(env, woken_counter(was), UINT64_MAX); /* minus one, modulo 2^64 */
-        if (woken_counter(woken) != RL_NCOUNTERS)
-            env_count(env, woken_counter(woken), 1);
+        env_count_move(env, woken_counter(was), woken_counter(woken));
         s->woken[me] = (uint8_t)woken;
     }
     task_lock_got(env, t, 1, woken);

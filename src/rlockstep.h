@@ -27,12 +27,6 @@ struct rlock_state {
     int share;                  /* rsingleflight: waiters take the leader's result, errors included */
 };
 
-/* The store's try and watch, for t (as task_lock; defined by the run):
- * one try that never queues (STORE_OK held, or STORE_BUSY), and a wait for
- * the lock's release that does not take it (STORE_OK: free now). */
-int task_try_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
-int task_watch(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
-
 /* Per-task arrays; 0, or -1 with err set. */
 int rlockstep_setup(struct fb_env *env, struct rlock_state *s, const char *name, char *err, size_t errlen);
 void rlockstep_teardown(struct rlock_state *s);

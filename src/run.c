@@ -12,7 +12,6 @@
 #include "progress.h"
 #include "runq.h"
 #include "redisd.h"
-#include "rlockstep.h" /* task_try_lock, task_watch: their prototypes until strategy.h has them */
 #include "sig.h"
 #include "store_redis.h"
 #include "threads.h"
@@ -270,6 +269,13 @@ void env_count(struct fb_env *env, unsigned counter, uint64_t n)
 {
     if (counter < STRATEGY_MAX_OWN)
         env->totals.counters[counter] += n;
+}
+
+void env_count_move(struct fb_env *env, unsigned from, unsigned to)
+{
+    if (from < STRATEGY_MAX_OWN && env->totals.counters[from] > 0)
+        env->totals.counters[from]--;
+    env_count(env, to, 1);
 }
 
 static int is_wait(const struct fb_env *env, unsigned state)

@@ -101,6 +101,11 @@ uint64_t env_random(struct fb_env *env);
 uint32_t env_ttl_us(const struct fb_env *env);
 /* Adds n to the strategy's counter i. */
 void env_count(struct fb_env *env, unsigned counter, uint64_t n);
+/* Moves one count from counter from to counter to: a task's record changed
+ * its mind (counters that sum per-task records follow them). Either may be
+ * STRATEGY_NO_COUNTER. */
+#define STRATEGY_NO_COUNTER STRATEGY_MAX_OWN
+void env_count_move(struct fb_env *env, unsigned from, unsigned to);
 /* Tasks in the run (for per-task state a strategy keeps itself). */
 uint32_t env_ntasks(const struct fb_env *env);
 uint32_t task_id(const struct fb_env *env, const struct fb_task *t);
@@ -131,6 +136,10 @@ int task_get(struct fb_env *env, struct fb_task *t, struct fb_store_reply *now);
 /* Stores f's body (taken) under t's key with the run's TTL. */
 int task_set(struct fb_env *env, struct fb_task *t, struct fb_fetched *f, struct fb_store_reply *now);
 int task_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
+/* One try that never queues (STORE_OK held, or STORE_BUSY), and a wait for
+ * the lock's release that does not take it (STORE_OK: free now). */
+int task_try_lock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
+int task_watch(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
 int task_unlock(struct fb_env *env, struct fb_task *t, uint32_t lock, struct fb_store_reply *now);
 /* Withdraws t's pending store operation (a lock it waits for): 1, no
  * answer comes; or 0, the answer is already on its way (a lock handed to t
