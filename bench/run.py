@@ -170,7 +170,27 @@ def capture(argv):
         return None
 
 
-class Server:
+class Child:
+    """A server the harness runs as a child (self.proc), stopped on exit:
+    SIGTERM, then SIGKILL if it has not gone in 30 s."""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Server(Child):
     """`fetchbench serve --port 0` as a child; base is its http://ADDR:PORT/."""
 
     def __init__(self, fetchbench, capacity=None):
@@ -194,23 +214,7 @@ class Server:
         self.errlog.seek(0)
         return self.errlog.read().decode("utf-8", "replace").strip()
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-class RedisServer:
+class RedisServer(Child):
     """A redis-server of the harness's own: loopback, an ephemeral port, no
     persistence, in DIR, stopped on exit."""
 
@@ -238,22 +242,6 @@ class RedisServer:
         text = self.cli("INFO", "commandstats") or ""
         return {m.group(1): int(m.group(2))
                 for m in re.finditer(r"^cmdstat_([a-z|]+):calls=(\d+)", text, re.M)}
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
 
 def read_report(path):
     """schema, config and one {mode, summary, server} per run of a fetchbench

@@ -139,27 +139,32 @@ grep -q "cannot reach Redis" "$SCRATCH/down.err" || fail "redis down: $(cat "$SC
 
 # 5. A lock holder killed: its lease runs out and a waiter of another
 # invocation takes over with one more request; nobody hangs.
+# holder_killed MODE RUNID OUT: an invocation of MODE takes the lock and is
+# SIGKILLed while a second one (5 tasks, OUT) waits for it.
+holder_killed() {
+    fb --run-id "$2" --mode "$1" --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+        --url "${base}delay/3000/url/{key}" > /dev/null 2>&1 &
+    holder=$!
+    i=0
+    until lock=$(rcli --scan --pattern "fb:$2:*:lock:*") && [ -n "$lock" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "$1: the holder never took the lock"; sleep 0.05
+    done
+    token=$(rcli GET "$lock")
+    expect_eq "$1: the lock's token names the holder's process" "$(ps -o comm= -p "${token%%:*}")" \
+        "$(basename "$FETCHBENCH" | cut -c1-15)"
+    fb --run-id "$2" --mode "$1" --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
+        --url "${base}delay/100/url/{key}" > "$3" &
+    taker=$!
+    sleep 0.3
+    kill -9 "${token%%:*}"
+    wait "$holder" 2>/dev/null || true
+    start=$(date +%s)
+    wait "$taker" || fail "$1: the taker failed"
+    [ $(( $(date +%s) - start )) -lt 10 ] || fail "$1: the taker hung"
+    validate "$3"
+}
 before=$(stats)
-fb --run-id holder-$$ --mode rlock --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
-    --url "${base}delay/3000/url/{key}" > /dev/null 2>&1 &
-holder=$!
-i=0
-until lock=$(rcli --scan --pattern "fb:holder-$$:*:lock:*") && [ -n "$lock" ]; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "the holder never took the lock"; sleep 0.05
-done
-token=$(rcli GET "$lock")
-expect_eq "the lock's token names the holder's process" "$(ps -o comm= -p "${token%%:*}")" \
-    "$(basename "$FETCHBENCH" | cut -c1-15)"
-fb --run-id holder-$$ --mode rlock --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
-    --url "${base}delay/100/url/{key}" > "$SCRATCH/taker.json" &
-taker=$!
-sleep 0.3
-kill -9 "${token%%:*}"
-wait "$holder" 2>/dev/null || true
-start=$(date +%s)
-wait "$taker" || fail "the taker failed"
-[ $(( $(date +%s) - start )) -lt 10 ] || fail "the taker hung"
-validate "$SCRATCH/taker.json"
+holder_killed rlock holder-$$ "$SCRATCH/taker.json"
 expect_eq "taker: outcomes" "$(outcomes "$SCRATCH/taker.json")" "cache_hit=4,fetched=1"
 expect_eq "taker: waited past the lease" "$(jqv "$SCRATCH/taker.json" '.runs[0].summary.counters.woken_by_recheck >= 1')" true
 expect_eq "taker: the task that took over says it re-checked" \
@@ -168,22 +173,7 @@ expect_eq "backend: the holder's request and one more" "$(( $(stats) - before ))
 # The same for rsingleflight: its watchers re-check past the lease, find
 # nothing stored, try the lock again; one leads, the others share.
 before=$(stats)
-fb --run-id rsfholder-$$ --mode rsingleflight --tasks 1 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
-    --url "${base}delay/3000/url/{key}" > /dev/null 2>&1 &
-holder=$!
-i=0
-until lock=$(rcli --scan --pattern "fb:rsfholder-$$:*:lock:*") && [ -n "$lock" ]; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "the rsingleflight holder never took the lock"; sleep 0.05
-done
-token=$(rcli GET "$lock")
-fb --run-id rsfholder-$$ --mode rsingleflight --tasks 5 --keys 1 --lease-ms 1000 --store "$RURL" --quiet \
-    --url "${base}delay/100/url/{key}" > "$SCRATCH/rsf-taker.json" &
-taker=$!
-sleep 0.3
-kill -9 "${token%%:*}"
-wait "$holder" 2>/dev/null || true
-wait "$taker" || fail "the rsingleflight taker failed"
-validate "$SCRATCH/rsf-taker.json"
+holder_killed rsingleflight rsfholder-$$ "$SCRATCH/rsf-taker.json"
 expect_eq "rsingleflight taker: outcomes" "$(outcomes "$SCRATCH/rsf-taker.json")" "fetched=1,shared=4"
 expect_eq "rsingleflight taker: tried again after the watch" \
     "$(jqv "$SCRATCH/rsf-taker.json" '[.runs[0].tasks[] | select(.outcome == "fetched") | .lock.attempts >= 2] | all')" true
