@@ -151,6 +151,7 @@ static void on_resume(void *ctx, struct fb_node *n)
         memset(&reply, 0, sizeof(reply));
         reply.op = t->reply >> 4;
         reply.status = t->reply & 15;
+        t->reply = 0; /* delivered (cancel_unfinished looks for grants that were not) */
         ev.store = &reply;
     } else if (ev.why == WAKE_FETCHED) {
         /* A fetch that failed before libcurl had it (task_fetch). */
@@ -673,6 +674,11 @@ static void cancel_unfinished(struct fb_env *env)
         /* Cut short while waiting for another task: it waited. */
         if (t->flags & TASK_AWAITS_OTHERS)
             t->flags |= TASK_WAITED;
+        /* A lock handed over inside its holder's step, the grant still
+         * queued when the run stopped: the task never went on with it, so
+         * it carries no hand-off (its spans end in lock_wait). */
+        if (t->reply == (uint8_t)(STORE_LOCK << 4 | STORE_OK) && env->links)
+            env->links[i].kind = LINK_NONE;
         t->outcome = OUTCOME_CANCELLED;
         t->end_us = now;
     }
