@@ -272,6 +272,22 @@ static void rop_free(struct rop *o)
     free(o);
 }
 
+/* Appends t to a growing list of tasks (a watch's watchers, a try's
+ * joiners); -1 out of memory, the list unchanged. */
+static int task_push(struct fb_task ***v, uint32_t *n, uint32_t *cap, struct fb_task *t)
+{
+    if (*n == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 8;
+        struct fb_task **nv = realloc(*v, c * sizeof(**v));
+        if (nv == NULL)
+            return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = t;
+    return 0;
+}
+
 /* o could not be sent: its error is answered on the next tick. */
 static void fail_later(struct rstore *s, struct rop *o)
 {
@@ -700,6 +716,29 @@ static int redis_set(void *impl, uint32_t key, char *value, size_t len, const st
  * commands, not O(n^2). The one that gets it wakes the next by its own
  * release. */
 
+/* o's try of its lock: SET lock:<key> <token> NX PX lease_ms. */
+static int send_set_nx(struct rstore *s, struct rop *o, redisCallbackFn *fn, uint32_t lease_ms)
+{
+    char k[200], tok[64], px[24];
+    key_name(s, k, sizeof(k), "lock", o->lock);
+    token_str(s, o->token, tok, sizeof(tok));
+    snprintf(px, sizeof(px), "%" PRIu32, lease_ms);
+    const char *argv[] = {"SET", k, tok, "NX", "PX", px};
+    return send_argv(s, fn, o, 6, argv, NULL);
+}
+
+/* The compare-and-delete of lock by token's owner, which publishes the
+ * release; answered in on_done (o is an STORE_UNLOCK operation). */
+static int send_unlock(struct rstore *s, struct rop *o, uint32_t lock, uint64_t token)
+{
+    char k[200], ch[200], tok[64];
+    key_name(s, k, sizeof(k), "lock", lock);
+    key_name(s, ch, sizeof(ch), "ch", lock);
+    token_str(s, token, tok, sizeof(tok));
+    const char *argv[] = {"EVAL", UNLOCK_SCRIPT, "2", k, ch, tok};
+    return send_argv(s, on_done, o, 6, argv, NULL);
+}
+
 static void try_lock(struct rstore *s, struct rop *o, uint8_t how);
 
 /* Joins the end of the waiting list: arrival order is turn order. */
@@ -776,14 +815,9 @@ static void on_recheck(evutil_socket_t fd, short what, void *arg)
 static void release_orphan(struct rstore *s, struct rop *o)
 {
     struct rop *u = rop_new(s, NULL, STORE_UNLOCK);
-    char k[200], ch[200], tok[64];
     if (u == NULL)
         return; /* its lease frees it */
-    key_name(s, k, sizeof(k), "lock", o->lock);
-    key_name(s, ch, sizeof(ch), "ch", o->lock);
-    token_str(s, o->token, tok, sizeof(tok));
-    const char *argv[] = {"EVAL", UNLOCK_SCRIPT, "2", k, ch, tok};
-    if (send_argv(s, on_done, u, 6, argv, NULL) < 0)
+    if (send_unlock(s, u, o->lock, o->token) < 0)
         rop_free(u);
 }
 
@@ -825,16 +859,10 @@ static void on_lock(redisAsyncContext *c, void *rep, void *priv)
 
 static void try_lock(struct rstore *s, struct rop *o, uint8_t how)
 {
-    char k[200], tok[64], px[24];
-
     evtimer_del(o->recheck);
-    key_name(s, k, sizeof(k), "lock", o->lock);
-    token_str(s, o->token, tok, sizeof(tok));
-    snprintf(px, sizeof(px), "%" PRIu32, o->lease_ms);
     o->how = how;
     o->attempts++;
-    const char *argv[] = {"SET", k, tok, "NX", "PX", px};
-    if (send_argv(s, on_lock, o, 6, argv, NULL) < 0) {
+    if (send_set_nx(s, o, on_lock, o->lease_ms) < 0) {
         /* The next waiter only re-checks: trying it now would fail the
          * same way, one nested call per waiter. */
         wait_del(s, o);
@@ -867,15 +895,10 @@ static int redis_unlock(void *impl, uint32_t lock, uint64_t token, struct fb_tas
 {
     struct rstore *s = impl;
     struct rop *o = rop_new(s, owner, STORE_UNLOCK);
-    char k[200], ch[200], tok[64];
     if (o == NULL)
         return oom_now(now, STORE_UNLOCK);
     o->lock = lock;
-    key_name(s, k, sizeof(k), "lock", lock);
-    key_name(s, ch, sizeof(ch), "ch", lock);
-    token_str(s, token, tok, sizeof(tok));
-    const char *argv[] = {"EVAL", UNLOCK_SCRIPT, "2", k, ch, tok};
-    if (send_argv(s, on_done, o, 6, argv, NULL) < 0)
+    if (send_unlock(s, o, lock, token) < 0)
         fail_later(s, o);
     return 0;
 }
@@ -1038,22 +1061,15 @@ static int redis_watch(void *impl, uint32_t lock, struct fb_task *owner, struct 
             return oom_now(now, STORE_WATCH);
         }
     }
-    if (w->n == w->cap) {
-        uint32_t cap = w->cap ? w->cap * 2 : 8;
-        struct fb_task **owners = realloc(w->owners, cap * sizeof(*owners));
-        if (owners == NULL) {
-            if (fresh)
-                watch_free(s, w);
-            return oom_now(now, STORE_WATCH);
-        }
-        w->owners = owners;
-        w->cap = cap;
+    if (task_push(&w->owners, &w->n, &w->cap, owner) < 0) {
+        if (fresh)
+            watch_free(s, w);
+        return oom_now(now, STORE_WATCH);
     }
     if (fresh && watch_check(s, w) < 0) {
         watch_free(s, w);
         return oom_now(now, STORE_WATCH); /* the connection is gone */
     }
-    w->owners[w->n++] = owner;
     return 0;
 }
 
@@ -1109,16 +1125,7 @@ static int try_join(struct rstore *s, uint32_t lock, struct fb_task *owner)
         o = o->next;
     if (o == NULL)
         return 0;
-    if (o->njoined == o->capjoined) {
-        uint32_t cap = o->capjoined ? o->capjoined * 2 : 8;
-        struct fb_task **joined = realloc(o->joined, cap * sizeof(*joined));
-        if (joined == NULL)
-            return -1;
-        o->joined = joined;
-        o->capjoined = cap;
-    }
-    o->joined[o->njoined++] = owner;
-    return 1;
+    return task_push(&o->joined, &o->njoined, &o->capjoined, owner) < 0 ? -1 : 1;
 }
 
 static int redis_try_lock(void *impl, uint32_t lock, uint64_t token, struct fb_task *owner,
@@ -1140,17 +1147,12 @@ static int redis_try_lock(void *impl, uint32_t lock, uint64_t token, struct fb_t
     if (joined)
         return joined > 0 ? 0 : oom_now(now, STORE_LOCK);
     struct rop *o = rop_new(s, owner, STORE_LOCK);
-    char k[200], tok[64], px[24];
     if (o == NULL)
         return oom_now(now, STORE_LOCK);
     o->lock = lock;
     o->token = token;
     o->attempts = 1;
-    key_name(s, k, sizeof(k), "lock", lock);
-    token_str(s, token, tok, sizeof(tok));
-    snprintf(px, sizeof(px), "%" PRIu32, s->lease_ms);
-    const char *argv[] = {"SET", k, tok, "NX", "PX", px};
-    if (send_argv(s, on_try, o, 6, argv, NULL) < 0)
+    if (send_set_nx(s, o, on_try, s->lease_ms) < 0)
         fail_later(s, o);
     else
         list_add(&s->trying, o);
