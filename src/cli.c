@@ -12,7 +12,7 @@
 #include "strategy.h"
 #include "parse.h"
 #include "stdfds.h"
-#include "store_redis.h"
+#include "redisaddr.h"
 
 #define MAX_TASKS       100000000u
 #define MAX_DELAY_MS    600000u

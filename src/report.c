@@ -10,7 +10,7 @@
 #include "jsonw.h"
 #include "procsample.h"
 #include "run.h"
-#include "store_redis.h"
+#include "redisaddr.h"
 #include "sig.h"
 #include "strategy.h"
 #include "target.h"

@@ -1,6 +1,6 @@
 /* The Redis store: the cache and its locks in a Redis shared by every
  * process of an experiment, driven by hiredis's asynchronous API on the
- * run's own loop (its libevent adapter): no blocking call once the run
+ * run's own loop (src/redisloop.c): no blocking call once the run
  * starts, no thread. hiredis 0.14 has no command timeouts, so a watchdog
  * timer of ours gives up on a connection that stops answering; a context in
  * SUBSCRIBE mode takes no other command, so lock waiters listen on a second
@@ -9,13 +9,13 @@
  *
  * Every answer comes later, from the loop (a reply, a notification, a timer
  * or the next tick for a command that could not be sent), never from inside
- * the operation. A task that has finished takes no answer (an unlock a
- * strategy did not wait for). */
+ * the operation — but one: a try of a lock this process watches and found
+ * busy, with no release heard since, is answered busy at once. A task that
+ * has finished takes no answer (an unlock a strategy did not wait for). */
 #include "store_redis.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
-#include "redisloop.h"
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "redisd.h"
+#include "redisloop.h"
 #include "task.h"
 
 /* A command unanswered this long: the connection is given up (the run goes
@@ -138,72 +138,8 @@ struct rstore {
     int closing;
 };
 
-static char last_prefix[160];
 
-const char *store_redis_prefix(void) { return last_prefix; }
-
-/* ------------------------------------------------------------ addresses */
-
-int redis_addr_parse(const char *url, struct fb_redis_addr *a, char *err, size_t errlen)
-{
-    const char *p = url + 8, *at, *colon, *slash;
-    char *end;
-
-    memset(a, 0, sizeof(*a));
-    if (strncmp(url, "redis://", 8) != 0)
-        goto bad;
-    slash = strchr(p, '/');
-    at = strchr(p, '@');
-    if (at && (!slash || at < slash)) {
-        const char *c = memchr(p, ':', (size_t)(at - p));
-        size_t ul = c ? (size_t)(c - p) : 0, pl = c ? (size_t)(at - c - 1) : (size_t)(at - p);
-        if (ul >= sizeof(a->user) || pl >= sizeof(a->password))
-            goto bad;
-        memcpy(a->user, p, ul);
-        memcpy(a->password, c ? c + 1 : p, pl);
-        p = at + 1;
-    }
-    colon = strrchr(p, ':');
-    if (colon == NULL || colon == p || (slash && colon > slash) || (size_t)(colon - p) >= sizeof(a->host))
-        goto bad;
-    memcpy(a->host, p, (size_t)(colon - p));
-    long port = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || port < 1 || port > 65535 || (*end && *end != '/'))
-        goto bad;
-    a->port = (int)port;
-    if (*end == '/' && end[1]) {
-        const char *d = end + 1;
-        long db = strtol(d, &end, 10);
-        if (end == d || *end || db < 0 || db > 1000000)
-            goto bad;
-        a->db = (int)db;
-    }
-    return 0;
-bad:
-    snprintf(err, errlen, "--store: expected mem, redis or redis://[[USER]:PASSWORD@]HOST:PORT[/DB], got '%s'",
-             url);
-    return -1;
-}
-
-void redis_addr_describe(const struct fb_redis_addr *a, char *buf, size_t len)
-{
-    snprintf(buf, len, "redis://%s:%d/%d", a->host, a->port, a->db);
-}
-
-void store_describe(const char *store, char *buf, size_t len)
-{
-    struct fb_redis_addr a;
-    char err[256];
-
-    if (store == NULL || strcmp(store, "mem") == 0)
-        snprintf(buf, len, "mem");
-    else if (strcmp(store, "redis") == 0)
-        snprintf(buf, len, "redis://127.0.0.1:%d/0", redisd_port());
-    else if (redis_addr_parse(store, &a, err, sizeof(err)) == 0)
-        redis_addr_describe(&a, buf, len);
-    else
-        snprintf(buf, len, "mem"); /* cli_parse refused it already */
-}
+/* ------------------------------------------------------------ resolving */
 
 /* The first IPv4 or IPv6 address of host, numeric, in out. */
 static int resolve(const char *host, char *out, size_t len)
@@ -1388,7 +1324,6 @@ int store_redis_open(struct fb_store *st, const struct fb_store_redis_opts *o, f
     s->rng = s->nonce | 1;
     snprintf(s->prefix, sizeof(s->prefix), "fb:%s:", o->run_id);
     s->prefix_len = strlen(s->prefix);
-    snprintf(last_prefix, sizeof(last_prefix), "%s", s->prefix);
     s->failed_tick = event_new(s->base, -1, 0, on_failed_tick, s);
     s->watchdog = event_new(s->base, -1, EV_PERSIST, on_watchdog, s);
     if (s->failed_tick == NULL || s->watchdog == NULL)

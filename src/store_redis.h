@@ -4,23 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redisaddr.h"
 #include "store.h"
 
 struct event_base;
-
-/* Where a Redis is: redis://[[USER]:PASSWORD@]HOST:PORT[/DB]. */
-struct fb_redis_addr {
-    char host[256];
-    int port;
-    int db;
-    char user[128], password[128]; /* "" when absent */
-};
-
-/* Parses a --store redis://... address into a; 0, or -1 with a one-line
- * reason in err. */
-int redis_addr_parse(const char *url, struct fb_redis_addr *a, char *err, size_t errlen);
-/* The address for the report: "redis://HOST:PORT/DB", credentials left out. */
-void redis_addr_describe(const struct fb_redis_addr *a, char *buf, size_t len);
 
 struct fb_store_redis_opts {
     const struct fb_redis_addr *addr;
@@ -40,12 +27,5 @@ struct fb_store_redis_opts {
  * 0, or -1 with a one-line reason in err (an unreachable Redis says so). */
 int store_redis_open(struct fb_store *s, const struct fb_store_redis_opts *o, fb_store_answer_fn *answer,
                      void *ctx, char *err, size_t errlen);
-
-/* What --store named, for the report: "mem", or the Redis as
- * redis://HOST:PORT/DB without credentials ("redis": the embedded one's
- * loopback address, once it runs). */
-void store_describe(const char *store, char *buf, size_t len);
-/* The prefix the last opened store put on its keys (tests, messages). */
-const char *store_redis_prefix(void);
 
 #endif
